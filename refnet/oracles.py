@@ -1,0 +1,275 @@
+"""The oracles that judge refnet's derivatives, each independent of the formula it checks.
+
+- ``twin_derivative``: ``jax.grad`` of the hand-written JAX twin, vectorised with ``jax.vmap``
+  and compiled once per function and bucket length (inputs are ravelled and padded to one of a
+  few lengths, so one compile serves every shape).
+- ``richardson_derivative``: central (or one-sided, beside a kink) differences at several step
+  sizes, extrapolated; the spread of the tableau and the propagated rounding noise make the
+  error bar.
+- ``complex_step_derivative``: Im f(z + ih)/h, no subtractive cancellation.
+- ``mp_value``: the correctly rounded float64 value of f, f' or f'' from mpmath at 160 bits,
+  written with mpmath's own functions in textbook forms (sech², not e/(1+e)²).
+- ``ulps``: the distance between two float64 values in units in the last place.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+from refnet import tolerances as tol
+
+__all__ = [
+    "twin_derivative",
+    "richardson_derivative",
+    "complex_step_derivative",
+    "mp_value",
+    "MP_ACTIVATIONS",
+    "ulps",
+    "bucket_length",
+]
+
+# ---------------------------------------------------------------------------------------------
+# jax.grad of the twin
+
+_BUCKETS = (16, 256, 4096)
+
+
+def bucket_length(n: int) -> int:
+    """The padded length for ``n`` elements: one of a few buckets, so compiles are reused."""
+    for b in _BUCKETS:
+        if n <= b:
+            return b
+    return -(-n // _BUCKETS[-1]) * _BUCKETS[-1]
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_twin_derivative(name: str, order: int):
+    import jax
+
+    from refnet.twin import activations as twin
+
+    f = twin.ACTIVATIONS[name]
+
+    def scalar(z, params):
+        return f(z, **params)
+
+    g = scalar
+    for _ in range(order):
+        g = jax.grad(g)
+    return jax.jit(jax.vmap(g, in_axes=(0, None)))
+
+
+def twin_derivative(name: str, z, order: int = 1, **params) -> np.ndarray:
+    """The ``order``-th derivative of the twin activation ``name`` at every element of ``z``,
+    by ``jax.grad`` (nested ``order`` times), vmapped and jitted once per bucket length."""
+    z = np.asarray(z, dtype=np.float64)
+    flat = z.ravel()
+    n = flat.size
+    padded = np.zeros(bucket_length(max(n, 1)))
+    padded[:n] = flat
+    params = {k: np.float64(v) for k, v in params.items()}
+    out = np.asarray(_compiled_twin_derivative(name, order)(padded, params))
+    return out[:n].reshape(z.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Richardson finite differences
+
+
+def default_step(z) -> np.ndarray:
+    """The largest step of the tableau: 2**-6 for |z| ≤ 2**14, |z| * 2**-20 beyond.
+
+    The activations vary on a scale of 1, so a fixed step serves moderate z; for large |z| the
+    step must stay well above |z| eps to be resolved at all.  The steps are powers of two times
+    a power of two, so halving them is exact.
+    """
+    z = np.abs(np.asarray(z, dtype=np.float64))
+    _, e = np.frexp(np.maximum(z, 1.0))  # 2**e is the power of two above |z|
+    big = np.ldexp(1.0, e - 20)
+    return np.maximum(2.0**-6, big)
+
+
+def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 4,
+                          eval_ulps: float = tol.FD_EVAL_ULPS):
+    """Differences of an elementwise ``f`` at ``z`` with steps h0, h0/2, …, extrapolated.
+
+    ``side`` (a scalar or an array like ``z``) is 0 for central differences, +1 for forward and
+    -1 for backward ones (used beside a kink, so the stencil stays on one side).  Central
+    differences have an error series in h², h⁴, …; one-sided ones in h, h², …; level j of the
+    tableau removes the j-th term.
+
+    Returns ``(estimate, error)``: the error is the larger change of the last level (against the
+    level before and the row before) plus the rounding noise, eval_ulps·eps·|f|/h at each step,
+    carried through the tableau's weights.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    side = np.broadcast_to(np.asarray(side), z.shape)
+    h0 = default_step(z) if h0 is None else np.broadcast_to(np.asarray(h0, float), z.shape)
+    central = side == 0
+    direction = np.where(central, 1.0, np.sign(side))
+    power = np.where(central, 2.0, 1.0)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        fz = np.asarray(f(z), dtype=np.float64)
+        rows, noise = [], []
+        for k in range(levels):
+            h = h0 * 2.0**-k
+            zp = z + direction * h
+            zm = np.where(central, z - h, z)
+            fp = np.asarray(f(zp), dtype=np.float64)
+            fm = np.asarray(f(zm), dtype=np.float64)
+            step = zp - zm  # the step actually taken, exact in floating point
+            rows.append((fp - fm) / step)
+            scale = np.maximum(np.abs(fp), np.abs(fm))
+            noise.append(2.0 * eval_ulps * tol.EPS * scale / np.abs(step))
+        # the tableau, row by row: R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (2^(pj) - 1)
+        R = [[rows[0]]]
+        E = [[noise[0]]]
+        for k in range(1, levels):
+            r, e = [rows[k]], [noise[k]]
+            for j in range(1, k + 1):
+                fac = 2.0 ** (power * j) - 1.0
+                r.append(r[j - 1] + (r[j - 1] - R[k - 1][j - 1]) / fac)
+                e.append(e[j - 1] + (e[j - 1] + E[k - 1][j - 1]) / fac)
+            R.append(r)
+            E.append(e)
+        best = R[-1][-1]
+        if levels > 1:
+            trunc = np.maximum(np.abs(best - R[-1][-2]), np.abs(best - R[-2][-2]))
+        else:
+            trunc = np.zeros_like(best)
+        err = trunc + E[-1][-1]
+    del fz
+    return best, err
+
+
+# ---------------------------------------------------------------------------------------------
+# complex step
+
+
+def complex_step_derivative(f: Callable, z, *, h: float = tol.COMPLEX_STEP_H):
+    """Im f(z + ih) / h for an analytic, complex-safe elementwise ``f``.
+
+    Returns ``(estimate, error)``: the error is a few ulps of the estimate plus the underflow
+    floor 2**-1072 / h (see :mod:`refnet.tolerances`).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    value = np.asarray(f(z + 1j * h))
+    if not np.iscomplexobj(value):
+        raise TypeError("complex step: f dropped the imaginary part (it is not complex-safe)")
+    est = value.imag / h
+    err = 4 * tol.EPS * np.abs(est) + 4 * tol.SUBNORMAL / h
+    return est, err
+
+
+# ---------------------------------------------------------------------------------------------
+# mpmath
+
+_MP_PREC = 160  # bits; no form below cancels, so 160 bits give the correctly rounded float64
+
+
+def _mp_forms():
+    """name -> (f, f', f'') in mpmath, textbook forms with no cancellation at any magnitude."""
+    import mpmath as mp
+
+    def sigmoid(z, **p):
+        return 1 / (1 + mp.exp(-z))
+
+    def dsigmoid(z, **p):
+        return mp.sech(z / 2) ** 2 / 4  # σ' = 1/(4 cosh²(z/2))
+
+    def d2sigmoid(z, **p):
+        return -mp.sech(z / 2) ** 2 * mp.tanh(z / 2) / 4
+
+    def tanh(z, **p):
+        return mp.tanh(z)
+
+    def dtanh(z, **p):
+        return mp.sech(z) ** 2
+
+    def d2tanh(z, **p):
+        return -2 * mp.tanh(z) * mp.sech(z) ** 2
+
+    def relu(z, **p):
+        return z if z > 0 else mp.mpf(0)
+
+    def drelu(z, **p):
+        return mp.mpf(1) if z > 0 else mp.mpf(0)
+
+    def leaky(z, alpha=0.01):
+        return z if z > 0 else mp.mpf(alpha) * z
+
+    def dleaky(z, alpha=0.01):
+        return mp.mpf(1) if z > 0 else mp.mpf(alpha)
+
+    def zero(z, **p):
+        return mp.mpf(0)
+
+    return {
+        "sigmoid": (sigmoid, dsigmoid, d2sigmoid),
+        "tanh": (tanh, dtanh, d2tanh),
+        "relu": (relu, drelu, zero),
+        "leaky_relu": (leaky, dleaky, zero),
+    }
+
+
+MP_ACTIVATIONS = _mp_forms()
+
+
+def _to_float(x) -> float:
+    """Round an mpf to the nearest float64, subnormals and overflow included."""
+    import mpmath as mp
+
+    if mp.isnan(x):
+        return float("nan")
+    if mp.isinf(x):
+        return float(x)
+    if x == 0:
+        return 0.0
+    if abs(x) >= mp.mpf(2) ** 1024 * (1 - mp.mpf(2) ** -54):
+        return float("inf") if x > 0 else float("-inf")
+    # mpmath rounds to 53 bits; below 2**-1022 the grid is 2**-1074, so round there explicitly.
+    if abs(x) < mp.mpf(2) ** -1022:
+        return float(mp.nint(x * mp.mpf(2) ** 1074)) * 2.0**-1074
+    return float(x)
+
+
+def mp_value(name: str, z, order: int = 0, **params) -> np.ndarray:
+    """The correctly rounded float64 value of the ``order``-th derivative (0, 1 or 2) of the
+    activation ``name`` at each element of ``z``, from mpmath at 160 bits."""
+    import mpmath as mp
+
+    form = MP_ACTIVATIONS[name][order]
+    z = np.asarray(z, dtype=np.float64)
+    out = np.empty(z.shape)
+    with mp.workprec(_MP_PREC):
+        for i, v in np.ndenumerate(z):
+            out[i] = _to_float(form(mp.mpf(float(v)), **params))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# ulps
+
+
+def _ordered(x: np.ndarray) -> np.ndarray:
+    """Map float64 to int64 in the same order, adjacent floats to adjacent integers."""
+    i = np.asarray(x, dtype=np.float64).view(np.int64)
+    return np.where(i < 0, -(i & np.int64(0x7FFFFFFFFFFFFFFF)), i)
+
+
+def ulps(a, b) -> np.ndarray:
+    """How many float64 values lie between ``a`` and ``b`` (0 when equal; +0 and -0 are equal;
+    NaN anywhere gives inf)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    oa, ob = _ordered(a), _ordered(b)
+    same = (oa >= 0) == (ob >= 0)
+    # same sign: the int64 difference cannot overflow; opposite signs: the distance is
+    # |oa| + |ob|, huge, and float64 holds it well enough.
+    d_same = np.abs(np.where(same, oa - ob, 0)).astype(np.float64)
+    d_cross = np.abs(oa.astype(np.float64)) + np.abs(ob.astype(np.float64))
+    d = np.where(same, d_same, d_cross)
+    return np.where(np.isnan(a) | np.isnan(b), np.inf, d)

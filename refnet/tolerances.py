@@ -1,0 +1,73 @@
+"""Every tolerance refnet uses, each with the reason for its size.
+
+A comparison of a value ``a`` with a reference ``b`` passes when
+
+    |a - b| <= atol + rtol * |b| + err_b
+
+where ``err_b`` is the reference's own error estimate (the spread of a Richardson tableau, the
+rounding floor of the complex step).  No number here is tuned to make a test pass: each follows
+from the accuracy of the formula and of the oracle, and the planted-bug tests show that each one
+still catches a derivative wrong by 1e-6 relative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)  # 2**-52, one ulp of 1.0
+TINY = float(np.finfo(np.float64).tiny)  # 2**-1022, the smallest normal float64
+SUBNORMAL = 2.0**-1074  # the smallest subnormal float64
+
+# --- ulp targets against mpmath's correctly rounded values -----------------------------------
+# derivative(z): each formula is a handful of correctly rounded operations (exp, a sum, a
+# square, a quotient): at most ~3 ulps by the usual error analysis, so 4 ulps at the 99.9th
+# percentile and never beyond 64 (a loose ceiling that still rejects any form that cancels).
+DERIVATIVE_ULPS_P999 = 4
+DERIVATIVE_ULPS_MAX = 64
+# second_derivative(z): a few more operations (expm1, a cube); 16 ulps at the 99.9th percentile,
+# never beyond 1024.
+SECOND_DERIVATIVE_ULPS_P999 = 16
+SECOND_DERIVATIVE_ULPS_MAX = 1024
+
+# --- jax.grad of the twin against the hand-written derivative --------------------------------
+# Both are analytic formulas evaluated in float64.  The formula is within 4 ulps; the twin's
+# reverse pass chains about six XLA operations (exp, expm1, sums, products, a quotient), each
+# within ~2 ulps on CPU, so together they stay within 16 ulps.
+TWIN_RTOL = 16 * EPS
+# XLA on CPU flushes subnormal results to zero (jnp.exp(-710.) is 0.0 where NumPy gives
+# 4.5e-309), so where the true derivative is subnormal the twin may return 0.
+TWIN_ATOL = 4 * TINY
+# jax.grad(jax.grad(twin)) against second_derivative: f'' is computed by autodiff as a sum of
+# terms of the size of f'(z) (for sigmoid f''/f' = 1 - 2σ, for tanh -2 tanh, both bounded by 2)
+# which cancel where f'' crosses zero.  So the absolute error scales with |f'(z)|:
+# atol = TWIN2_ATOL_PER_DERIVATIVE * |f'(z)|, 64 ulps of the terms' size; rtol 64 ulps for the
+# longer chain of operations on both sides.
+TWIN2_RTOL = 64 * EPS
+TWIN2_ATOL_PER_DERIVATIVE = 64 * EPS
+
+# --- finite differences (Richardson) ---------------------------------------------------------
+# The tableau's own error estimate (spread between its last two levels plus propagated rounding
+# noise) is added to the tolerance; on top of it the formula's own 16 ulps.
+FD_RTOL = 16 * EPS
+FD_ATOL = 4 * TINY
+# The rounding error of one evaluation of f, in units of eps * |f|, used for the noise floor of
+# a difference quotient.  refnet's forwards are within 4 ulps; the rest is margin.
+FD_EVAL_ULPS = 8
+
+# --- complex step ----------------------------------------------------------------------------
+# Im f(z + ih)/h with h = 1e-20: the truncation error is h²|f'''|/6, a relative 1e-40 |f'''/f'|,
+# negligible for every registry function away from its kinks; no subtraction, so the result
+# carries only the rounding of the complex forward (complex exp and quotient, a few ulps), and
+# the floor of underflow: Im f is a multiple of 2**-1074 (less than that is lost), an absolute
+# error of 2**-1074 / h ~ 5e-304 in the derivative.  h = 1e-200 would raise that floor to
+# 5e-124 and leave every derivative below it unresolved.
+COMPLEX_STEP_H = 1e-20
+COMPLEX_STEP_RTOL = 16 * EPS
+COMPLEX_STEP_FLOOR = 4 * SUBNORMAL / COMPLEX_STEP_H
+
+
+def within(a, b, *, atol, rtol, err=0.0):
+    """Elementwise ``|a - b| <= atol + rtol * |b| + err`` (NaN never passes)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return np.abs(a - b) <= atol + rtol * np.abs(b) + err
