@@ -93,7 +93,8 @@ class Activation:
     ``second_derivative(z, **params)`` is f''(z).  ``kinks`` are the z where f is not
     differentiable; ``params`` the default keyword parameters.  ``analytic`` says whether f is
     analytic on each side of its kinks and complex-safe, so the complex step applies away from
-    the kinks.
+    the kinks.  ``forward_ulps`` bounds the forward's error in ulps (0 where it is exact), which
+    sets the tolerance of ``derivative_from_output``.
     """
 
     name: str
@@ -104,6 +105,7 @@ class Activation:
     kinks: tuple[float, ...] = ()
     params: Mapping[str, float] = field(default_factory=dict)
     analytic: bool = True
+    forward_ulps: int = 4
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}, kinks={self.kinks}, params={dict(self.params)})"
@@ -286,11 +288,12 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         ),
         "relu": Activation(
             "relu", relu, relu_derivative, relu_derivative_from_output, relu_second_derivative,
-            kinks=(0.0,),
+            kinks=(0.0,), forward_ulps=0,
         ),
         "leaky_relu": Activation(
             "leaky_relu", leaky_relu, leaky_relu_derivative, leaky_relu_derivative_from_output,
             leaky_relu_second_derivative, kinks=(0.0,), params=MappingProxyType({"alpha": 0.01}),
+            forward_ulps=1,
         ),
     }
 )

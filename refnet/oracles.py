@@ -99,7 +99,8 @@ def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 4,
     ``side`` (a scalar or an array like ``z``) is 0 for central differences, +1 for forward and
     -1 for backward ones (used beside a kink, so the stencil stays on one side).  Central
     differences have an error series in h², h⁴, …; one-sided ones in h, h², …; level j of the
-    tableau removes the j-th term.
+    tableau removes the j-th term.  Within a step of the largest float the stencil turns
+    one-sided inwards, so no step overflows.
 
     Returns ``(estimate, error)``: the error is the larger change of the last level (against the
     level before and the row before) plus the rounding noise, eval_ulps·eps·|f|/h at each step,
@@ -108,6 +109,9 @@ def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 4,
     z = np.asarray(z, dtype=np.float64)
     side = np.broadcast_to(np.asarray(side), z.shape)
     h0 = default_step(z) if h0 is None else np.broadcast_to(np.asarray(h0, float), z.shape)
+    # at the top of the float range a step outwards overflows: difference inwards instead
+    edge = np.abs(z) > np.finfo(np.float64).max - h0
+    side = np.where(edge & (side == 0), -np.sign(z), side)
     central = side == 0
     direction = np.where(central, 1.0, np.sign(side))
     power = np.where(central, 2.0, 1.0)

@@ -35,7 +35,8 @@ SECOND_DERIVATIVE_ULPS_MAX = 1024
 # within ~2 ulps on CPU, so together they stay within 16 ulps.
 TWIN_RTOL = 16 * EPS
 # XLA on CPU flushes subnormal results to zero (jnp.exp(-710.) is 0.0 where NumPy gives
-# 4.5e-309), so where the true derivative is subnormal the twin may return 0.
+# 4.5e-309), so where the true derivative is subnormal the twin may return 0.  It also reads
+# subnormal inputs as zero, so the twin is not consulted at subnormal z.
 TWIN_ATOL = 4 * TINY
 # jax.grad(jax.grad(twin)) against second_derivative: f'' is computed by autodiff as a sum of
 # terms of the size of f'(z) (for sigmoid f''/f' = 1 - 2σ, for tanh -2 tanh, both bounded by 2)
@@ -71,3 +72,19 @@ def within(a, b, *, atol, rtol, err=0.0):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return np.abs(a - b) <= atol + rtol * np.abs(b) + err
+
+# --- the notebook's output forms against the derivative in z ---------------------------------
+# derivative_from_output(f(z)) is judged with the bound of verify.output_form_bound: the spread
+# of the form over the floats within the forward's own error of s (Activation.forward_ulps),
+# which is the form's conditioning made concrete.  On top: 4 ulps for the rounding of the
+# form's own few operations and 4 for the derivative's.
+OUTPUT_FORM_RTOL = 8 * EPS
+
+# --- softmax against jax.nn.softmax ----------------------------------------------------------
+# Both shift by the max, so every exponent is <= 0: each exp within ~2 ulps on either side, a
+# sum of up to 16 terms, a quotient.  Jacobian entries s_i(δ_ij - s_j) and VJP entries
+# s_i(g_i - Σ g_j s_j) cancel where s is near 1 or g_i near the weighted mean: their absolute
+# error is a few ulps of the terms' size (≤ 1 for the Jacobian, ≤ max|g| for the VJP), so atol is
+# 64 ulps of that size (16 terms × 4 ulps).
+SOFTMAX_RTOL = 64 * EPS
+SOFTMAX_ATOL = 64 * EPS

@@ -41,10 +41,17 @@ def sigmoid(z):
 
 
 def tanh(z):
-    """tanh(z) = sign(z) (1 - e)/(1 + e), with e = e^-2|z| and 1 - e = -expm1(-2|z|)."""
+    """tanh(z) = sign(z) (1 - e)/(1 + e), with e = e^-2|z|.
+
+    For |z| < 1/4, 1 - e is written -expm1(-2|z|) (no cancellation).  Only there: jax
+    differentiates expm1(x) as expm1(x) + 1, which has lost every digit once expm1(x) is near -1
+    (x < -37), so the expm1 form would make jax.grad of tanh wrong in the tails.
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     u = 2.0 * _neg_abs(z)
-    return _sign(z) * (-jnp.expm1(u)) / (1.0 + jnp.exp(u))
+    e = jnp.exp(u)
+    one_minus_e = jnp.where(u > -0.5, -jnp.expm1(u), 1.0 - e)
+    return _sign(z) * one_minus_e / (1.0 + e)
 
 
 def relu(z):

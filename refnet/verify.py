@@ -1,0 +1,374 @@
+"""``refnet verify``: judge refnet's derivatives with every oracle and print a table.
+
+The judging functions here are also what the test suite drives with random shapes and with
+planted bugs: :func:`judge_activation` compares a derivative (refnet's own, or any replacement
+passed in) with ``jax.grad`` of the twin, Richardson differences, the complex step, mpmath, and
+the notebook's output form; :func:`judge_softmax` compares the softmax Jacobian and VJP with
+``jax.jacobian``/``jax.vjp`` of ``jax.nn.softmax``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from refnet import activations as act_mod
+from refnet import oracles
+from refnet import tolerances as tol
+
+__all__ = [
+    "Result",
+    "judge_activation",
+    "judge_softmax",
+    "sample_points",
+    "format_table",
+    "configure",
+    "run",
+]
+
+
+@dataclass
+class Result:
+    """One row of the table: how one quantity of one function fared against one oracle."""
+
+    section: str
+    function: str
+    oracle: str
+    n: int
+    max_abs: float
+    max_rel: float
+    failures: int
+    max_ulps: float | None = None
+    worst: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["ok"] = self.ok
+        return d
+
+
+def _result(section, function, oracle, value, reference, passed, *, ulps=None, z=None) -> Result:
+    value = np.asarray(value, dtype=np.float64).ravel()
+    reference = np.asarray(reference, dtype=np.float64).ravel()
+    passed = np.asarray(passed, dtype=bool).ravel()
+    if value.size == 0:
+        return Result(section, function, oracle, 0, 0.0, 0.0, 0)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        err = np.abs(value - reference)
+        err = np.where(np.isnan(err), np.inf, err)
+        rel = np.where(reference != 0, err / np.abs(reference), np.where(err == 0, 0.0, np.inf))
+    i = int(np.argmax(np.where(passed, 0, 1) * (1 + err))) if not passed.all() else int(np.argmax(err))
+    worst = {"value": float(value[i]), "reference": float(reference[i])}
+    if z is not None:
+        worst["z"] = float(np.asarray(z, dtype=np.float64).ravel()[i])
+    return Result(
+        section, function, oracle, int(value.size), float(err.max()), float(rel.max()),
+        int((~passed).sum()), None if ulps is None else float(np.max(ulps)), worst,
+    )
+
+
+def _bind(fn, params):
+    return lambda z: fn(z, **params)
+
+
+def kink_sides(z, kinks, h0=None):
+    """Stencil side per element: 0 (central) away from kinks, ±1 pointing away from a kink
+    that lies within the widest step, and NaN exactly on a kink (judged from both sides)."""
+    z = np.asarray(z, dtype=np.float64)
+    h0 = oracles.default_step(z) if h0 is None else h0
+    side = np.zeros(z.shape)
+    for k in kinks:
+        near = np.abs(z - k) <= h0
+        side = np.where(near, np.sign(z - k), side)
+        side = np.where(z == k, np.nan, side)
+    return side
+
+
+def richardson_kinked(f, z, kinks):
+    """Richardson differences of ``f`` with kink-aware stencils.
+
+    Returns ``(estimate, error, at_kink, other)``: on a kink the estimate is the left-side one
+    and ``other`` the right-side one (a subgradient convention must match one of them);
+    elsewhere ``other`` equals ``estimate``.
+    """
+    side = kink_sides(z, kinks)
+    on = np.isnan(side)
+    left, el = oracles.richardson_derivative(f, z, side=np.where(on, -1, side))
+    if on.any():
+        right, er = oracles.richardson_derivative(f, z, side=np.where(on, 1, side))
+    else:
+        right, er = left, el
+    return left, el, on, right, er
+
+
+def output_form_bound(g, s, forward_ulps):
+    """The error a correct output form g(s) may carry, from the conditioning of g in s.
+
+    s = f(z) is within ``forward_ulps`` ulps of the true output, so g(s) can differ from
+    g(true s) by up to the spread of g over those neighbouring floats:
+    ``max |g(s ± k ulp) - g(s)|``.  For s(1-s) near s = 1 this is about k·eps, the whole size of
+    the true derivative once it is below eps: the form has lost every digit, and the bound says
+    so instead of hiding it.
+    """
+    s = np.asarray(s, dtype=np.float64)
+    if forward_ulps == 0:
+        return np.zeros(s.shape)
+    gs = np.asarray(g(s), dtype=np.float64)
+    up, down = s.copy(), s.copy()
+    top = np.finfo(np.float64).max  # step towards ±max, not ±inf: no overflow at the top
+    for _ in range(int(forward_ulps)):
+        up = np.nextafter(up, top)
+        down = np.nextafter(down, -top)
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.maximum(np.abs(np.asarray(g(up)) - gs), np.abs(np.asarray(g(down)) - gs))
+    return np.where(np.isfinite(spread), spread, np.inf)
+
+
+def judge_activation(name, z, *, params=None, derivative=None, second_derivative=None,
+                     derivative_from_output=None, oracles_=None):
+    """Judge the derivatives of activation ``name`` at the points ``z`` with every oracle.
+
+    ``derivative``, ``second_derivative`` and ``derivative_from_output`` default to refnet's
+    own; pass replacements to judge other formulas (the planted-bug tests do).  ``oracles_``
+    picks a subset of "jax.grad", "richardson", "complex step", "mpmath", "from output" (all by
+    default).  Returns a list of :class:`Result`.
+    """
+    act = act_mod.ACTIVATIONS[name]
+    params = dict(act.params if params is None else params)
+    z = np.asarray(z, dtype=np.float64)
+    f = _bind(act.forward, params)
+    df = _bind(derivative or act.derivative, params)
+    d2f = _bind(second_derivative or act.second_derivative, params)
+    fo = derivative_from_output or act.derivative_from_output
+    want = set(oracles_ or ("jax.grad", "richardson", "complex step", "mpmath", "from output"))
+    rows = []
+    d = np.asarray(df(z), dtype=np.float64)
+    d2 = np.asarray(d2f(z), dtype=np.float64)
+    on_kink = np.zeros(z.shape, bool)
+    for k in act.kinks:
+        on_kink |= z == k
+
+    if "jax.grad" in want:
+        # XLA on CPU reads subnormal inputs as zero, so the twin is not asked about them
+        normal = (np.abs(z) >= tol.TINY) | (z == 0)
+        zn, dn, d2n = z[normal], d[normal], d2[normal]
+        ref = oracles.twin_derivative(name, zn, 1, **params)
+        ok = tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL)
+        rows.append(_result("activation", name, "f' jax.grad", dn, ref, ok, z=zn))
+        ref2 = oracles.twin_derivative(name, zn, 2, **params)
+        atol2 = tol.TWIN_ATOL + tol.TWIN2_ATOL_PER_DERIVATIVE * np.abs(dn)
+        ok2 = tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL)
+        rows.append(_result("activation", name, "f'' jax.grad", d2n, ref2, ok2, z=zn))
+
+    if "richardson" in want:
+        left, el, on, right, er = richardson_kinked(f, z, act.kinks)
+        ok = tol.within(d, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
+        ok |= on & tol.within(d, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
+        rows.append(_result("activation", name, "f' richardson", d, left, ok, z=z))
+        left, el, on, right, er = richardson_kinked(df, z, act.kinks)
+        ok = tol.within(d2, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
+        ok |= on & tol.within(d2, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
+        rows.append(_result("activation", name, "f'' richardson", d2, left, ok, z=z))
+
+    if "complex step" in want and act.analytic:
+        zc = z[~on_kink]  # on a kink the branch taken by the real part decides; pinned elsewhere
+        est, err = oracles.complex_step_derivative(f, zc)
+        ok = tol.within(d[~on_kink], est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err)
+        rows.append(_result("activation", name, "f' complex step", d[~on_kink], est, ok, z=zc))
+
+    if "mpmath" in want:
+        zm = z[~on_kink]
+        ref = oracles.mp_value(name, zm, 1, **params)
+        u = oracles.ulps(d[~on_kink], ref)
+        ok = u <= tol.DERIVATIVE_ULPS_MAX
+        if u.size and np.percentile(u, 99.9) > tol.DERIVATIVE_ULPS_P999:
+            ok = ok & (u <= tol.DERIVATIVE_ULPS_P999)
+        rows.append(_result("activation", name, "f' mpmath", d[~on_kink], ref, ok, ulps=u, z=zm))
+        ref2 = oracles.mp_value(name, zm, 2, **params)
+        u2 = oracles.ulps(d2[~on_kink], ref2)
+        ok2 = u2 <= tol.SECOND_DERIVATIVE_ULPS_MAX
+        if u2.size and np.percentile(u2, 99.9) > tol.SECOND_DERIVATIVE_ULPS_P999:
+            ok2 = ok2 & (u2 <= tol.SECOND_DERIVATIVE_ULPS_P999)
+        rows.append(_result("activation", name, "f'' mpmath", d2[~on_kink], ref2, ok2, ulps=u2, z=zm))
+
+    if "from output" in want and fo is not None:
+        g = _bind(fo, params)
+        s = f(z)
+        value = np.asarray(g(s), dtype=np.float64)
+        bound = output_form_bound(g, s, act.forward_ulps)
+        atol = bound + tol.OUTPUT_FORM_RTOL * np.abs(value) + tol.TWIN_ATOL
+        ok = tol.within(value, d, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)
+        rows.append(_result("activation", name, "f'(s) vs f'(z)", value, d, ok, z=z))
+    return rows
+
+
+@functools.lru_cache(maxsize=None)
+def _jax_softmax_refs():
+    """jax.nn.softmax, its VJP and its Jacobian for a (B, N) batch of vectors, jitted once per
+    padded shape."""
+    import jax
+
+    from refnet import twin  # noqa: F401  (switches on float64)
+
+    def one(z, g):
+        s, pull = jax.vjp(jax.nn.softmax, z)
+        return s, pull(g)[0], jax.jacobian(jax.nn.softmax)(z)
+
+    return jax.jit(jax.vmap(one))
+
+
+def _pow2(n):
+    return 1 << max(int(n) - 1, 1).bit_length()
+
+
+def judge_softmax(z, axis, g, *, jacobian=None, vjp=None):
+    """Judge ``softmax``, ``softmax_jacobian`` and ``softmax_vjp`` against ``jax.nn.softmax``
+    with ``jax.jacobian``/``jax.vjp`` at ``z`` along ``axis`` with the cotangent ``g`` (draw it
+    at random: with g = ones every VJP is zero whatever the Jacobian).
+
+    The vectors along ``axis`` are batched and padded (more vectors of zeros, and entries of
+    -1e300 whose exponential is exactly 0, so the real entries are unchanged), so one compile
+    serves many shapes.
+    """
+    jacobian = jacobian or act_mod.softmax_jacobian
+    vjp = vjp or act_mod.softmax_vjp
+    z = np.asarray(z, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    s = act_mod.softmax(z, axis=axis)
+    zb, gb = np.moveaxis(z, axis, -1), np.moveaxis(g, axis, -1)
+    batch, n = zb.shape[:-1], zb.shape[-1]
+    b = int(np.prod(batch))
+    B, N = _pow2(b), _pow2(n)
+    zp = np.full((B, N), -1e300)
+    zp[:b, :n] = zb.reshape(b, n)
+    gp = np.zeros((B, N))
+    gp[:b, :n] = gb.reshape(b, n)
+    s_ref, v_ref, J_ref = (np.asarray(a) for a in _jax_softmax_refs()(zp, gp))
+    s_ref = np.moveaxis(s_ref[:b, :n].reshape(batch + (n,)), -1, axis)
+    v_ref = np.moveaxis(v_ref[:b, :n].reshape(batch + (n,)), -1, axis)
+    J_ref = J_ref[:b, :n, :n].reshape(batch + (n, n))
+    rows = []
+    rows.append(_result("softmax", "softmax", "jax.nn.softmax", s, s_ref,
+                        tol.within(s, s_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
+    v = np.asarray(vjp(s, g, axis=axis))
+    atol = tol.SOFTMAX_ATOL * np.max(np.abs(g), initial=0.0)
+    rows.append(_result("softmax", "softmax", "vjp jax.vjp", v, v_ref,
+                        tol.within(v, v_ref, atol=atol, rtol=tol.SOFTMAX_RTOL)))
+    J = np.asarray(jacobian(s, axis=axis))
+    rows.append(_result("softmax", "softmax", "jacobian jax.jacobian", J, J_ref,
+                        tol.within(J, J_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
+    return rows
+
+
+def sample_points(rng, n, kinks=()):
+    """``n`` test points: ordinary values, the saturation range, tiny and huge magnitudes,
+    points next to each kink and exactly on it."""
+    parts = [
+        rng.normal(0.0, 3.0, n // 3),
+        rng.uniform(-40.0, 40.0, n // 6),
+        rng.choice([-1, 1], n // 6) * 10.0 ** rng.uniform(-300, 4, n // 6),
+        rng.choice([-1, 1], n // 12) * 10.0 ** rng.uniform(4, 308.2, n // 12),
+    ]
+    for k in kinks or (0.0,):
+        m = max(n // (8 * max(len(kinks), 1)), 2)
+        off = rng.choice([-1, 1], m) * 10.0 ** rng.uniform(-320, -1, m)
+        parts.append(k + off)
+        parts.append(np.full(max(m // 4, 1), float(k)))
+    z = np.concatenate(parts)
+    z = z[np.isfinite(z)]
+    return z[:n] if z.size >= n else np.concatenate([z, rng.normal(0, 3, n - z.size)])
+
+
+def format_table(rows) -> str:
+    head = ("function", "oracle", "n", "max abs err", "max rel err", "max ulps", "verdict")
+    body = []
+    for r in rows:
+        body.append((
+            r.function, r.oracle, str(r.n), f"{r.max_abs:.3g}", f"{r.max_rel:.3g}",
+            "" if r.max_ulps is None else f"{r.max_ulps:.0f}",
+            "ok" if r.ok else f"MISMATCH ({r.failures})",
+        ))
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    out = [line(head), line(["-" * w for w in widths])]
+    out += [line(b) for b in body]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+
+
+def configure(parser):
+    parser.add_argument("--examples", type=_positive_int, default=2000, metavar="N",
+                        help="random points per activation (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="check only these activations (names from the registry)")
+
+
+def _positive_int(text):
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _progress(i, total, label, stream=sys.stderr):
+    if not stream.isatty():
+        return
+    width = 30
+    done = int(width * i / max(total, 1))
+    stream.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{total} {label:<24}")
+    if i == total:
+        stream.write("\n")
+    stream.flush()
+
+
+def run(args) -> int:
+    from refnet.cli import UsageError
+
+    names = list(act_mod.ACTIVATIONS)
+    if args.only:
+        unknown = [n for n in args.only if n not in act_mod.ACTIVATIONS and n != "softmax"]
+        if unknown:
+            raise UsageError(f"unknown activation(s) {unknown}; known: {names + ['softmax']}")
+        names = [n for n in names if n in args.only]
+    rng = np.random.default_rng(args.seed)
+    rows: list[Result] = []
+    jobs = [(n, "activation") for n in names]
+    if not args.only or "softmax" in args.only:
+        jobs.append(("softmax", "softmax"))
+    for i, (name, kind) in enumerate(jobs):
+        _progress(i, len(jobs), name)
+        if kind == "activation":
+            z = sample_points(rng, args.examples, act_mod.ACTIVATIONS[name].kinks)
+            rows += judge_activation(name, z)
+        else:
+            for axis in (0, 1, -1):
+                shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 5)))
+                z = rng.normal(0, 5, shape)
+                rows += judge_softmax(z, axis, rng.normal(size=shape))
+    _progress(len(jobs), len(jobs), "done")
+    ok = all(r.ok for r in rows)
+    if args.json:
+        print(json.dumps({"ok": ok, "results": [r.to_dict() for r in rows]}, indent=1))
+    else:
+        print(format_table(rows))
+        bad = sum(not r.ok for r in rows)
+        print(f"\n{len(rows)} checks: {len(rows) - bad} verified, {bad} mismatched")
+    return 0 if ok else 1
