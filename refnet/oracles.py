@@ -92,7 +92,7 @@ def default_step(z) -> np.ndarray:
     return np.maximum(2.0**-6, big)
 
 
-def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 4,
+def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
                           eval_ulps: float = tol.FD_EVAL_ULPS):
     """Differences of an elementwise ``f`` at ``z`` with steps h0, h0/2, …, extrapolated.
 
@@ -104,7 +104,9 @@ def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 4,
 
     Returns ``(estimate, error)``: the error is the larger change of the last level (against the
     level before and the row before) plus the rounding noise, eval_ulps·eps·|f|/h at each step,
-    carried through the tableau's weights.
+    carried through the tableau's weights.  Six levels by default: with four, a one-sided
+    tableau's error bar on sin stays near 5e-6, too wide to see a 1e-6 relative bug; with six it
+    is 4e-11 (central: 6e-12).
     """
     z = np.asarray(z, dtype=np.float64)
     side = np.broadcast_to(np.asarray(side), z.shape)

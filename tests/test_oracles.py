@@ -1,0 +1,99 @@
+"""The oracles themselves: exact where they should be, honest error bars, and able to fail."""
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+from refnet import oracles
+from refnet import tolerances as tol
+
+SMOOTH = [  # f, f', where
+    (np.sin, np.cos, np.linspace(-10, 10, 201)),
+    (np.exp, np.exp, np.linspace(-30, 30, 121)),
+    (lambda x: x**3 - 2 * x, lambda x: 3 * x**2 - 2, np.linspace(-50, 50, 101)),
+    (np.arctan, lambda x: 1 / (1 + x * x), np.concatenate([np.linspace(-5, 5, 51), [1e6, -1e8]])),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SMOOTH)))
+def test_richardson_error_bar_covers_the_true_error(case):
+    f, df, z = SMOOTH[case]
+    est, err = oracles.richardson_derivative(f, z)
+    true = df(z)
+    assert np.all(np.abs(est - true) <= err + 4 * tol.EPS * np.abs(true))
+    # and the bar is tight enough to see a 1e-6 relative error where f' is not tiny
+    big = np.abs(true) > 1e-3
+    assert np.all(err[big] < 1e-8 * np.abs(true[big]))
+
+
+@pytest.mark.parametrize("side", [1, -1])
+def test_one_sided_richardson(side):
+    z = np.linspace(-3, 3, 31)
+    est, err = oracles.richardson_derivative(np.sin, z, side=side)
+    assert np.all(np.abs(est - np.cos(z)) <= err + 4 * tol.EPS)
+    assert np.all(err < 1e-6)
+
+
+def test_one_sided_stencil_stays_on_its_side():
+    f = lambda x: np.where(x > 0, 2.0 * x, -x)  # noqa: E731  kink at 0
+    z = np.array([1e-9, -1e-9])
+    right, _ = oracles.richardson_derivative(f, z[:1], side=1)
+    left, _ = oracles.richardson_derivative(f, z[1:], side=-1)
+    assert right[0] == pytest.approx(2.0, rel=1e-12) and left[0] == pytest.approx(-1.0, rel=1e-12)
+    central, err = oracles.richardson_derivative(f, z)
+    assert np.all(np.abs(central - np.array([2.0, -1.0])) > 0.1)  # straddling measures neither side
+
+
+def test_richardson_at_the_top_of_the_float_range_does_not_overflow():
+    z = np.array([1.7976931348623157e308, -1.7976931348623157e308])
+    est, err = oracles.richardson_derivative(lambda x: 0.5 * x, z)
+    assert np.all(np.abs(est - 0.5) <= err + 1e-12)
+
+
+def test_complex_step_is_exact_and_refuses_unsafe_functions():
+    z = np.linspace(-3, 3, 13)
+    est, err = oracles.complex_step_derivative(np.sin, z)
+    assert np.all(np.abs(est - np.cos(z)) <= err)
+    assert np.all(err <= 4 * tol.EPS + tol.COMPLEX_STEP_FLOOR)
+    with pytest.raises(TypeError, match="complex-safe"):
+        oracles.complex_step_derivative(lambda x: np.real(np.sin(x)), z)
+
+
+def test_ulps():
+    one = np.float64(1.0)
+    assert oracles.ulps(one, np.nextafter(one, 2)) == 1
+    assert oracles.ulps(0.0, -0.0) == 0
+    assert oracles.ulps(5e-324, -5e-324) == 2
+    assert oracles.ulps(1.0, np.nan) == np.inf
+    assert oracles.ulps(1.0, 2.0) == 2**52
+    assert oracles.ulps(-1.7e308, 1.7e308) > 1e18
+
+
+def test_mp_value_rounds_correctly():
+    assert oracles.mp_value("sigmoid", np.array([0.0]), 0)[0] == 0.5
+    assert oracles.mp_value("sigmoid", np.array([0.0]), 1)[0] == 0.25
+    assert oracles.mp_value("tanh", np.array([0.0]), 1)[0] == 1.0
+    # subnormal results land on the 2**-1074 grid
+    assert oracles._to_float(mp.mpf(3) * mp.mpf(2) ** -1074) == 3 * 5e-324
+    assert oracles._to_float(mp.mpf(2) ** -1076) == 0.0
+    assert oracles._to_float(mp.mpf(2) ** 1025) == np.inf
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+def test_mp_forms_agree_with_mpmath_diff(name):
+    f, df, d2f = oracles.MP_ACTIVATIONS[name]
+    with mp.workprec(200):
+        for x in ["-7.5", "-1", "-0.001", "0.3", "2", "11"]:
+            x = mp.mpf(x)
+            assert abs(mp.diff(f, x) - df(x)) <= mp.mpf(2) ** -150 * (1 + abs(df(x)))
+            assert abs(mp.diff(f, x, 2) - d2f(x)) <= mp.mpf(2) ** -140 * (1 + abs(d2f(x)))
+
+
+def test_twin_compiles_once_per_bucket():
+    oracles._compiled_twin_derivative.cache_clear()
+    for n in (1, 3, 7, 16):
+        oracles.twin_derivative("tanh", np.linspace(-1, 1, n))
+    fn = oracles._compiled_twin_derivative("tanh", 1)
+    assert fn._cache_size() == 1
+    out = oracles.twin_derivative("tanh", np.ones((2, 3)))
+    assert out.shape == (2, 3)
