@@ -14,6 +14,8 @@ import sys
 # name -> (module, one-line help)
 COMMANDS = {
     "verify": ("refnet.verify", "run refnet's built-in gradient checks and print a table"),
+    "formulas": ("refnet.formulas_cli", "print each activation's formulas and measured accuracy"),
+    "plot": ("refnet.plot", "plot an activation's derivatives and their errors (needs matplotlib)"),
 }
 
 

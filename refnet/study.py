@@ -1,0 +1,203 @@
+"""Measurements for the study of derivative formulas.
+
+Every figure here is measured against mpmath's correctly rounded values on a fixed sweep:
+
+- :func:`accuracy`: worst and 99.9th-percentile ulps of ``forward``, ``derivative``,
+  ``second_derivative``, the notebook-style ``derivative_from_output`` and ``jax.grad`` of
+  ``jax.nn``'s own function, with where each form starts to lose accuracy;
+- :func:`step_study`: the error of a central difference against its step size (the
+  truncation/rounding "V"), the best step and how it compares with the ε^(1/3) rule, beside
+  Richardson extrapolation and the complex step;
+- :func:`formula_lines`: the formulas, read from the docstrings of the functions themselves,
+  so the reference and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+
+from refnet import activations as act_mod
+from refnet import oracles
+from refnet import tolerances as tol
+
+# the notebook's four are studied further out, where their tails saturate
+_WIDE = {"sigmoid", "tanh", "relu", "leaky_relu"}
+
+
+def sweep_points(name: str, dense: int = 4801, tail: int = 400) -> np.ndarray:
+    """z dense in [-12, 12] and log-spaced out to ±300 ([-40, 40] and ±700 for the notebook's
+    four activations), without the kinks themselves."""
+    lim, far = (40.0, 700.0) if name in _WIDE else (12.0, 300.0)
+    t = np.geomspace(lim, far, tail)
+    z = np.unique(np.concatenate([np.linspace(-lim, lim, dense), t, -t]))
+    for k in act_mod.ACTIVATIONS[name].kinks:
+        z = z[z != k]
+    return z
+
+
+@functools.lru_cache(maxsize=None)
+def _mp_cached(name: str, order: int, dense: int, tail: int):
+    act = act_mod.ACTIVATIONS[name]
+    z = sweep_points(name, dense, tail)
+    return oracles.mp_value(name, z, order, **act.params)
+
+
+def _summary(u, z):
+    u = np.asarray(u, dtype=np.float64)
+    i = int(np.argmax(u))
+    return {"p999": float(np.percentile(u, 99.9)), "max": float(u[i]), "at": float(z[i])}
+
+
+def _jax_nn_derivative(name, z, params):
+    """jax.grad of jax.nn's own function (not refnet's twin), or None if jax.nn lacks it."""
+    import jax
+
+    from refnet import twin  # noqa: F401  (float64)
+
+    fn = getattr(jax.nn, name, None)
+    if fn is None and name == "identity":
+        return None
+    if fn is None:
+        return None
+    kw = {}
+    if name == "leaky_relu" and "alpha" in params:
+        kw["negative_slope"] = params["alpha"]
+    elif name in ("elu", "celu") and "alpha" in params:
+        kw["alpha"] = params["alpha"]
+    elif name == "squareplus" and "b" in params:
+        kw["b"] = params["b"]
+    elif name == "gelu":
+        kw["approximate"] = False
+    g = jax.jit(jax.vmap(jax.grad(lambda x: fn(x, **kw))))
+    return np.asarray(g(np.asarray(z)))
+
+
+def _loss_onset(value, reference, z):
+    """Where a form loses accuracy: the smallest |z| from which the relative error exceeds
+    2⁻²⁶ (half the digits lost) and from which it reaches 1/2 (every digit lost), with the worst
+    relative error; None where it never loses half."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.abs(value - reference) / np.abs(reference)
+    rel = np.where(reference == 0, np.where(value == 0, 0.0, np.inf), rel)
+    half = rel > 2.0**-26
+    if not half.any():
+        return None
+    every = rel >= 0.5
+    return {
+        "half_from_abs_z": float(np.min(np.abs(z[half]))),
+        "all_from_abs_z": float(np.min(np.abs(z[every]))) if every.any() else None,
+        "worst_rel": float(np.max(rel)),
+    }
+
+
+def accuracy(name: str, dense: int = 4801, tail: int = 400) -> dict:
+    """The ulp figures of activation ``name`` on its sweep (see the module docstring)."""
+    act = act_mod.ACTIVATIONS[name]
+    p = dict(act.params)
+    z = sweep_points(name, dense, tail)
+    f_ref, d_ref, d2_ref = (_mp_cached(name, k, dense, tail) for k in (0, 1, 2))
+    d = act.derivative(z, **p)
+    out = {
+        "name": name,
+        "points": int(z.size),
+        "range": [float(z.min()), float(z.max())],
+        "forward": _summary(oracles.ulps(act.forward(z, **p), f_ref), z),
+        "derivative": _summary(oracles.ulps(d, d_ref), z),
+        "second_derivative": _summary(oracles.ulps(act.second_derivative(z, **p), d2_ref), z),
+        "derivative_from_output": None,
+        "jax_nn_grad": None,
+    }
+    if act.derivative_from_output is not None:
+        g = act.derivative_from_output(act.forward(z, **p), **p)
+        out["derivative_from_output"] = dict(
+            _summary(oracles.ulps(g, d_ref), z), loss=_loss_onset(g, d_ref, z)
+        )
+    j = _jax_nn_derivative(name, z, p)
+    if j is not None:
+        out["jax_nn_grad"] = dict(_summary(oracles.ulps(j, d_ref), z), loss=_loss_onset(j, d_ref, z))
+    out["meets_targets"] = bool(
+        out["derivative"]["p999"] <= tol.DERIVATIVE_ULPS_P999
+        and out["derivative"]["max"] <= tol.DERIVATIVE_ULPS_MAX
+        and out["second_derivative"]["p999"] <= tol.SECOND_DERIVATIVE_ULPS_P999
+        and out["second_derivative"]["max"] <= tol.SECOND_DERIVATIVE_ULPS_MAX
+    )
+    return out
+
+
+def step_points(name: str) -> np.ndarray:
+    """A few smooth points per function for the step-size study, away from kinks."""
+    z = np.array([-2.5, -0.7, 0.4, 1.5, 3.0])
+    kinks = act_mod.ACTIVATIONS[name].kinks
+    for k in kinks:
+        z = np.where(np.abs(z - k) < 0.3, z + 0.45, z)
+    return z
+
+
+def step_study(name: str, steps=None) -> dict:
+    """Central-difference error against step size at :func:`step_points` (relative to mpmath),
+    with Richardson and the complex step beside it."""
+    act = act_mod.ACTIVATIONS[name]
+    p = dict(act.params)
+    z = step_points(name)
+    f = lambda x: act.forward(x, **p)  # noqa: E731
+    ref = oracles.mp_value(name, z, 1, **p)
+    h = np.logspace(-16, 0, 129) if steps is None else np.asarray(steps, dtype=np.float64)
+    scale = np.maximum(np.abs(ref), tol.TINY)
+    err = np.empty((h.size, z.size))
+    with np.errstate(all="ignore"):
+        for i, hi in enumerate(h):
+            zp, zm = z + hi, z - hi
+            err[i] = np.abs((f(zp) - f(zm)) / (zp - zm) - ref) / scale
+    best = np.argmin(np.where(np.isfinite(err), err, np.inf), axis=0)
+    rich, _ = oracles.richardson_derivative(f, z)
+    out = {
+        "name": name,
+        "z": z.tolist(),
+        "steps": h.tolist(),
+        "central_error": err.tolist(),
+        "best_step": h[best].tolist(),
+        "best_error": err[best, np.arange(z.size)].tolist(),
+        "rule_step": float(tol.EPS ** (1 / 3)),
+        "rule_error": [float(np.interp(np.log(tol.EPS ** (1 / 3)), np.log(h), err[:, j]))
+                       for j in range(z.size)],
+        "richardson_error": (np.abs(rich - ref) / scale).tolist(),
+        "complex_step_error": None,
+    }
+    if act.analytic:
+        cs, _ = oracles.complex_step_derivative(f, z)
+        out["complex_step_error"] = (np.abs(cs - ref) / scale).tolist()
+    return out
+
+
+def _first_line(fn) -> str:
+    doc = inspect.getdoc(fn) or ""
+    return doc.split("\n\n")[0].replace("\n", " ").strip()
+
+
+def _validity(fn) -> str:
+    doc = inspect.getdoc(fn) or ""
+    paras = [p.replace("\n", " ").strip() for p in doc.split("\n\n")[1:]]
+    return " ".join(paras)
+
+
+def formula_lines(name: str) -> dict:
+    """Formulas as the code's own docstrings state them."""
+    act = act_mod.ACTIVATIONS[name]
+    out = {
+        "forward": _first_line(act.forward),
+        "derivative": _first_line(act.derivative),
+        "second_derivative": _first_line(act.second_derivative),
+        "derivative_from_output": None,
+        "validity": None,
+        "kinks": list(act.kinks),
+        "params": dict(act.params),
+    }
+    if act.derivative_from_output is not None:
+        out["derivative_from_output"] = _first_line(act.derivative_from_output)
+        out["validity"] = _validity(act.derivative_from_output)
+    else:
+        out["validity"] = _validity(act.forward)
+    return out

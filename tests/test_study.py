@@ -1,0 +1,88 @@
+"""The study of derivative formulas: `refnet formulas` and `refnet plot` from the command line,
+and the measurements behind them."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from refnet import activations as A
+from refnet import study
+from refnet import tolerances as tol
+
+
+def _refnet(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "refnet", *args], capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+@pytest.mark.parametrize("name", list(A.ACTIVATIONS))
+def test_every_activation_meets_the_accuracy_targets(name):
+    a = study.accuracy(name, dense=801, tail=100)
+    assert a["derivative"]["p999"] <= tol.DERIVATIVE_ULPS_P999, a["derivative"]
+    assert a["derivative"]["max"] <= tol.DERIVATIVE_ULPS_MAX, a["derivative"]
+    assert a["second_derivative"]["p999"] <= tol.SECOND_DERIVATIVE_ULPS_P999, a["second_derivative"]
+    assert a["second_derivative"]["max"] <= tol.SECOND_DERIVATIVE_ULPS_MAX, a["second_derivative"]
+
+
+def test_the_output_forms_losses_are_located():
+    a = study.accuracy("sigmoid", dense=801, tail=100)
+    loss = a["derivative_from_output"]["loss"]
+    # s(1-s): half the digits go once e^-z < 2^-26 (z ≈ 18), all once σ rounds to 1 (z ≈ 36.7)
+    assert 15 < loss["half_from_abs_z"] < 20 and 35 < loss["all_from_abs_z"] < 38
+    assert study.accuracy("relu", dense=201, tail=20)["derivative_from_output"]["loss"] is None
+
+
+def test_step_study_finds_the_v():
+    s = study.step_study("tanh")
+    err = np.asarray(s["central_error"])
+    best = np.asarray(s["best_step"])
+    assert np.all((best > 1e-8) & (best < 1e-3))  # the bottom of the V, near ε^(1/3) ≈ 6e-6
+    h = np.asarray(s["steps"])
+    # both arms rise: rounding at h = 1e-14, truncation at h = 1 (at h = 1e-16, z ± h == z for
+    # some z: no step at all, drawn as NaN)
+    assert np.all(err[np.argmin(np.abs(h - 1e-14))] > 1e-3) and np.all(err[-1] > 1e-2)
+    assert max(s["richardson_error"]) < min(s["best_error"]) * 10
+    assert max(s["complex_step_error"]) < 1e-14
+
+
+def test_formulas_command_prints_each_activation():
+    r = _refnet("formulas", "sigmoid", "relu", "--points", "201")
+    assert r.returncode == 0, r.stderr
+    assert "σ'(z) = σ(z)(1 - σ(z)) = e / (1 + e)²" in r.stdout
+    assert "every digit from |z| ≥" in r.stdout
+    assert "relu'(0) = 0" in r.stdout
+
+
+def test_formulas_markdown_and_json(tmp_path):
+    out = tmp_path / "d.md"
+    r = _refnet("formulas", "tanh", "--points", "201", "--markdown", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert text.startswith("# Derivative formulas") and "| tanh |" in text and "errata" in text
+    r = _refnet("formulas", "tanh", "--points", "201", "--json")
+    data = json.loads(r.stdout)
+    assert data[0]["accuracy"]["meets_targets"] is True
+
+
+def test_formulas_rejects_unknown_names():
+    r = _refnet("formulas", "sigmoidd")
+    assert r.returncode == 2 and "unknown activation" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [["sigmoid"], ["--step-size", "tanh"]])
+def test_plots_render(tmp_path, args):
+    out = tmp_path / "p.png"
+    r = _refnet("plot", *args, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_plot_bad_usage():
+    r = _refnet("plot", "nope", "-o", "x.png")
+    assert r.returncode == 2 and "unknown activation" in r.stderr
+    r = _refnet("plot", "tanh")
+    assert r.returncode == 2 and "-o" in r.stderr
