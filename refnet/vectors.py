@@ -1,0 +1,356 @@
+"""Reference vectors: canonical values for other implementations to test against.
+
+``refnet vectors [NAME ...] --out FILE`` writes, for each activation, a fixed and documented set
+of points with the correctly rounded float64 values of f, f′ and f″ (mpmath, not refnet), and,
+for named network cases, the inputs, parameters, cost and gradients, computed by a third,
+independent implementation of the forward and backward pass in mpmath at 160 bits.  The schema
+is in ``docs/vectors.md``.
+
+Floats are written with Python's ``repr``, the shortest decimal string that reads back as the
+same float64 (at most 17 significant digits), so they round-trip exactly; ±infinity and NaN,
+where they occur, are written as the strings ``"inf"``, ``"-inf"`` and ``"nan"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from refnet import activations as act_mod
+from refnet import oracles
+
+FORMAT = "refnet-vectors"
+VERSION = 1
+TINY = float(np.finfo(np.float64).tiny)
+HUGE = float(np.finfo(np.float64).max)
+
+# where float64 functions saturate: σ rounds to 1 past 36.7, tanh to ±1 past 19.1, e^z
+# underflows below -708.4 (subnormal) and -745.1 (zero), overflows past 709.8
+SATURATION = (18.7, 19.1, 36.7, 37.0, 708.4, 709.8, 745.1)
+ORDINARY = tuple(np.round(np.arange(-6.0, 6.01, 0.5), 2)) + (0.1, -0.1, 1e-3, -1e-3)
+TINIES = (5e-324, 1e-320, 1e-310, TINY, 1e-300, 1e-100, 1e-20, 1e-8)
+HUGES = (1e4, 1e10, 1e100, 1e300, 1.7e308, HUGE)
+
+
+def activation_points(name: str) -> np.ndarray:
+    """The fixed points of activation ``name``, sorted: 0; ± tiny, subnormal and small values;
+    ordinary values in [-6, 6]; each kink with its two floating-point neighbours; the
+    saturation boundaries; and huge values up to the largest float64, all with both signs."""
+    act = act_mod.ACTIVATIONS[name]
+    mags = TINIES + SATURATION + HUGES
+    pts = [0.0, *ORDINARY, *mags, *(-m for m in mags)]
+    for k in act.kinks:
+        pts += [k, float(np.nextafter(k, -np.inf)), float(np.nextafter(k, np.inf))]
+    return np.unique(np.asarray(pts, dtype=np.float64))
+
+
+def activation_vectors(name: str) -> dict:
+    """Points, correctly rounded f, f′, f″, and where refnet itself is off by more than 1 ulp."""
+    act = act_mod.ACTIVATIONS[name]
+    p = dict(act.params)
+    z = activation_points(name)
+    ref = [oracles.mp_value(name, z, k, **p) for k in range(3)]
+    mine = [act.forward(z, **p), act.derivative(z, **p), act.second_derivative(z, **p)]
+    off = []
+    for label, r, v in zip(("f", "df", "d2f"), ref, mine):
+        u = oracles.ulps(v, r)
+        for i in np.flatnonzero(u > 1):
+            off.append({"z": float(z[i]), "quantity": label, "refnet": float(v[i]),
+                        "ulps": float(u[i])})
+    return {"params": p, "kinks": list(act.kinks), "z": z, "f": ref[0], "df": ref[1],
+            "d2f": ref[2], "refnet_off_by_more_than_1_ulp": off}
+
+
+# ---------------------------------------------------------------------------------------------
+# networks: an independent forward and backward pass in mpmath
+
+def _mp_network(X, Y, params, hidden, output, hp):
+    """Cost and gradients of the network in mpmath (lists of mpf), by the textbook backward
+    pass: dZ_L = (A_L - Y)/m, dW = dZ A_prevᵀ, db = Σ dZ, dZ_prev = (Wᵀ dZ) ⊙ g′(Z_prev)."""
+    import mpmath as mp
+
+    f, df, _ = oracles.MP_ACTIVATIONS[hidden]
+    L = len(params) // 2
+    m = X.shape[1]
+    M = lambda a: mp.matrix(a.tolist())  # noqa: E731
+    W = [M(params[f"W{i}"]) for i in range(1, L + 1)]
+    b = [M(params[f"b{i}"]) for i in range(1, L + 1)]
+    A = [M(X)]
+    Z = []
+    for i in range(L):
+        z = W[i] * A[-1]
+        for r in range(z.rows):
+            for c in range(z.cols):
+                z[r, c] += b[i][r, 0]
+        Z.append(z)
+        if i < L - 1:
+            a = mp.matrix(z.rows, z.cols)
+            for r in range(z.rows):
+                for c in range(z.cols):
+                    a[r, c] = f(z[r, c], **hp)
+            A.append(a)
+    ZL = Z[-1]
+    Ym = M(Y)
+    AL = mp.matrix(ZL.rows, ZL.cols)
+    cost = mp.mpf(0)
+    if output == "sigmoid":
+        for r in range(ZL.rows):
+            for c in range(ZL.cols):
+                zz, y = ZL[r, c], Ym[r, c]
+                AL[r, c] = 1 / (1 + mp.exp(-zz))
+                # -[y log σ(z) + (1-y) log σ(-z)], log σ(z) = -log1p(e^-z)
+                cost += y * mp.log1p(mp.exp(-zz)) + (1 - y) * mp.log1p(mp.exp(zz))
+    else:
+        for c in range(ZL.cols):
+            col = [ZL[r, c] for r in range(ZL.rows)]
+            lse = mp.log(mp.fsum(mp.exp(v) for v in col))
+            for r in range(ZL.rows):
+                AL[r, c] = mp.exp(col[r] - lse)
+                cost -= Ym[r, c] * (col[r] - lse)
+    cost /= m
+    dZ = (AL - Ym) / m
+    grads = {}
+    for i in range(L - 1, -1, -1):
+        grads[f"dW{i + 1}"] = dZ * A[i].T
+        db = mp.matrix(dZ.rows, 1)
+        for r in range(dZ.rows):
+            db[r, 0] = mp.fsum(dZ[r, c] for c in range(dZ.cols))
+        grads[f"db{i + 1}"] = db
+        if i > 0:
+            dA = W[i].T * dZ
+            dZ = mp.matrix(dA.rows, dA.cols)
+            for r in range(dA.rows):
+                for c in range(dA.cols):
+                    dZ[r, c] = dA[r, c] * df(Z[i - 1][r, c], **hp)
+    return cost, grads
+
+
+def _to_array(mat) -> np.ndarray:
+    return np.array([[oracles._to_float(mat[r, c]) for c in range(mat.cols)]
+                     for r in range(mat.rows)])
+
+
+def network_reference(X, Y, params, hidden="tanh", output="sigmoid"):
+    """Correctly rounded cost and gradients of a network case, from mpmath at 160 bits."""
+    import mpmath as mp
+
+    hp = dict(act_mod.ACTIVATIONS[hidden].params)
+    with mp.workprec(160):
+        cost, grads = _mp_network(np.asarray(X, float), np.asarray(Y, float), params, hidden,
+                                  output, hp)
+        return oracles._to_float(cost), {k: _to_array(v) for k, v in grads.items()}
+
+
+def _notebook_case():
+    """The notebook's X, Y (seed 1) and initial parameters (seed 2, scale 0.01)."""
+    rng = np.random.RandomState(1)
+    X = rng.randn(2, 3)
+    Y = (rng.randn(1, 3) > 0).astype(np.float64)
+    rng = np.random.RandomState(2)
+    params = {"W1": rng.randn(4, 2) * 0.01, "b1": np.zeros((4, 1)),
+              "W2": rng.randn(1, 4) * 0.01, "b2": np.zeros((1, 1))}
+    return {"name": "notebook", "hidden": "tanh", "output": "sigmoid", "X": X, "Y": Y,
+            "params": params}
+
+
+def _random_case(hidden, output, seed):
+    """A seeded deep case: 3 inputs, hidden widths 5 and 4, 3 outputs, 4 samples, weights of
+    scale 0.7 (pre-activations of order 1, some beyond the kinks of every function)."""
+    rng = np.random.default_rng(seed)
+    dims = (3, 5, 4, 3)
+    m = 4
+    X = rng.normal(0, 1.5, (dims[0], m))
+    if output == "sigmoid":
+        Y = (rng.random((dims[-1], m)) < 0.5).astype(np.float64)
+    else:
+        Y = np.eye(dims[-1])[:, rng.integers(0, dims[-1], m)]
+    params = {}
+    for i in range(1, len(dims)):
+        params[f"W{i}"] = rng.normal(0, 0.7, (dims[i], dims[i - 1]))
+        params[f"b{i}"] = rng.normal(0, 0.3, (dims[i], 1))
+    return {"name": f"{hidden}-{output}", "hidden": hidden, "output": output, "X": X, "Y": Y,
+            "params": params}
+
+
+def network_cases(names=None):
+    """The named network cases (without their reference values): the notebook's, then one
+    seeded deep case per hidden activation and output."""
+    hidden = list(act_mod.ACTIVATIONS) if names is None else list(names)
+    cases = [_notebook_case()] if names is None or "tanh" in hidden else []
+    for i, h in enumerate(hidden):
+        for j, out in enumerate(("sigmoid", "softmax")):
+            cases.append(_random_case(h, out, seed=1000 + 2 * i + j))
+    return cases
+
+
+def network_case(name: str) -> dict:
+    """One named case with its reference cost and gradients."""
+    for case in network_cases():
+        if case["name"] == name:
+            cost, grads = network_reference(case["X"], case["Y"], case["params"], case["hidden"],
+                                            case["output"])
+            return dict(case, cost=cost, grads=grads)
+    known = [c["name"] for c in network_cases()]
+    raise ValueError(f"case: unknown network case {name!r}; known: {known}")
+
+
+def build(names=None, networks=True) -> dict:
+    """The whole document, as Python objects with NumPy arrays."""
+    names = list(act_mod.ACTIVATIONS) if not names else list(names)
+    unknown = [n for n in names if n not in act_mod.ACTIVATIONS]
+    if unknown:
+        raise ValueError(f"names: unknown activation(s) {unknown}")
+    doc = {"format": FORMAT, "version": VERSION,
+           "activations": {n: activation_vectors(n) for n in names}, "networks": []}
+    if networks:
+        for case in network_cases(names if len(names) < len(act_mod.ACTIVATIONS) else None):
+            cost, grads = network_reference(case["X"], case["Y"], case["params"], case["hidden"],
+                                            case["output"])
+            doc["networks"].append(dict(case, cost=cost, grads=grads))
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# encoding
+
+
+def _encode(x):
+    if isinstance(x, dict):
+        return {k: _encode(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_encode(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _encode(x.tolist())
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return x
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    return x
+
+
+def _decode_float(x):
+    if isinstance(x, str) and x in ("inf", "-inf", "nan"):
+        return float(x)
+    return x
+
+
+def to_json(doc) -> str:
+    return json.dumps(_encode(doc), indent=1, allow_nan=False)
+
+
+def from_json(text: str) -> dict:
+    """Read a vectors document back: lists of numbers become float64 arrays."""
+    raw = json.loads(text)
+    validate(raw)
+
+    def arr(v):
+        return np.array(_decode_nested(v), dtype=np.float64)
+
+    def _decode_nested(v):
+        return [_decode_nested(x) for x in v] if isinstance(v, list) else _decode_float(v)
+
+    out = {"format": raw["format"], "version": raw["version"], "activations": {}, "networks": []}
+    for name, a in raw["activations"].items():
+        out["activations"][name] = dict(a, z=arr(a["z"]), f=arr(a["f"]), df=arr(a["df"]),
+                                        d2f=arr(a["d2f"]))
+    for n in raw["networks"]:
+        out["networks"].append(dict(
+            n, X=arr(n["X"]), Y=arr(n["Y"]), cost=_decode_float(n["cost"]),
+            params={k: arr(v) for k, v in n["params"].items()},
+            grads={k: arr(v) for k, v in n["grads"].items()},
+        ))
+    return out
+
+
+def validate(raw: dict) -> None:
+    """Check a decoded JSON document against the schema of ``docs/vectors.md``; raise
+    ValueError naming the first problem."""
+    def need(cond, msg):
+        if not cond:
+            raise ValueError(f"vectors: {msg}")
+
+    need(isinstance(raw, dict), "the document must be an object")
+    need(raw.get("format") == FORMAT, f"format must be {FORMAT!r}, got {raw.get('format')!r}")
+    need(raw.get("version") == VERSION, f"version must be {VERSION}, got {raw.get('version')!r}")
+    need(isinstance(raw.get("activations"), dict), "activations must be an object")
+    need(isinstance(raw.get("networks"), list), "networks must be a list")
+    num = lambda v: isinstance(v, (int, float)) or v in ("inf", "-inf", "nan")  # noqa: E731
+    for name, a in raw["activations"].items():
+        for key in ("params", "z", "f", "df", "d2f"):
+            need(key in a, f"activations.{name} lacks {key!r}")
+        n = len(a["z"])
+        for key in ("z", "f", "df", "d2f"):
+            need(isinstance(a[key], list) and len(a[key]) == n and all(map(num, a[key])),
+                 f"activations.{name}.{key} must be a list of {n} numbers")
+    for i, net in enumerate(raw["networks"]):
+        for key in ("name", "hidden", "output", "X", "Y", "params", "cost", "grads"):
+            need(key in net, f"networks[{i}] lacks {key!r}")
+        need(net["output"] in ("sigmoid", "softmax"), f"networks[{i}].output is {net['output']!r}")
+        need(num(net["cost"]), f"networks[{i}].cost must be a number")
+        need(set(net["grads"]) == {"d" + k for k in net["params"]},
+             f"networks[{i}].grads must have a dK for each parameter K")
+
+
+def to_npz(doc, path) -> None:
+    """Write the document as ``.npz``: arrays under ``activations/NAME/KEY`` and
+    ``networks/CASE/KEY`` (parameters and gradients as ``.../params/W1``), the rest as JSON in
+    ``meta``."""
+    arrays = {}
+    meta = {"format": FORMAT, "version": VERSION, "activations": {}, "networks": []}
+    for name, a in doc["activations"].items():
+        for key in ("z", "f", "df", "d2f"):
+            arrays[f"activations/{name}/{key}"] = np.asarray(a[key])
+        meta["activations"][name] = {"params": a["params"], "kinks": a["kinks"],
+                                     "refnet_off_by_more_than_1_ulp": a["refnet_off_by_more_than_1_ulp"]}
+    for n in doc["networks"]:
+        base = f"networks/{n['name']}"
+        arrays[f"{base}/X"] = n["X"]
+        arrays[f"{base}/Y"] = n["Y"]
+        arrays[f"{base}/cost"] = np.float64(n["cost"])
+        for k, v in n["params"].items():
+            arrays[f"{base}/params/{k}"] = v
+        for k, v in n["grads"].items():
+            arrays[f"{base}/grads/{k}"] = v
+        meta["networks"].append({"name": n["name"], "hidden": n["hidden"], "output": n["output"]})
+    arrays["meta"] = np.array(json.dumps(_encode(meta)))
+    np.savez(path, **arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+
+
+def configure(parser):
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="activations to include (default: all, with every network case)")
+    parser.add_argument("--out", "-o", required=True, metavar="FILE", help="where to write")
+    parser.add_argument("--format", choices=("json", "npz"), default="json")
+    parser.add_argument("--no-networks", action="store_true", help="activations only")
+
+
+def run(args) -> int:
+    from refnet.cli import UsageError
+
+    unknown = [n for n in args.names if n not in act_mod.ACTIVATIONS]
+    if unknown:
+        raise UsageError(f"unknown activation(s) {unknown}; known: {list(act_mod.ACTIVATIONS)}")
+    doc = build(args.names, networks=not args.no_networks)
+    try:
+        if args.format == "npz":
+            to_npz(doc, args.out)
+        else:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                fh.write(to_json(doc) + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc}") from None
+    n_pts = sum(len(a["z"]) for a in doc["activations"].values())
+    print(f"wrote {args.out}: {len(doc['activations'])} activations ({n_pts} points), "
+          f"{len(doc['networks'])} network cases")
+    return 0

@@ -1,0 +1,128 @@
+"""Regression snapshots: refnet's numbers must never drift silently.
+
+``tests/golden/vectors.json`` holds the reference vectors (``refnet vectors``): correctly
+rounded values from mpmath, which is pure Python, so they are compared bit for bit.
+``tests/golden/refnet-own.json`` holds refnet's own outputs at the same points; NumPy's libm
+may differ between platforms by an ulp per call, so those are compared within
+``OWN_ULPS_BUDGET``.  To accept a deliberate change: ``pytest tests/test_golden.py
+--update-golden``, then review the diff of tests/golden/ before committing it.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from refnet import activations as A
+from refnet import oracles
+from refnet import vectors as V
+
+GOLDEN = Path(__file__).parent / "golden"
+# each of refnet's formulas chains at most ~6 libm calls and roundings; one ulp of platform
+# difference per call is the most a correct libm shows
+OWN_ULPS_BUDGET = 6
+
+
+def own_values():
+    """refnet's own forward, derivative and second derivative at the vector points."""
+    out = {"activations": {}}
+    for name, act in A.ACTIVATIONS.items():
+        z = V.activation_points(name)
+        p = dict(act.params)
+        out["activations"][name] = {
+            "z": z, "f": act.forward(z, **p), "df": act.derivative(z, **p),
+            "d2f": act.second_derivative(z, **p),
+        }
+    return out
+
+
+def _diff(path, golden, now, budget):
+    """Readable differences between two decoded documents, at most 25 lines."""
+    lines = []
+
+    def walk(p, g, n):
+        if len(lines) >= 25:
+            return
+        if isinstance(g, dict) and isinstance(n, dict):
+            for k in sorted(set(g) | set(n)):
+                if k not in g or k not in n:
+                    lines.append(f"{p}.{k}: {'missing now' if k not in n else 'new'}")
+                else:
+                    walk(f"{p}.{k}", g[k], n[k])
+        elif isinstance(g, list) and isinstance(n, list) and g and not isinstance(g[0], (str, dict)):
+            ga = np.array(g, dtype=object)
+            na = np.array(n, dtype=object)
+            if ga.shape != na.shape:
+                lines.append(f"{p}: shape {ga.shape} now {na.shape}")
+                return
+            gf = np.array([float(x) for x in ga.ravel()])
+            nf = np.array([float(x) for x in na.ravel()])
+            u = oracles.ulps(gf, nf)
+            for i in np.flatnonzero(u > budget)[:5]:
+                lines.append(f"{p}[{i}]: golden {float(gf[i])!r}, now {float(nf[i])!r} ({u[i]:.0f} ulps)")
+        elif g != n:
+            lines.append(f"{p}: golden {g!r}, now {n!r}")
+
+    walk(path, golden, now)
+    return lines
+
+
+def _check(request, filename, doc, budget):
+    path = GOLDEN / filename
+    text = V.to_json(doc) + "\n"
+    if request.config.getoption("--update-golden"):
+        path.write_text(text)
+        return
+    assert path.exists(), f"{path} is missing: run pytest --update-golden"
+    golden = json.loads(path.read_text())
+    now = json.loads(text)
+    lines = _diff(filename, golden, now, budget)
+    assert not lines, "golden values drifted:\n" + "\n".join(lines)
+
+
+def test_reference_vectors_match_golden_bit_for_bit(request):
+    _check(request, "vectors.json", V.build(), budget=0)
+
+
+def test_refnets_own_values_match_golden(request):
+    _check(request, "refnet-own.json", own_values(), budget=OWN_ULPS_BUDGET)
+
+
+def test_the_diff_is_readable():
+    g = {"a": {"df": [1.0, 2.0]}}
+    n = {"a": {"df": [1.0, 2.5]}}
+    lines = _diff("x", g, n, 0)
+    assert lines and "x.a.df[1]: golden 2.0, now 2.5" in lines[0]
+
+
+def test_vectors_schema_and_round_trip(tmp_path):
+    doc = V.build(["relu"])
+    text = V.to_json(doc)
+    back = V.from_json(text)
+    a = back["activations"]["relu"]
+    assert np.array_equal(a["df"], doc["activations"]["relu"]["df"])
+    bad = json.loads(text)
+    bad["version"] = 2
+    with pytest.raises(ValueError, match="version"):
+        V.validate(bad)
+    bad = json.loads(text)
+    bad["activations"]["relu"]["df"].pop()
+    with pytest.raises(ValueError, match="relu.df"):
+        V.validate(bad)
+
+
+def test_vector_values_are_mpmaths_not_refnets():
+    a = V.activation_vectors("sigmoid")
+    z = a["z"]
+    assert np.array_equal(a["df"], oracles.mp_value("sigmoid", z, 1))
+    # refnet's own misses beyond 1 ulp are listed, each with its size
+    for entry in a["refnet_off_by_more_than_1_ulp"]:
+        assert entry["ulps"] > 1
+
+
+def test_points_cover_the_documented_set():
+    z = V.activation_points("relu")
+    for v in (0.0, 5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308, 36.7):
+        assert v in z
+    assert np.nextafter(0.0, 1) in z and np.nextafter(0.0, -1) in z
