@@ -18,9 +18,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
+import math
 from typing import Callable, Mapping
 
 import numpy as np
+
+from refnet._root_series import (
+    _GELU_DERIVATIVE_ZEROS,
+    _GELU_TANH_DERIVATIVE_ZEROS,
+    _GELU_TANH_SECOND_DERIVATIVE_ZEROS,
+    _MISH_DERIVATIVE_ZEROS,
+    _MISH_SECOND_DERIVATIVE_ZEROS,
+    _SILU_DERIVATIVE_ZEROS,
+    _SILU_SECOND_DERIVATIVE_ZEROS,
+)
 
 __all__ = [
     "Activation",
@@ -41,6 +52,73 @@ __all__ = [
     "leaky_relu_derivative",
     "leaky_relu_derivative_from_output",
     "leaky_relu_second_derivative",
+    "relu6",
+    "relu6_derivative",
+    "relu6_derivative_from_output",
+    "relu6_second_derivative",
+    "elu",
+    "elu_derivative",
+    "elu_derivative_from_output",
+    "elu_second_derivative",
+    "celu",
+    "celu_derivative",
+    "celu_derivative_from_output",
+    "celu_second_derivative",
+    "selu",
+    "selu_derivative",
+    "selu_derivative_from_output",
+    "selu_second_derivative",
+    "gelu",
+    "gelu_derivative",
+    "gelu_second_derivative",
+    "gelu_tanh",
+    "gelu_tanh_derivative",
+    "gelu_tanh_second_derivative",
+    "silu",
+    "silu_derivative",
+    "silu_second_derivative",
+    "softplus",
+    "softplus_derivative",
+    "softplus_derivative_from_output",
+    "softplus_second_derivative",
+    "log_sigmoid",
+    "log_sigmoid_derivative",
+    "log_sigmoid_derivative_from_output",
+    "log_sigmoid_second_derivative",
+    "soft_sign",
+    "soft_sign_derivative",
+    "soft_sign_derivative_from_output",
+    "soft_sign_second_derivative",
+    "hard_tanh",
+    "hard_tanh_derivative",
+    "hard_tanh_derivative_from_output",
+    "hard_tanh_second_derivative",
+    "hard_sigmoid",
+    "hard_sigmoid_derivative",
+    "hard_sigmoid_derivative_from_output",
+    "hard_sigmoid_second_derivative",
+    "hard_silu",
+    "hard_silu_derivative",
+    "hard_silu_second_derivative",
+    "mish",
+    "mish_derivative",
+    "mish_second_derivative",
+    "squareplus",
+    "squareplus_derivative",
+    "squareplus_derivative_from_output",
+    "squareplus_second_derivative",
+    "sparse_plus",
+    "sparse_plus_derivative",
+    "sparse_plus_derivative_from_output",
+    "sparse_plus_second_derivative",
+    "sparse_sigmoid",
+    "sparse_sigmoid_derivative",
+    "sparse_sigmoid_derivative_from_output",
+    "sparse_sigmoid_second_derivative",
+    "identity",
+    "identity_derivative",
+    "identity_derivative_from_output",
+    "identity_second_derivative",
     "softmax",
     "log_softmax",
     "softmax_jacobian",
@@ -275,6 +353,850 @@ def leaky_relu_second_derivative(z, *, alpha=0.01):
 
 
 # ---------------------------------------------------------------------------------------------
+# helpers for the activations below: exact products, erfc, and series about a cancelling zero
+
+# Veltkamp's constant 2**27 + 1 splits a float64 into two 26-bit halves.
+_SPLIT = 134217729.0
+
+
+def _two_prod(a, b):
+    """(p, e) with p = fl(a b) and p + e = a b exactly (Dekker); needs |a|, |b| < 2**995."""
+    p = a * b
+    ca = _SPLIT * a
+    ah = ca - (ca - a)
+    al = a - ah
+    cb = _SPLIT * b
+    bh = cb - (cb - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, e
+
+
+def _two_sum(a, b):
+    """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, e
+
+
+_erfc_scalar = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _erfc(x):
+    """erfc elementwise (NumPy has no erf family; the C library's erfc, via ``math``)."""
+    return _erfc_scalar(x)
+
+
+def _clip(z, bound):
+    """z clipped to [-bound, bound] (real input only)."""
+    return np.where(z > bound, bound, np.where(z < -bound, -bound, z))
+
+
+def _series_near_zeros(z, value, zeros):
+    """``value`` with each element within ``radius`` of a listed zero z0 of the function replaced
+    by the Taylor series about z0, Σ c_k δ^k with δ = (z - z0_hi) - z0_lo.
+
+    Near an irrational zero the closed form is a difference of terms much larger than the
+    result, and no rearrangement removes the cancellation; the series has no such difference.
+    ``zeros`` holds ``(z0_hi, z0_lo, radius, (c_1, …, c_N))``: z0 as a double-double and
+    coefficients from mpmath, in :mod:`refnet._root_series` (``tools/root_series.py`` computes
+    them from the forward's Taylor series, with the radius where the truncated series is within
+    2**-60 of the function).
+    """
+    for hi, lo, radius, coeffs in zeros:
+        d = (z - hi) - lo
+        near = np.abs(d) < radius
+        if not np.any(near):
+            continue
+        dn = np.where(near, d, 0.0)
+        acc = np.zeros_like(dn)
+        for c in reversed(coeffs):
+            acc = acc * dn + c
+        value = np.where(near, acc * dn, value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# relu6
+
+
+def relu6(z):
+    """relu6(z) = min(max(z, 0), 6): 0 for z ≤ 0, z for 0 < z < 6, 6 for z ≥ 6 (complex-safe)."""
+    z = _input(z)
+    return np.where(np.real(z) >= 6, 6.0 + 0.0 * z, np.where(_positive(z), z, 0.0 * z))
+
+
+def relu6_derivative(z):
+    """relu6'(z) = 1 for 0 < z < 6, else 0.
+
+    At the kinks we take the flat side: relu6'(0) = relu6'(6) = 0, as jax does.
+    """
+    z = _input(z)
+    return np.where((z > 0) & (z < 6), 1.0, 0.0)
+
+
+def relu6_derivative_from_output(s):
+    """relu6' from the output: 1 where 0 < s < 6, else 0 (s = 0 exactly when z ≤ 0 and s = 6
+    exactly when z ≥ 6, so the output determines the derivative, kinks included)."""
+    s = _input(s)
+    return np.where((s > 0) & (s < 6), 1.0, 0.0)
+
+
+def relu6_second_derivative(z):
+    """relu6''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    z = _input(z)
+    return np.zeros(np.shape(z))
+
+
+# ---------------------------------------------------------------------------------------------
+# elu, celu, selu
+#
+# Each is z for z > 0 and an exponential branch for z ≤ 0.  At z = 0 every derivative is taken
+# from the z ≤ 0 branch (as relu'(0) = 0 and leaky_relu'(0) = alpha): elu'(0) = alpha,
+# elu''(0) = alpha, celu''(0) = 1/alpha, selu'(0) = selu''(0) = scale·alpha.  ``kinks`` is (0,)
+# for all three whatever alpha: f' jumps there unless alpha = 1 (elu) and f'' jumps there for
+# every alpha (celu is C¹ for every alpha), so a stencil across 0 never has its usual error
+# series.
+
+
+def elu(z, *, alpha=1.0):
+    """elu(z) = z for z > 0, alpha (e^z - 1) for z ≤ 0 (e^z - 1 as expm1: exact near 0).
+
+    The exponential sees min(z, 0) only, so nothing overflows; complex-safe.
+    """
+    z = _input(z)
+    pos = _positive(z)
+    return np.where(pos, z, alpha * np.expm1(np.where(pos, 0.0 * z, z)))
+
+
+def elu_derivative(z, *, alpha=1.0):
+    """elu'(z) = 1 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink, the z ≤ 0 branch)."""
+    z = _input(z)
+    pos = _positive(z)
+    return np.where(pos, 1.0, alpha * np.exp(np.where(pos, 0.0, z)))
+
+
+def elu_derivative_from_output(s, *, alpha=1.0):
+    """elu' from the output: 1 where s > 0, s + alpha elsewhere (alpha e^z = s + alpha).
+
+    Valid for alpha ≥ 0 (then s > 0 exactly when z > 0).  s + alpha cancels as s → -alpha
+    (z → -∞): the absolute error stays ~ulp(alpha), the relative error grows like e^-z.
+    """
+    if alpha < 0:
+        raise ValueError(
+            f"alpha: elu_derivative_from_output needs alpha >= 0, got {alpha}; for a negative "
+            "alpha the output does not determine the derivative, use derivative(z)"
+        )
+    s = _input(s)
+    return np.where(_positive(s), 1.0, s + alpha)
+
+
+def elu_second_derivative(z, *, alpha=1.0):
+    """elu''(z) = 0 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink)."""
+    z = _input(z)
+    pos = _positive(z)
+    return np.where(pos, 0.0, alpha * np.exp(np.where(pos, 0.0, z)))
+
+
+def _celu_scaled(z, alpha):
+    """min(z, 0) / alpha.  For |alpha| < 1 and |z| near the float64 maximum the quotient
+    overflows to -inf, whose exp and expm1 (0 and -1) are the exact limits."""
+    with np.errstate(over="ignore"):
+        return np.where(_positive(z), 0.0 * z, z) / alpha
+
+
+def celu(z, *, alpha=1.0):
+    """celu(z) = z for z > 0, alpha (e^(z/alpha) - 1) for z ≤ 0 (complex-safe; alpha > 0).
+
+    C¹ at 0 for every alpha.  z/alpha is rounded once: for alpha not a power of two, e^(z/alpha)
+    inherits a relative error up to |z/alpha|·2**-53 from that rounding (the conditioning of
+    exp, not of the formula).
+    """
+    z = _input(z)
+    return np.where(_positive(z), z, alpha * np.expm1(_celu_scaled(z, alpha)))
+
+
+def celu_derivative(z, *, alpha=1.0):
+    """celu'(z) = 1 for z > 0, e^(z/alpha) for z ≤ 0 (1 at the kink, from both sides)."""
+    z = _input(z)
+    return np.where(_positive(z), 1.0, np.exp(_celu_scaled(z, alpha)))
+
+
+def celu_derivative_from_output(s, *, alpha=1.0):
+    """celu' from the output: 1 where s > 0, 1 + s/alpha elsewhere (e^(z/alpha) = 1 + s/alpha).
+
+    Valid for alpha > 0.  1 + s/alpha cancels as s → -alpha (z → -∞), as for elu.
+    """
+    if not alpha > 0:
+        raise ValueError(f"alpha: celu_derivative_from_output needs alpha > 0, got {alpha}")
+    s = _input(s)
+    return np.where(_positive(s), 1.0, 1.0 + s / alpha)
+
+
+def celu_second_derivative(z, *, alpha=1.0):
+    """celu''(z) = 0 for z > 0, e^(z/alpha) / alpha for z ≤ 0 (1/alpha at the kink; jax's
+    ``jax.nn.celu``, built from ``maximum``/``minimum``, splits the tie and gives 1/(4 alpha))."""
+    z = _input(z)
+    return np.where(_positive(z), 0.0, np.exp(_celu_scaled(z, alpha)) / alpha)
+
+
+# selu's constants as jax writes them (Klambauer et al. 2017); their product is rounded once.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_SCALE_ALPHA = 1.7580993408473768  # scale·alpha correctly rounded (from the decimals above)
+
+
+def selu(z):
+    """selu(z) = scale·z for z > 0, scale·alpha (e^z - 1) for z ≤ 0, with
+    scale = 1.0507009873554804934… and alpha = 1.6732632423543772848… (complex-safe)."""
+    z = _input(z)
+    pos = _positive(z)
+    return np.where(pos, _SELU_SCALE * z, _SELU_SCALE_ALPHA * np.expm1(np.where(pos, 0.0 * z, z)))
+
+
+def selu_derivative(z):
+    """selu'(z) = scale for z > 0, scale·alpha e^z for z ≤ 0.
+
+    At the kink scale·alpha, the z ≤ 0 branch; jax gives the same.
+    """
+    z = _input(z)
+    pos = _positive(z)
+    return np.where(pos, _SELU_SCALE, _SELU_SCALE_ALPHA * np.exp(np.where(pos, 0.0, z)))
+
+
+def selu_derivative_from_output(s):
+    """selu' from the output: scale where s > 0, s + scale·alpha elsewhere (cancels as
+    z → -∞, like elu's)."""
+    s = _input(s)
+    return np.where(_positive(s), _SELU_SCALE, s + _SELU_SCALE_ALPHA)
+
+
+def selu_second_derivative(z):
+    """selu''(z) = 0 for z > 0, scale·alpha e^z for z ≤ 0 (scale·alpha at the kink)."""
+    z = _input(z)
+    pos = _positive(z)
+    return np.where(pos, 0.0, _SELU_SCALE_ALPHA * np.exp(np.where(pos, 0.0, z)))
+# ---------------------------------------------------------------------------------------------
+# gelu (exact, erf form)
+
+# 1/√2 and 1/√(2π) as double-doubles (hi + lo), and 2/√π, for the Gaussian below.
+_SQRT_HALF_HI = 0.7071067811865476
+_SQRT_HALF_LO = -4.833646656726457e-17
+_INV_SQRT_2PI = 0.3989422804014327
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+# Past |z| = 40, e^(-z²/2) < 2**-1074 and Φ(z) is 0 or 1 in float64: clipping there changes no
+# result and keeps z² and Dekker's split finite.
+_GAUSS_CLIP = 40.0
+
+
+def _gauss_pdf(z, factor=1.0):
+    """factor·φ(z), φ(z) = e^(-z²/2) / √(2π), with z² exact as p + e (Dekker):
+    e^(-z²/2) = e^(-p/4) · e^(-p/4) (1 - e/2).
+
+    Rounding z² first would cost a relative error of z²·2**-53 in e^(-z²/2) (≈ 36 ulps at
+    z = 12); the exact square leaves the exps and a few products, ≤ 3 ulps.  The exponential
+    is split in two halves with ``factor`` multiplied in between, so that where factor·φ is a
+    normal number no intermediate is subnormal (e^(-z²/2) alone is subnormal past |z| ≈ 37.6
+    while z φ(z) is not).
+    """
+    z = _clip(z, _GAUSS_CLIP)
+    p, e = _two_prod(z, z)
+    h = np.exp(-0.25 * p)
+    return (h * (factor * _INV_SQRT_2PI) * (1.0 - 0.5 * e)) * h
+
+
+def _gauss_cdf(z):
+    """Φ(z) = erfc(-z/√2) / 2, with the argument's rounding corrected to first order.
+
+    x = -z/√2 is computed as x̂ + Δ exactly (Dekker's product with 1/√2 as a double-double);
+    erfc(x̂ + Δ) = erfc(x̂) - (2/√π) e^(-x̂²) Δ + O(Δ²).  Without the correction erfc(x̂) carries
+    a relative error up to 2x̂²·2**-53 (≈ 70 ulps at z = -12).
+    """
+    z = _clip(z, _GAUSS_CLIP)
+    xh, xe = _two_prod(-z, _SQRT_HALF_HI)
+    delta = xe - z * _SQRT_HALF_LO
+    return 0.5 * (_erfc(xh) - _TWO_OVER_SQRT_PI * np.exp(-xh * xh) * delta)
+
+
+def _real_only(z, name):
+    if np.iscomplexobj(z):
+        raise TypeError(
+            f"{name}: complex input is not supported (NumPy has no complex erf, so this "
+            "forward is not complex-safe and the complex step does not apply)"
+        )
+
+
+def gelu(z):
+    """gelu(z) = z Φ(z) = (z/2) erfc(-z/√2), the exact (erf) form.
+
+    Not complex-safe: NumPy has no complex erf (``math.erfc`` is real), so the registry marks it
+    ``analytic=False`` although the function is entire.  ``derivative_from_output`` is ``None``:
+    gelu is not monotone (its minimum is at z ≈ -0.7518), so the output does not determine z.
+    """
+    z = _input(z)
+    _real_only(z, "gelu")
+    return z * _gauss_cdf(z)
+
+
+
+
+def gelu_derivative(z):
+    """gelu'(z) = Φ(z) + z φ(z), φ(z) = e^(-z²/2)/√(2π).
+
+    The two terms have opposite signs for z < 0 and cancel near the zero z0 ≈ -0.75179; within
+    a radius of z0 the value is the Taylor series about z0 instead.
+    """
+    z = _input(z)
+    zc = _clip(z, _GAUSS_CLIP)
+    value = _gauss_cdf(zc) + _gauss_pdf(zc, zc)
+    return _series_near_zeros(z, value, _GELU_DERIVATIVE_ZEROS)
+
+
+def gelu_second_derivative(z):
+    """gelu''(z) = φ(z) (2 - z²), with 2 - z² = (2 - p) - e from the exact square p + e
+    (2 - p is exact for p in [1, 4] by Sterbenz's lemma, so only the last subtraction rounds,
+    and the zeros at ±√2 are resolved)."""
+    z = _input(z)
+    zc = _clip(z, _GAUSS_CLIP)
+    p, e = _two_prod(zc, zc)
+    return _gauss_pdf(zc, (2.0 - p) - e)
+
+
+# ---------------------------------------------------------------------------------------------
+# gelu_tanh (the tanh approximation)
+
+_GELU_C = 0.044715
+_GELU_C_LO = 2.1960211427085595e-18  # 0.044715 - float(0.044715), the decimal exactly
+_GELU_2K_HI = 1.5957691216057308  # 2√(2/π) as a double-double
+_GELU_2K_LO = -9.96930880911092e-17
+# Past |z| = 30, 2|u| > 1900 and e^(-2|u|) is 0: the clip changes no result and keeps z³ finite.
+_GELU_TANH_CLIP = 30.0
+
+
+def _gelu_tanh_parts(z):
+    """For real z, clipped to ±30: (e, s, A, B) with 2u = 2√(2/π)(z + c z³), e = e^(-|2u|),
+    s = sign(2u), A = 2u' = 2√(2/π)(1 + 3c z²), B = 2u'' = 12√(2/π) c z.
+
+    2u is computed as a double-double: σ(2u) ≈ e^(2u) for u ≪ 0 has a relative condition number
+    |2u| (142 at z = -12), so rounding 2u to float64 would cost that many half-ulps.
+    """
+    z = _clip(z, _GELU_TANH_CLIP)
+    s2, s2e = _two_prod(z, z)
+    t, te = _two_prod(z, s2)
+    te = te + z * s2e  # z³ = t + te
+    q, qe = _two_prod(_GELU_C, t)
+    qe = qe + _GELU_C * te + _GELU_C_LO * t  # c z³ = q + qe
+    v, ve = _two_sum(z, q)
+    ve = ve + qe  # z + c z³ = v + ve
+    w, we = _two_prod(_GELU_2K_HI, v)
+    we = we + _GELU_2K_HI * ve + _GELU_2K_LO * v  # 2u = w + we
+    sign = np.where(w >= 0, 1.0, -1.0)
+    a = -np.abs(w)
+    e = np.exp(a) * (1.0 - sign * we)  # e^(-|2u|) = e^(-|w|) e^(-sign·we), |we| ≤ 2**-52 |w|
+    A = _GELU_2K_HI * (1.0 + 3.0 * _GELU_C * s2)
+    B = 6.0 * _GELU_2K_HI * _GELU_C * z
+    return e, sign, A, B, a, we
+
+
+def gelu_tanh(z):
+    """gelu_tanh(z) = (z/2)(1 + tanh(u)) = z σ(2u), u = √(2/π)(z + 0.044715 z³).
+
+    1 + tanh(u) = 2σ(2u) has no cancellation as u → -∞.  The real path computes 2u as a
+    double-double (see ``_gelu_tanh_parts``); complex input takes the plain formula, for the
+    complex step.  Not monotone (minimum near z ≈ -0.75), so ``derivative_from_output`` is None.
+    """
+    z = _input(z)
+    if np.iscomplexobj(z):
+        zc = np.where(np.real(z) > _GELU_TANH_CLIP, _GELU_TANH_CLIP,
+                      np.where(np.real(z) < -_GELU_TANH_CLIP, -_GELU_TANH_CLIP, z))
+        u2 = _GELU_2K_HI * (zc + _GELU_C * zc * zc * zc)
+        return z * sigmoid(u2)
+    e, sign, _, _, _, _ = _gelu_tanh_parts(z)
+    return z * np.where(sign > 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+
+
+def gelu_tanh_derivative(z):
+    """gelu_tanh'(z) = σ(2u) + z u' sech²(u)/2 = σ(2u) + z A σ'(2u), A = 2u' = 2√(2/π)(1 + 3c z²).
+
+    With e = e^(-|2u|): σ(2u) = 1/(1+e) or e/(1+e), σ'(2u) = e/(1+e)².  The terms cancel near
+    the zero z0 ≈ -0.7522, where the Taylor series about z0 is used.
+    """
+    z = _input(z)
+    e, sign, A, _, _, _ = _gelu_tanh_parts(z)
+    zc = _clip(z, _GELU_TANH_CLIP)
+    sig = np.where(sign > 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    value = sig + zc * A * (e / ((1.0 + e) * (1.0 + e)))
+    return _series_near_zeros(z, value, _GELU_TANH_DERIVATIVE_ZEROS)
+
+
+def gelu_tanh_second_derivative(z):
+    """gelu_tanh''(z) = sech²(u) (u' + z u''/2 - z u'² tanh u)
+    = σ'(2u) (2A + z B - z A² tanh u), A = 2u', B = 2u'' = 12√(2/π) c z.
+
+    tanh u = sign(u)(1 - e)/(1 + e) with 1 - e = -expm1(-|2u|).  The bracket cancels near the
+    zeros ±z1 (z1 ≈ 1.4), where the Taylor series about them is used.
+    """
+    z = _input(z)
+    e, sign, A, B, a, we = _gelu_tanh_parts(z)
+    zc = _clip(z, _GELU_TANH_CLIP)
+    th = sign * (-np.expm1(a)) / (1.0 + e)
+    value = (e / ((1.0 + e) * (1.0 + e))) * (2.0 * A + zc * B - zc * A * A * th)
+    return _series_near_zeros(z, value, _GELU_TANH_SECOND_DERIVATIVE_ZEROS)
+
+
+# ---------------------------------------------------------------------------------------------
+# silu (swish)
+
+
+def silu(z):
+    """silu(z) = z σ(z) = z / (1 + e^-z) (complex-safe, via ``sigmoid``).
+
+    Not monotone (minimum at z ≈ -1.2785), so ``derivative_from_output`` is None.
+    """
+    z = _input(z)
+    return z * sigmoid(z)
+
+
+# Past |z| = 800 every e^-|z| below is 0; clipping keeps z e^-|z| from being inf·0.
+_SILU_CLIP = 800.0
+
+
+def silu_derivative(z):
+    """silu'(z) = σ(z) + z σ'(z) = σ(z)(1 + z σ(-z)).
+
+    With e = e^-|z|: for z ≥ 0, (1 + z e/(1+e)) / (1+e), all terms positive; for z < 0,
+    e (1 + z/(1+e)) / (1+e), which cancels near the zero z0 ≈ -1.27846 (z + 1 + e^z = 0), where
+    the Taylor series about z0 is used.
+    """
+    z = _input(z)
+    zc = _clip(z, _SILU_CLIP)
+    e = np.exp(-np.abs(zc))
+    q = 1.0 + e
+    value = np.where(zc >= 0, (1.0 + zc * e / q) / q, e * (1.0 + zc / q) / q)
+    return _series_near_zeros(z, value, _SILU_DERIVATIVE_ZEROS)
+
+
+def silu_second_derivative(z):
+    """silu''(z) = σ'(z)(2 - z tanh(z/2)) = e (2(1+e) - |z|(1-e)) / (1+e)³, e = e^-|z|.
+
+    Even in z.  The bracket cancels near the zeros ±2.3994, where the Taylor series is used.
+    """
+    z = _input(z)
+    x = np.abs(_clip(z, _SILU_CLIP))
+    e = np.exp(-x)
+    q = 1.0 + e
+    value = e * (2.0 * q + x * np.expm1(-x)) / (q * q * q)
+    return _series_near_zeros(z, value, _SILU_SECOND_DERIVATIVE_ZEROS)
+
+
+# ---------------------------------------------------------------------------------------------
+# softplus and log_sigmoid
+
+
+def softplus(z):
+    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|) (complex-safe; no overflow)."""
+    z = _input(z)
+    return np.where(_positive(z), z, 0.0 * z) + np.log1p(np.exp(_neg_abs(z)))
+
+
+def softplus_derivative(z):
+    """softplus'(z) = σ(z) (``sigmoid``: ≤ 2 ulps)."""
+    return sigmoid(z)
+
+
+def softplus_derivative_from_output(s):
+    """softplus' from the output: σ(z) = 1 - e^-s = -expm1(-s) (e^s = 1 + e^z).
+
+    Accurate for every s ≥ 0: expm1 keeps the relative accuracy as s → 0 (z → -∞).
+    """
+    s = _input(s)
+    return -np.expm1(-s)
+
+
+def softplus_second_derivative(z):
+    """softplus''(z) = σ'(z) = e / (1 + e)², e = e^-|z|."""
+    return sigmoid_derivative(z)
+
+
+def log_sigmoid(z):
+    """log_sigmoid(z) = log σ(z) = -softplus(-z) = min(z, 0) - log1p(e^-|z|) (complex-safe)."""
+    z = _input(z)
+    return np.where(_positive(z), 0.0 * z, z) - np.log1p(np.exp(_neg_abs(z)))
+
+
+def log_sigmoid_derivative(z):
+    """log_sigmoid'(z) = 1 - σ(z) = σ(-z)."""
+    z = _input(z)
+    return sigmoid(-z)
+
+
+def log_sigmoid_derivative_from_output(s):
+    """log_sigmoid' from the output: 1 - σ(z) = 1 - e^s = -expm1(s) (accurate for all s ≤ 0)."""
+    s = _input(s)
+    return -np.expm1(s)
+
+
+def log_sigmoid_second_derivative(z):
+    """log_sigmoid''(z) = -σ'(z) = -e / (1 + e)², e = e^-|z|."""
+    return -sigmoid_derivative(z)
+
+
+# ---------------------------------------------------------------------------------------------
+# soft_sign
+
+
+def soft_sign(z):
+    """soft_sign(z) = z / (1 + |z|): z/(1 + z) for z ≥ 0, z/(1 - z) for z < 0 (complex-safe)."""
+    z = _input(z)
+    return z / np.where(_nonneg(z), 1.0 + z, 1.0 - z)
+
+
+def soft_sign_derivative(z):
+    """soft_sign'(z) = 1 / (1 + |z|)² (continuous at 0).  For |z| > 2**512 the square
+    underflows: the value is computed as (1/(1+|z|))², which underflows to the exact 0."""
+    z = _input(z)
+    r = 1.0 / (1.0 + np.abs(z))
+    return r * r
+
+
+def soft_sign_derivative_from_output(s):
+    """soft_sign' from the output: (1 - |s|)² (1 + |z| = 1/(1 - |s|)); loses relative accuracy
+    as |s| → 1, like the notebook's forms."""
+    s = _input(s)
+    r = 1.0 - np.abs(s)
+    return r * r
+
+
+def soft_sign_second_derivative(z):
+    """soft_sign''(z) = -2 sign(z) / (1 + |z|)³.  f'' jumps from +2 to -2 at 0, the kink; we take
+    the z ≥ 0 branch there, soft_sign''(0) = -2, as jax does."""
+    z = _input(z)
+    r = 1.0 / (1.0 + np.abs(z))
+    return -2.0 * _sign(z) * r * r * r
+
+
+# ---------------------------------------------------------------------------------------------
+# hard_tanh, hard_sigmoid, hard_silu
+
+
+def hard_tanh(z):
+    """hard_tanh(z) = -1 for z < -1, z for -1 ≤ z ≤ 1, 1 for z > 1 (complex-safe)."""
+    z = _input(z)
+    r = np.real(z)
+    return np.where(r > 1, 1.0 + 0.0 * z, np.where(r < -1, -1.0 + 0.0 * z, z))
+
+
+def hard_tanh_derivative(z):
+    """hard_tanh'(z) = 1 for -1 < z < 1, else 0.
+
+    At the kinks ±1 we take the flat side, 0 (as relu6 and hard_sigmoid do in jax);
+    ``jax.grad(jax.nn.hard_tanh)`` gives 1 at ±1, from its middle branch.
+    """
+    z = _input(z)
+    return np.where((z > -1) & (z < 1), 1.0, 0.0)
+
+
+def hard_tanh_derivative_from_output(s):
+    """hard_tanh' from the output: 1 where -1 < s < 1, else 0 (|s| = 1 exactly when |z| ≥ 1)."""
+    s = _input(s)
+    return np.where((s > -1) & (s < 1), 1.0, 0.0)
+
+
+def hard_tanh_second_derivative(z):
+    """hard_tanh''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    z = _input(z)
+    return np.zeros(np.shape(z))
+
+
+def hard_sigmoid(z):
+    """hard_sigmoid(z) = relu6(z + 3)/6: 0 for z ≤ -3, (z + 3)/6 between, 1 for z ≥ 3.
+
+    Written with the branch on z itself (complex-safe), not on the rounded z + 3.
+    """
+    z = _input(z)
+    r = np.real(z)
+    return np.where(r >= 3, 1.0 + 0.0 * z, np.where(r > -3, (z + 3.0) / 6.0, 0.0 * z))
+
+
+def hard_sigmoid_derivative(z):
+    """hard_sigmoid'(z) = 1/6 for -3 < z < 3, else 0 (0 at the kinks ±3, the flat side, as jax)."""
+    z = _input(z)
+    return np.where((z > -3) & (z < 3), 1.0 / 6.0, 0.0)
+
+
+def hard_sigmoid_derivative_from_output(s):
+    """hard_sigmoid' from the output: 1/6 where 0 < s < 1, else 0."""
+    s = _input(s)
+    return np.where((s > 0) & (s < 1), 1.0 / 6.0, 0.0)
+
+
+def hard_sigmoid_second_derivative(z):
+    """hard_sigmoid''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    z = _input(z)
+    return np.zeros(np.shape(z))
+
+
+def hard_silu(z):
+    """hard_silu(z) = z · hard_sigmoid(z): 0 for z ≤ -3, z (z + 3)/6 between, z for z ≥ 3.
+
+    Not monotone (minimum at z = -3/2), so ``derivative_from_output`` is None.
+    """
+    z = _input(z)
+    r = np.real(z)
+    mid = (r > -3) & (r < 3)
+    zm = np.where(mid, z, 0.0 * z)  # the middle branch sees only |z| < 3: z (z + 3) never overflows
+    return np.where(r >= 3, z, np.where(mid, zm * (zm + 3.0) / 6.0, 0.0 * z))
+
+
+def hard_silu_derivative(z):
+    """hard_silu'(z) = 0 for z < -3, (2z + 3)/6 for -3 < z < 3, 1 for z > 3.
+
+    At the kinks, the product rule with hard_sigmoid'(±3) = 0: hard_silu'(-3) = 0,
+    hard_silu'(3) = 1 (the outer branches), as jax gives.
+    """
+    z = _input(z)
+    mid = (z > -3) & (z < 3)
+    zm = np.where(mid, z, 0.0)
+    return np.where(z >= 3, 1.0, np.where(mid, (2.0 * zm + 3.0) / 6.0, 0.0))
+
+
+def hard_silu_second_derivative(z):
+    """hard_silu''(z) = 1/3 for -3 < z < 3, else 0 (0 at the kinks, the outer branches)."""
+    z = _input(z)
+    return np.where((z > -3) & (z < 3), 1.0 / 3.0, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# mish
+
+_MISH_CLIP = 800.0
+
+
+def _mish_parts(z):
+    """For real z clipped to ±800, with e = e^-|z|, the pieces of t = tanh(softplus(z)), written
+    without cancellation on either side:
+
+    z ≥ 0 (w = e^z = 1/e): t = (1 + 2e) / (1 + 2e + 2e²)
+    z < 0 (w = e^z = e):   t = e(e + 2) / (e(e + 2) + 2)
+
+    Returns (zc, e, t, d) with d = t' = sech²(softplus z) σ(z) = 4 w (1 + w) / D²,
+    D = (1 + w)² + 1.
+    """
+    zc = _clip(z, _MISH_CLIP)
+    e = np.exp(-np.abs(zc))
+    pos = zc >= 0
+    # z ≥ 0: multiply numerator and denominator by e² so that only e ≤ 1 appears
+    Dp = 1.0 + 2.0 * e * (1.0 + e)
+    tp = (1.0 + 2.0 * e) / Dp
+    dp = 4.0 * e * e * (1.0 + e) / (Dp * Dp)
+    n = e * (e + 2.0)
+    Dn = n + 2.0
+    tn = n / Dn
+    dn = 4.0 * e * (1.0 + e) / (Dn * Dn)
+    return zc, e, np.where(pos, tp, tn), np.where(pos, dp, dn)
+
+
+def mish(z):
+    """mish(z) = z tanh(softplus(z)) = z tanh(log(1 + e^z)).
+
+    With w = e^z, tanh(log(1 + w)) = w(w + 2) / (w(w + 2) + 2) (and the same in e = e^-z for
+    z ≥ 0): no cancellation and no overflow.  Complex-safe.  Not monotone (minimum at
+    z ≈ -1.1924), so ``derivative_from_output`` is None.
+    """
+    z = _input(z)
+    if np.iscomplexobj(z):
+        pos = _nonneg(z)
+        e = np.exp(_neg_abs(z))
+        t = np.where(pos, (1.0 + 2.0 * e) / (1.0 + 2.0 * e * (1.0 + e)),
+                     e * (e + 2.0) / (e * (e + 2.0) + 2.0))
+        return z * t
+    _, _, t, _ = _mish_parts(z)
+    return z * t
+
+
+def mish_derivative(z):
+    """mish'(z) = t + z t', t = tanh(softplus z), t' = sech²(softplus z) σ(z) = 4w(1+w)/D².
+
+    For z ≥ 0 every term is positive.  For z < 0 (w = e^z ≤ 1) the sum is written over one
+    denominator, w P / D² with P = 4(1 + z) + w(6 + 4z + w(4 + w)), whose only cancellation is
+    at the zero z0 ≈ -1.19243 of mish'; near z0 the Taylor series about it is used.
+    """
+    z = _input(z)
+    zc, e, t, d = _mish_parts(z)
+    Dn = e * (e + 2.0) + 2.0
+    P = 4.0 * (1.0 + zc) + e * (6.0 + 4.0 * zc + e * (4.0 + e))
+    value = np.where(zc >= 0, t + zc * d, e * P / (Dn * Dn))
+    return _series_near_zeros(z, value, _MISH_DERIVATIVE_ZEROS)
+
+
+def mish_second_derivative(z):
+    """mish''(z) = 2t' + z t'', t'' = 4w (2 + 2w - 3w² - 2w³) / D³ (w = e^z, D = w² + 2w + 2).
+
+    Over one denominator, as polynomials in w = e^z (z < 0) or e = e^-z (z ≥ 0), each ≤ 1:
+
+    z < 0:  4w [(4 + 2z) + w(8 + 2z + w(6 - 3z + w(2 - 2z)))] / D³
+    z ≥ 0:  4e² [(2 - 2z) + e(6 - 3z + e(8 + 2z + e(4 + 2z)))] / (1 + 2e + 2e²)³
+
+    The leading terms change sign at the zeros of mish'' (z ≈ -2.2564 and 1.4906), where the
+    Taylor series about them is used.
+    """
+    z = _input(z)
+    zc, e, _, _ = _mish_parts(z)
+    Dp = 1.0 + 2.0 * e * (1.0 + e)
+    Pp = (2.0 - 2.0 * zc) + e * (6.0 - 3.0 * zc + e * (8.0 + 2.0 * zc + e * (4.0 + 2.0 * zc)))
+    Dn = e * (e + 2.0) + 2.0
+    Pn = (4.0 + 2.0 * zc) + e * (8.0 + 2.0 * zc + e * (6.0 - 3.0 * zc + e * (2.0 - 2.0 * zc)))
+    value = np.where(zc >= 0, 4.0 * e * e * Pp / (Dp * Dp * Dp), 4.0 * e * Pn / (Dn * Dn * Dn))
+    return _series_near_zeros(z, value, _MISH_SECOND_DERIVATIVE_ZEROS)
+
+
+# ---------------------------------------------------------------------------------------------
+# squareplus
+
+
+def _squareplus_root(z, b):
+    """r = √(z² + b): ``hypot(z, √b)`` for real z (no overflow of z²), the plain form for
+    complex z (complex step)."""
+    if np.iscomplexobj(z):
+        # past |z| = 2**500, b/z² is below 2**-900: √(z² + b) = ±z to the last bit
+        big = np.abs(np.real(z)) > 2.0**500
+        zs = np.where(big, 0.0 * z, z)
+        return np.where(big, _sign(z) * z, np.sqrt(zs * zs + b))
+    return np.hypot(z, np.sqrt(b))
+
+
+def squareplus(z, *, b=4.0):
+    """squareplus(z) = (z + √(z² + b)) / 2, b > 0 (default 4, as jax).
+
+    For z < 0 the sum cancels; it is written b / (2(√(z² + b) - z)) there (complex-safe).
+    """
+    z = _input(z)
+    r = _squareplus_root(z, b)
+    pos = _nonneg(z)
+    if np.iscomplexobj(z):
+        return np.where(pos, 0.5 * z + 0.5 * r, ((0.5 * b) / r) / np.where(pos, 1.0, 1.0 - z / r))
+    # real z < 0: r - z = r (1 + |z|/r), which does not overflow for |z| near the float64 max
+    return np.where(pos, 0.5 * z + 0.5 * r, ((0.5 * b) / r) / (1.0 + np.abs(z) / r))
+
+
+def squareplus_derivative(z, *, b=4.0):
+    """squareplus'(z) = (1 + z/r)/2, r = √(z² + b); for z < 0 written b / (2r(r - z)) =
+    ((b/2)/r)/r / (1 + |z|/r), which neither cancels nor overflows."""
+    z = _input(z)
+    r = _squareplus_root(z, b)
+    x = np.abs(z)
+    return np.where(z >= 0, 0.5 * (1.0 + x / r), ((0.5 * b) / r) / r / (1.0 + x / r))
+
+
+def squareplus_derivative_from_output(s, *, b=4.0):
+    """squareplus' from the output: s / (s + (b/4)/s) = s² / (s² + b/4) (z = s - b/(4s);
+    monotone, so the output determines the derivative)."""
+    s = _input(s)
+    return s / (s + (0.25 * b) / s)
+
+
+def squareplus_second_derivative(z, *, b=4.0):
+    """squareplus''(z) = b / (2 (z² + b)^(3/2)) = ((b/2)/r)/r/r."""
+    z = _input(z)
+    r = _squareplus_root(z, b)
+    return ((0.5 * b) / r) / r / r
+
+
+# ---------------------------------------------------------------------------------------------
+# sparse_plus, sparse_sigmoid
+
+
+def sparse_plus(z):
+    """sparse_plus(z) = 0 for z ≤ -1, (z + 1)²/4 for -1 < z < 1, z for z ≥ 1 (complex-safe).
+
+    C¹: f' is continuous, f'' jumps at ±1, the kinks; there f'' is taken as 0.
+    """
+    z = _input(z)
+    r = np.real(z)
+    mid = (r > -1) & (r < 1)
+    zm = np.where(mid, z, 0.0 * z)  # the square sees only |z| < 1, so it never overflows
+    return np.where(r >= 1, z, np.where(mid, 0.25 * (zm + 1.0) * (zm + 1.0), 0.0 * z))
+
+
+def sparse_plus_derivative(z):
+    """sparse_plus'(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1 (= sparse_sigmoid(z);
+    continuous, so no convention is needed)."""
+    z = _input(z)
+    return np.where(z >= 1, 1.0, np.where(z > -1, 0.5 * (z + 1.0), 0.0))
+
+
+def sparse_plus_derivative_from_output(s):
+    """sparse_plus' from the output: √s for s < 1 (s = (z+1)²/4, z + 1 ≥ 0), 1 for s ≥ 1."""
+    s = _input(s)
+    return np.where(s >= 1, 1.0, np.sqrt(np.where(s >= 1, 1.0, np.abs(s))))
+
+
+def sparse_plus_second_derivative(z):
+    """sparse_plus''(z) = 1/2 for -1 < z < 1, else 0 (0 at the kinks ±1, as in jax)."""
+    z = _input(z)
+    return np.where((z > -1) & (z < 1), 0.5, 0.0)
+
+
+def sparse_sigmoid(z):
+    """sparse_sigmoid(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1 (complex-safe)."""
+    z = _input(z)
+    r = np.real(z)
+    return np.where(r >= 1, 1.0 + 0.0 * z, np.where(r > -1, 0.5 * (z + 1.0), 0.0 * z))
+
+
+def sparse_sigmoid_derivative(z):
+    """sparse_sigmoid'(z) = 1/2 for -1 < z < 1, else 0.
+
+    At the kinks ±1 we take the flat side, 0; ``jax.nn.sparse_sigmoid`` uses ``clip``, whose
+    gradient splits the tie and gives 1/4 there.
+    """
+    z = _input(z)
+    return np.where((z > -1) & (z < 1), 0.5, 0.0)
+
+
+def sparse_sigmoid_derivative_from_output(s):
+    """sparse_sigmoid' from the output: 1/2 where 0 < s < 1, else 0."""
+    s = _input(s)
+    return np.where((s > 0) & (s < 1), 0.5, 0.0)
+
+
+def sparse_sigmoid_second_derivative(z):
+    """sparse_sigmoid''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    z = _input(z)
+    return np.zeros(np.shape(z))
+
+
+# ---------------------------------------------------------------------------------------------
+# identity
+
+
+def identity(z):
+    """identity(z) = z."""
+    return _input(z)
+
+
+def identity_derivative(z):
+    """identity'(z) = 1."""
+    z = _input(z)
+    return np.ones(np.shape(z))
+
+
+def identity_derivative_from_output(s):
+    """identity' from the output: 1."""
+    s = _input(s)
+    return np.ones(np.shape(s))
+
+
+def identity_second_derivative(z):
+    """identity''(z) = 0."""
+    z = _input(z)
+    return np.zeros(np.shape(z))
+
+
+# ---------------------------------------------------------------------------------------------
 # the registry
 
 ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
@@ -294,6 +1216,86 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             "leaky_relu", leaky_relu, leaky_relu_derivative, leaky_relu_derivative_from_output,
             leaky_relu_second_derivative, kinks=(0.0,), params=MappingProxyType({"alpha": 0.01}),
             forward_ulps=1,
+        ),
+        "relu6": Activation(
+            "relu6", relu6, relu6_derivative, relu6_derivative_from_output,
+            relu6_second_derivative, kinks=(0.0, 6.0),
+        ),
+        "elu": Activation(
+            "elu", elu, elu_derivative, elu_derivative_from_output,
+            elu_second_derivative, kinks=(0.0,), params=MappingProxyType({"alpha": 1.0}),
+        ),
+        "celu": Activation(
+            "celu", celu, celu_derivative, celu_derivative_from_output,
+            celu_second_derivative, kinks=(0.0,), params=MappingProxyType({"alpha": 1.0}),
+        ),
+        "selu": Activation(
+            "selu", selu, selu_derivative, selu_derivative_from_output,
+            selu_second_derivative, kinks=(0.0,),
+        ),
+        "gelu": Activation(
+            "gelu", gelu, gelu_derivative, None,
+            gelu_second_derivative, analytic=False,
+        ),
+        "gelu_tanh": Activation(
+            "gelu_tanh", gelu_tanh, gelu_tanh_derivative, None,
+            gelu_tanh_second_derivative,
+        ),
+        "silu": Activation(
+            "silu", silu, silu_derivative, None,
+            silu_second_derivative,
+        ),
+        "swish": Activation(
+            "swish", silu, silu_derivative, None,
+            silu_second_derivative,
+        ),
+        "softplus": Activation(
+            "softplus", softplus, softplus_derivative, softplus_derivative_from_output,
+            softplus_second_derivative,
+        ),
+        "log_sigmoid": Activation(
+            "log_sigmoid", log_sigmoid, log_sigmoid_derivative, log_sigmoid_derivative_from_output,
+            log_sigmoid_second_derivative,
+        ),
+        "soft_sign": Activation(
+            "soft_sign", soft_sign, soft_sign_derivative, soft_sign_derivative_from_output,
+            soft_sign_second_derivative, kinks=(0.0,),
+        ),
+        "hard_tanh": Activation(
+            "hard_tanh", hard_tanh, hard_tanh_derivative, hard_tanh_derivative_from_output,
+            hard_tanh_second_derivative, kinks=(-1.0, 1.0),
+        ),
+        "hard_sigmoid": Activation(
+            "hard_sigmoid", hard_sigmoid, hard_sigmoid_derivative, hard_sigmoid_derivative_from_output,
+            hard_sigmoid_second_derivative, kinks=(-3.0, 3.0),
+        ),
+        "hard_silu": Activation(
+            "hard_silu", hard_silu, hard_silu_derivative, None,
+            hard_silu_second_derivative, kinks=(-3.0, 3.0),
+        ),
+        "hard_swish": Activation(
+            "hard_swish", hard_silu, hard_silu_derivative, None,
+            hard_silu_second_derivative, kinks=(-3.0, 3.0),
+        ),
+        "mish": Activation(
+            "mish", mish, mish_derivative, None,
+            mish_second_derivative,
+        ),
+        "squareplus": Activation(
+            "squareplus", squareplus, squareplus_derivative, squareplus_derivative_from_output,
+            squareplus_second_derivative, params=MappingProxyType({"b": 4.0}),
+        ),
+        "sparse_plus": Activation(
+            "sparse_plus", sparse_plus, sparse_plus_derivative, sparse_plus_derivative_from_output,
+            sparse_plus_second_derivative, kinks=(-1.0, 1.0),
+        ),
+        "sparse_sigmoid": Activation(
+            "sparse_sigmoid", sparse_sigmoid, sparse_sigmoid_derivative, sparse_sigmoid_derivative_from_output,
+            sparse_sigmoid_second_derivative, kinks=(-1.0, 1.0),
+        ),
+        "identity": Activation(
+            "identity", identity, identity_derivative, identity_derivative_from_output,
+            identity_second_derivative,
         ),
     }
 )

@@ -11,12 +11,33 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import jax
+import jax.scipy.special  # noqa: F401  (erfc, for gelu)
 
 jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 
-__all__ = ["ACTIVATIONS", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax"]
+__all__ = [
+    "ACTIVATIONS", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax",
+    "relu6",
+    "elu",
+    "celu",
+    "selu",
+    "gelu",
+    "gelu_tanh",
+    "silu",
+    "softplus",
+    "log_sigmoid",
+    "soft_sign",
+    "hard_tanh",
+    "hard_sigmoid",
+    "hard_silu",
+    "mish",
+    "squareplus",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "identity",
+]
 
 # Past |z| = 800, e^-2|z| is 0 in float64; the clip keeps 2|z| finite for |z| ~ 1e308.
 _CLIP = 800.0
@@ -33,6 +54,18 @@ def _sign(z):
     return jnp.where(z >= 0, 1.0, -1.0)
 
 
+def _expm1_neg(u):
+    """e^u - 1 for u ≤ 0, with a gradient that does not cancel.
+
+    jax differentiates ``expm1`` as ``expm1(u) + 1``, which rounds to 0 once e^u < 2**-53
+    (u < -36.7) and loses relative accuracy well before.  Below u = -1 the value is written
+    ``exp(u) - 1`` instead (|e^u - 1| ≥ 0.63 there, so nothing cancels), whose gradient is
+    ``exp(u)`` itself; above, ``expm1`` keeps the value exact near 0 and its gradient
+    expm1(u) + 1 ≥ e^-1 loses at most a few ulps.
+    """
+    return jnp.where(u < -1.0, jnp.exp(u) - 1.0, jnp.expm1(u))
+
+
 def sigmoid(z):
     """σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0, with e = e^-|z|."""
     z = jnp.asarray(z, dtype=jnp.float64)
@@ -41,17 +74,14 @@ def sigmoid(z):
 
 
 def tanh(z):
-    """tanh(z) = sign(z) (1 - e)/(1 + e), with e = e^-2|z|.
+    """tanh(z) = sign(z) (1 - e)/(1 + e), with e = e^-2|z| and 1 - e = -expm1(-2|z|).
 
-    For |z| < 1/4, 1 - e is written -expm1(-2|z|) (no cancellation).  Only there: jax
-    differentiates expm1(x) as expm1(x) + 1, which has lost every digit once expm1(x) is near -1
-    (x < -37), so the expm1 form would make jax.grad of tanh wrong in the tails.
+    1 - e goes through ``_expm1_neg``: with ``jnp.expm1`` the gradient of the numerator rounds to
+    0 past |z| ≈ 18.4 and jax.grad returned half of tanh'(z) there.
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     u = 2.0 * _neg_abs(z)
-    e = jnp.exp(u)
-    one_minus_e = jnp.where(u > -0.5, -jnp.expm1(u), 1.0 - e)
-    return _sign(z) * one_minus_e / (1.0 + e)
+    return _sign(z) * (-_expm1_neg(u)) / (1.0 + jnp.exp(u))
 
 
 def relu(z):
@@ -64,6 +94,165 @@ def leaky_relu(z, *, alpha=0.01):
     """leaky_relu(z) = z for z > 0, alpha z otherwise; autodiff gives alpha at z = 0."""
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z > 0, z, alpha * z)
+
+
+# ---------------------------------------------------------------------------------------------
+# jax.nn's other elementwise activations.  Kinked functions branch with jnp.where so that
+# autodiff gives refnet's conventions at the kinks (see refnet.activations); where a branch
+# would overflow or divide by zero on the other side, its input is masked first ("double
+# where"): the where's gradient is 0 on the unused branch, but 0·inf is NaN.
+
+
+def _masked(cond, z, fill=0.0):
+    """z where ``cond``, ``fill`` elsewhere: the input of a branch that must stay finite."""
+    return jnp.where(cond, z, fill)
+
+
+def relu6(z):
+    """relu6(z) = 0 for z ≤ 0, z for 0 < z < 6, 6 for z ≥ 6; autodiff gives 0 at both kinks."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    return jnp.where(z >= 6, 6.0, jnp.where(z > 0, z, 0.0))
+
+
+def elu(z, *, alpha=1.0):
+    """elu(z) = z for z > 0, alpha (e^z - 1) for z ≤ 0 (elu'(0) = alpha, elu''(0) = alpha).
+
+    e^z - 1 through ``_expm1_neg``: jax's own ``jax.nn.elu`` uses expm1 and its gradient rounds
+    to 0 past z ≈ -36.7.
+    """
+    z = jnp.asarray(z, dtype=jnp.float64)
+    pos = z > 0
+    return jnp.where(pos, z, alpha * _expm1_neg(_masked(~pos, z)))
+
+
+def celu(z, *, alpha=1.0):
+    """celu(z) = z for z > 0, alpha (e^(z/alpha) - 1) for z ≤ 0 (celu''(0) = 1/alpha; alpha > 0)."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    pos = z > 0
+    return jnp.where(pos, z, alpha * _expm1_neg(_masked(~pos, z) / alpha))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_SCALE_ALPHA = 1.7580993408473768  # the product of the decimals above, rounded once
+
+
+def selu(z):
+    """selu(z) = scale z for z > 0, scale·alpha (e^z - 1) for z ≤ 0; selu'(0) = scale·alpha."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    pos = z > 0
+    return jnp.where(pos, _SELU_SCALE * z, _SELU_SCALE_ALPHA * _expm1_neg(_masked(~pos, z)))
+
+
+def gelu(z):
+    """gelu(z) = (z/2) erfc(-z/√2), with jax.scipy.special.erfc.
+
+    The erfc argument is clipped to ±40/√2 (erfc is 0 or 2 beyond), so that z² in its
+    derivatives stays finite and jax.grad(jax.grad(gelu)) gives 0, not NaN, at |z| ~ 1e308.
+    """
+    z = jnp.asarray(z, dtype=jnp.float64)
+    zc = jnp.where(z > 40.0, 40.0, jnp.where(z < -40.0, -40.0, z))
+    return 0.5 * z * jax.scipy.special.erfc(-zc * 0.7071067811865476)
+
+
+def gelu_tanh(z):
+    """gelu_tanh(z) = z σ(2u), u = √(2/π)(z + 0.044715 z³) ((1 + tanh u)/2 = σ(2u)).
+
+    u is computed from z clipped to ±30 (beyond, σ(2u) is 0 or 1 and z³ would overflow).
+    """
+    z = jnp.asarray(z, dtype=jnp.float64)
+    zc = jnp.where(z > 30.0, 30.0, jnp.where(z < -30.0, -30.0, z))
+    u2 = 2.0 * jnp.sqrt(2.0 / jnp.pi) * (zc + 0.044715 * zc**3)
+    return z * sigmoid(u2)
+
+
+def silu(z):
+    """silu(z) = z σ(z)."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    return z * sigmoid(z)
+
+
+def softplus(z):
+    """softplus(z) = max(z, 0) + log1p(e^-|z|), both branches on z ≥ 0 as in ``_neg_abs``."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    return jnp.where(z >= 0, z, 0.0) + jnp.log1p(jnp.exp(_neg_abs(z)))
+
+
+def log_sigmoid(z):
+    """log_sigmoid(z) = min(z, 0) - log1p(e^-|z|)."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    return jnp.where(z >= 0, 0.0, z) - jnp.log1p(jnp.exp(_neg_abs(z)))
+
+
+def soft_sign(z):
+    """soft_sign(z) = sign(z) (1 - 1/(1 + |z|)) for |z| > 1, z/(1 + |z|) for |z| ≤ 1.
+
+    Autodiff of z/(1 + z) is 1/(1+z) - z/(1+z)², which cancels as z grows; the gradient of
+    1 - 1/(1 + z) is 1/(1+z)² itself.  Near 0 that form would cancel in the value, so the
+    quotient is kept there.  soft_sign''(0) = -2 (the z ≥ 0 branch).
+    """
+    z = jnp.asarray(z, dtype=jnp.float64)
+    pos = z >= 0
+    big = jnp.abs(z) > 1.0
+    x = jnp.where(pos, z, -z)  # |z| as a branch: jnp.abs has gradient 0 at 0
+    xs = _masked(~big, x)
+    mag = jnp.where(big, 1.0 - 1.0 / (1.0 + x), xs / (1.0 + xs))
+    return jnp.where(pos, mag, -mag)
+
+
+def hard_tanh(z):
+    """hard_tanh(z) = -1 for z ≤ -1, z between, 1 for z ≥ 1; autodiff gives 0 at ±1."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    return jnp.where(z >= 1, 1.0, jnp.where(z <= -1, -1.0, z))
+
+
+def hard_sigmoid(z):
+    """hard_sigmoid(z) = 0 for z ≤ -3, (z + 3)/6 between, 1 for z ≥ 3; 0 at the kinks."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    return jnp.where(z >= 3, 1.0, jnp.where(z > -3, (z + 3.0) / 6.0, 0.0))
+
+
+def hard_silu(z):
+    """hard_silu(z) = 0 for z ≤ -3, z(z + 3)/6 between, z for z ≥ 3 (0 at -3, 1 at 3)."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    mid = (z > -3) & (z < 3)
+    zm = _masked(mid, z)
+    return jnp.where(z >= 3, z, jnp.where(mid, zm * (zm + 3.0) / 6.0, 0.0))
+
+
+def mish(z):
+    """mish(z) = z tanh(softplus(z))."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    zc = jnp.where(z > 40.0, 40.0, z)  # tanh(softplus(40)) is 1 in float64; keeps z·0 from inf·0
+    return z * jnp.tanh(softplus(zc))
+
+
+def squareplus(z, *, b=4.0):
+    """squareplus(z) = (z + r)/2 for z ≥ 0 and b/(2(r - z)) for z < 0, r = hypot(z, √b)
+    (the second form does not cancel, nor does its gradient)."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    r = jnp.hypot(z, jnp.sqrt(b))
+    pos = z >= 0
+    return jnp.where(pos, 0.5 * (z + r), 0.5 * b / jnp.where(pos, 1.0, r - z))
+
+
+def sparse_plus(z):
+    """sparse_plus(z) = 0 for z ≤ -1, (z + 1)²/4 between, z for z ≥ 1."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    mid = (z > -1) & (z < 1)
+    zm = _masked(mid, z)
+    return jnp.where(z >= 1, z, jnp.where(mid, 0.25 * (zm + 1.0) ** 2, 0.0))
+
+
+def sparse_sigmoid(z):
+    """sparse_sigmoid(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1; 0 at the kinks."""
+    z = jnp.asarray(z, dtype=jnp.float64)
+    return jnp.where(z >= 1, 1.0, jnp.where(z > -1, 0.5 * (z + 1.0), 0.0))
+
+
+def identity(z):
+    """identity(z) = z."""
+    return jnp.asarray(z, dtype=jnp.float64)
 
 
 def softmax(z, axis=0):
@@ -86,5 +275,25 @@ ACTIVATIONS = MappingProxyType(
         "tanh": tanh,
         "relu": relu,
         "leaky_relu": leaky_relu,
+        "relu6": relu6,
+        "elu": elu,
+        "celu": celu,
+        "selu": selu,
+        "gelu": gelu,
+        "gelu_tanh": gelu_tanh,
+        "silu": silu,
+        "swish": silu,
+        "softplus": softplus,
+        "log_sigmoid": log_sigmoid,
+        "soft_sign": soft_sign,
+        "hard_tanh": hard_tanh,
+        "hard_sigmoid": hard_sigmoid,
+        "hard_silu": hard_silu,
+        "hard_swish": hard_silu,
+        "mish": mish,
+        "squareplus": squareplus,
+        "sparse_plus": sparse_plus,
+        "sparse_sigmoid": sparse_sigmoid,
+        "identity": identity,
     }
 )
