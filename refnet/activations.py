@@ -549,10 +549,16 @@ _SELU_SCALE_ALPHA = 1.7580993408473768  # scale·alpha correctly rounded (from t
 
 def selu(z):
     """selu(z) = scale·z for z > 0, scale·alpha (e^z - 1) for z ≤ 0, with
-    scale = 1.0507009873554804934… and alpha = 1.6732632423543772848… (complex-safe)."""
+    scale = 1.0507009873554804934… and alpha = 1.6732632423543772848… (complex-safe).
+
+    For z > max_float/scale ≈ 1.71e308 the true value is beyond float64: the result is inf, the
+    correctly rounded overflow, returned without a warning.
+    """
     z = _input(z)
     pos = _positive(z)
-    return np.where(pos, _SELU_SCALE * z, _SELU_SCALE_ALPHA * np.expm1(np.where(pos, 0.0 * z, z)))
+    with np.errstate(over="ignore"):  # scale·z overflows only where the exact result does
+        up = _SELU_SCALE * z
+    return np.where(pos, up, _SELU_SCALE_ALPHA * np.expm1(np.where(pos, 0.0 * z, z)))
 
 
 def selu_derivative(z):
@@ -699,6 +705,16 @@ def _gelu_tanh_parts(z):
     return e, sign, A, B, a, we
 
 
+_TINY_NORMAL = float(np.finfo(np.float64).tiny)
+
+
+def _gelu_tanh_half(a, sign, we):
+    """√e = e^(-|2u|/2), a normal float wherever e ≥ 1e-616.  Products e·X are formed as
+    √e·(√e·X): with e itself subnormal (|2u| > 708, z < -20.5) e·X would keep only the
+    bits e has left, up to ~1,400 ulps lost in a result X·e that is normal again."""
+    return np.exp(0.5 * a) * (1.0 - 0.5 * sign * we)
+
+
 def gelu_tanh(z):
     """gelu_tanh(z) = (z/2)(1 + tanh(u)) = z σ(2u), u = √(2/π)(z + 0.044715 z³).
 
@@ -712,8 +728,9 @@ def gelu_tanh(z):
                       np.where(np.real(z) < -_GELU_TANH_CLIP, -_GELU_TANH_CLIP, z))
         u2 = _GELU_2K_HI * (zc + _GELU_C * zc * zc * zc)
         return z * sigmoid(u2)
-    e, sign, _, _, _, _ = _gelu_tanh_parts(z)
-    return z * np.where(sign > 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    e, sign, _, _, a, we = _gelu_tanh_parts(z)
+    h = _gelu_tanh_half(a, sign, we)
+    return np.where(sign > 0, z / (1.0 + e), h * (h * z) / (1.0 + e))
 
 
 
@@ -725,10 +742,13 @@ def gelu_tanh_derivative(z):
     the zero z0 ≈ -0.7522, where the Taylor series about z0 is used.
     """
     z = _input(z)
-    e, sign, A, _, _, _ = _gelu_tanh_parts(z)
+    e, sign, A, _, a, we = _gelu_tanh_parts(z)
+    h = _gelu_tanh_half(a, sign, we)
     zc = _clip(z, _GELU_TANH_CLIP)
-    sig = np.where(sign > 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    value = sig + zc * A * (e / ((1.0 + e) * (1.0 + e)))
+    q = 1.0 / (1.0 + e)
+    # where e is normal, e·X directly (one rounding fewer); below, √e·(√e·X)
+    neg = np.where(e >= _TINY_NORMAL, e * (q + zc * A * q * q), h * (h * (q + zc * A * q * q)))
+    value = np.where(sign > 0, q + zc * A * (e * q * q), neg)
     return _series_near_zeros(z, value, _GELU_TANH_DERIVATIVE_ZEROS)
 
 
@@ -741,9 +761,11 @@ def gelu_tanh_second_derivative(z):
     """
     z = _input(z)
     e, sign, A, B, a, we = _gelu_tanh_parts(z)
+    h = _gelu_tanh_half(a, sign, we)
     zc = _clip(z, _GELU_TANH_CLIP)
     th = sign * (-np.expm1(a)) / (1.0 + e)
-    value = (e / ((1.0 + e) * (1.0 + e))) * (2.0 * A + zc * B - zc * A * A * th)
+    q = 1.0 / (1.0 + e)
+    value = h * (h * (q * q * (2.0 * A + zc * B - zc * A * A * th)))
     return _series_near_zeros(z, value, _GELU_TANH_SECOND_DERIVATIVE_ZEROS)
 
 
@@ -799,7 +821,9 @@ def silu_second_derivative(z):
 def softplus(z):
     """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|) (complex-safe; no overflow)."""
     z = _input(z)
-    return np.where(_positive(z), z, 0.0 * z) + np.log1p(np.exp(_neg_abs(z)))
+    # the branch on z >= 0 must be the one _neg_abs takes, or the complex step at z = 0 mixes
+    # the two sides' analytic forms
+    return np.where(_nonneg(z), z, 0.0 * z) + np.log1p(np.exp(_neg_abs(z)))
 
 
 def softplus_derivative(z):
@@ -824,7 +848,7 @@ def softplus_second_derivative(z):
 def log_sigmoid(z):
     """log_sigmoid(z) = log σ(z) = -softplus(-z) = min(z, 0) - log1p(e^-|z|) (complex-safe)."""
     z = _input(z)
-    return np.where(_positive(z), 0.0 * z, z) - np.log1p(np.exp(_neg_abs(z)))
+    return np.where(_nonneg(z), 0.0 * z, z) - np.log1p(np.exp(_neg_abs(z)))
 
 
 def log_sigmoid_derivative(z):
@@ -1095,7 +1119,14 @@ def squareplus_derivative_from_output(s, *, b=4.0):
     """squareplus' from the output: s / (s + (b/4)/s) = s² / (s² + b/4) (z = s - b/(4s);
     monotone, so the output determines the derivative)."""
     s = _input(s)
-    return s / (s + (0.25 * b) / s)
+    # with t = s/√(b/4): t²/(1 + t²), written 1/(1 + (1/t)²) for t > 1, so neither t² nor
+    # (b/4)/s can overflow (s ranges from subnormal to 1.7e308)
+    t = s / np.sqrt(0.25 * b)
+    big = t > 1
+    with np.errstate(under="ignore"):  # t² underflows only where the result does
+        tb = np.where(big, t, 1.0)
+        ts = np.where(big, 0.0, t)
+        return np.where(big, 1.0 / (1.0 + (1.0 / tb) ** 2), ts * ts / (1.0 + ts * ts))
 
 
 def squareplus_second_derivative(z, *, b=4.0):

@@ -148,6 +148,8 @@ def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
         else:
             trunc = np.zeros_like(best)
         err = trunc + E[-1][-1]
+        # f left the float range on the stencil (overflow to inf): nothing resolved there
+        err = np.where(np.isfinite(best) & np.isfinite(err), err, np.inf)
     del fz
     return best, err
 
@@ -273,6 +275,12 @@ def _mp_forms():
     # gelu: Φ(z) = erfc(-z/√2)/2 has no cancellation for z < 0 (mpmath's erfc is computed to
     # full relative precision), φ(z) = e^(-z²/2)/√(2π).
     def ncdf(z):
+        if abs(z) > 1e5:
+            # mpmath's erfc fails on huge arguments; there Φ(z) = 1 - φ(z)/z (z > 0) or
+            # φ(z)/|z| (z < 0) to a relative 1/z² < 1e-10, and every float64 result built on
+            # it (z·Φ, Φ + zφ, φ(2 - z²)) rounds to its limit exactly
+            tail = mp.exp(-z * z / 2) / (mp.sqrt(2 * mp.pi) * abs(z))
+            return 1 - tail if z > 0 else tail
         return mp.erfc(-z / mp.sqrt(2)) / 2
 
     def npdf(z):

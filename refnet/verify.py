@@ -44,6 +44,7 @@ class Result:
     failures: int
     max_ulps: float | None = None
     worst: dict = field(default_factory=dict)
+    decided_by_mpmath: int = 0
 
     @property
     def ok(self) -> bool:
@@ -73,6 +74,27 @@ def _result(section, function, oracle, value, reference, passed, *, ulps=None, z
         section, function, oracle, int(value.size), float(err.max()), float(rel.max()),
         int((~passed).sum()), None if ulps is None else float(np.max(ulps)), worst,
     )
+
+
+def arbitrate(name, order, z, value, oracle_value, ok, params):
+    """Where an oracle and the value disagree, mpmath decides (the oracle can be wrong too:
+    autodiff and the complex step cancel near a zero of f′ where the hand-written form does
+    not).  A disagreement is cleared when the value is within the ulp ceiling of the correctly
+    rounded result (64 ulps for f′, 1,024 for f″) and no farther from it than the oracle.
+    Returns ``(ok, number cleared)``."""
+    ok = np.array(ok, dtype=bool, copy=True)
+    bad = np.flatnonzero(~ok.ravel())
+    if bad.size == 0 or name not in oracles.MP_ACTIVATIONS:
+        return ok, 0
+    zb = np.asarray(z, dtype=np.float64).ravel()[bad]
+    ref = oracles.mp_value(name, zb, order, **params)
+    u_val = oracles.ulps(np.asarray(value, dtype=np.float64).ravel()[bad], ref)
+    u_orc = oracles.ulps(np.asarray(oracle_value, dtype=np.float64).ravel()[bad], ref)
+    ceiling = tol.DERIVATIVE_ULPS_MAX if order == 1 else tol.SECOND_DERIVATIVE_ULPS_MAX
+    cleared = (u_val <= ceiling) & (u_val <= u_orc)
+    flat = ok.ravel()
+    flat[bad[cleared]] = True
+    return flat.reshape(ok.shape), int(cleared.sum())
 
 
 def _bind(fn, params):
@@ -156,48 +178,56 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
     for k in act.kinks:
         on_kink |= z == k
 
+    def add(oracle, order, zs, value, ref, ok, on=None):
+        ok, n = arbitrate(name, order, zs, value, ref, ok, params)
+        if on is not None:
+            ok = ok | on  # on a kink: the convention is pinned by its own test
+        row = _result("activation", name, oracle, value, ref, ok, z=zs)
+        row.decided_by_mpmath = n
+        rows.append(row)
+
     if "jax.grad" in want:
         # XLA on CPU reads subnormal inputs as zero, so the twin is not asked about them
         normal = (np.abs(z) >= tol.TINY) | (z == 0)
         zn, dn, d2n = z[normal], d[normal], d2[normal]
         ref = oracles.twin_derivative(name, zn, 1, **params)
-        ok = tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL)
-        rows.append(_result("activation", name, "f' jax.grad", dn, ref, ok, z=zn))
+        add("f' jax.grad", 1, zn, dn, ref, tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL))
         ref2 = oracles.twin_derivative(name, zn, 2, **params)
         atol2 = tol.TWIN_ATOL + tol.TWIN2_ATOL_PER_DERIVATIVE * np.abs(dn)
-        ok2 = tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL)
-        rows.append(_result("activation", name, "f'' jax.grad", d2n, ref2, ok2, z=zn))
+        add("f'' jax.grad", 2, zn, d2n, ref2, tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL))
 
     if "richardson" in want:
         left, el, on, right, er = richardson_kinked(f, z, act.kinks)
         ok = tol.within(d, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
         ok |= on & tol.within(d, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        rows.append(_result("activation", name, "f' richardson", d, left, ok, z=z))
+        add("f' richardson", 1, z, d, left, ok)
         left, el, on, right, er = richardson_kinked(df, z, act.kinks)
         ok = tol.within(d2, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
         ok |= on & tol.within(d2, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        rows.append(_result("activation", name, "f'' richardson", d2, left, ok, z=z))
+        add("f'' richardson", 2, z, d2, left, ok)
 
     if "complex step" in want and act.analytic:
         zc = z[~on_kink]  # on a kink the branch taken by the real part decides; pinned elsewhere
         est, err = oracles.complex_step_derivative(f, zc)
         ok = tol.within(d[~on_kink], est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err)
-        rows.append(_result("activation", name, "f' complex step", d[~on_kink], est, ok, z=zc))
+        add("f' complex step", 1, zc, d[~on_kink], est, ok)
 
     if "mpmath" in want:
         zm = z[~on_kink]
-        ref = oracles.mp_value(name, zm, 1, **params)
-        u = oracles.ulps(d[~on_kink], ref)
-        ok = u <= tol.DERIVATIVE_ULPS_MAX
-        if u.size and np.percentile(u, 99.9) > tol.DERIVATIVE_ULPS_P999:
-            ok = ok & (u <= tol.DERIVATIVE_ULPS_P999)
-        rows.append(_result("activation", name, "f' mpmath", d[~on_kink], ref, ok, ulps=u, z=zm))
-        ref2 = oracles.mp_value(name, zm, 2, **params)
-        u2 = oracles.ulps(d2[~on_kink], ref2)
-        ok2 = u2 <= tol.SECOND_DERIVATIVE_ULPS_MAX
-        if u2.size and np.percentile(u2, 99.9) > tol.SECOND_DERIVATIVE_ULPS_P999:
-            ok2 = ok2 & (u2 <= tol.SECOND_DERIVATIVE_ULPS_P999)
-        rows.append(_result("activation", name, "f'' mpmath", d2[~on_kink], ref2, ok2, ulps=u2, z=zm))
+        # every point within the ceiling; the 99.9th-percentile targets are a property of the
+        # fixed sweep of refnet.study (`refnet formulas`), not of a random sample
+        for order, value, label, ceiling in (
+            (1, d, "f' mpmath", tol.DERIVATIVE_ULPS_MAX),
+            (2, d2, "f'' mpmath", tol.SECOND_DERIVATIVE_ULPS_MAX),
+        ):
+            ref = oracles.mp_value(name, zm, order, **params)
+            value = value[~on_kink]
+            # ulps where the correctly rounded value is normal (or 0); a subnormal result has
+            # fewer than 53 bits and is held to absolute accuracy (tolerances.SUBNORMAL_ABS)
+            normal = (np.abs(ref) >= tol.TINY) | (ref == 0)
+            u = np.where(normal, oracles.ulps(value, ref), 0.0)
+            ok = np.where(normal, u <= ceiling, np.abs(value - ref) <= tol.SUBNORMAL_ABS)
+            rows.append(_result("activation", name, label, value, ref, ok, ulps=u, z=zm))
 
     if "from output" in want and fo is not None:
         g = _bind(fo, params)
@@ -294,7 +324,8 @@ def format_table(rows) -> str:
         body.append((
             r.function, r.oracle, str(r.n), f"{r.max_abs:.3g}", f"{r.max_rel:.3g}",
             "" if r.max_ulps is None else f"{r.max_ulps:.0f}",
-            "ok" if r.ok else f"MISMATCH ({r.failures})",
+            ("ok" if r.ok else f"MISMATCH ({r.failures})")
+            + (f", {r.decided_by_mpmath} by mpmath" if r.decided_by_mpmath else ""),
         ))
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731

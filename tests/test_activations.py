@@ -16,6 +16,7 @@ from hypothesis import given
 
 from refnet import activations as A
 from refnet import oracles
+from refnet import tolerances as tol
 from refnet.verify import format_table, judge_activation
 
 from strategies import activation_arrays
@@ -68,9 +69,16 @@ def test_no_warning_and_right_limits_at_huge_magnitudes(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         f, d, d2 = act.forward(z), act.derivative(z), act.second_derivative(z)
-    assert np.all(np.isfinite(f)) and np.all(np.isfinite(d)) and np.all(np.isfinite(d2))
-    assert np.array_equal(d, oracles.mp_value(name, z, 1, **act.params))
-    assert np.array_equal(f, oracles.mp_value(name, z, 0, **act.params))
+    assert np.all(np.isfinite(d)) and np.all(np.isfinite(d2))
+    for value, order in ((f, 0), (d, 1)):
+        ref = oracles.mp_value(name, z, order, **act.params)
+        # f is inf only where the correctly rounded value is (selu beyond max_float/scale).
+        # Where the true value is subnormal (e^-745 and the like) only its absolute accuracy,
+        # a few multiples of 2**-1074, is claimed: a subnormal has fewer than 53 bits.
+        ok = (oracles.ulps(value, ref) <= tol.DERIVATIVE_ULPS_MAX) | (
+            (np.abs(ref) < tol.TINY) & (np.abs(value - ref) <= tol.TINY * 2.0**-40)
+        )
+        assert np.all(ok), (order, z[~ok], value[~ok], ref[~ok])
 
 
 def test_kink_conventions_are_pinned_and_match_the_twin():
@@ -125,5 +133,8 @@ def test_forward_is_complex_safe_where_analytic():
         if act.analytic:
             out = act.forward(z + 1e-20j)
             assert np.iscomplexobj(out)
-            # complex division rounds differently from real division: a few ulps apart
-            assert np.all(oracles.ulps(out.real, act.forward(z)) <= 4)
+            # Re f(z + ih) = f(z) - h²f''(z)/2 + …, h²|f''| ≤ 1e-40, but complex arithmetic rounds
+            # differently: complex log1p/log round the real part to a few ulps of their
+            # argument (≈ 1), not of a small result, so the slack is 4 ulps of max(|f|, 1)
+            f = act.forward(z)
+            assert np.all(np.abs(out.real - f) <= 4 * tol.EPS * np.maximum(np.abs(f), 1.0))
