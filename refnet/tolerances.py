@@ -78,3 +78,17 @@ def within(a, b, *, atol, rtol, err=0.0):
 # n_y/2 ulps, so 1e-12 accepts those up to ~9000 classes, and the gradient error a sum of 1 + δ
 # leaves (δ · A_L / m) stays below 1e-12 / m, far under any planted bug yet honest about inputs.
 LABEL_SUM_ATOL = 1e-12
+
+# --- the notebook's printout -----------------------------------------------------------------
+# A printed number d with k digits after the point stands for every value within half a unit in
+# its last digit: |x - d| <= 0.5 * 10**-k (NumPy and Python both round correctly when they
+# print).  The reading of d itself as a float64 adds at most half an ulp of d, so 2 ulps of |d|
+# on top is all the slack a faithful reproduction can need.
+PRINTED_HALF_UNIT = 0.5
+PRINTED_ULPS = 2
+
+# Two float64 forms of the same well-conditioned quantity (the notebook's exp-quotient tanh and
+# refnet's expm1 form; 1 - t² and sech² at moderate t; the probability and logits forms of the
+# cost at moderate outputs; a mean divided by 3 or by 6 and doubled): each side is a handful of
+# correctly rounded operations, within 4 ulps of the exact value, so they agree within 8 ulps.
+FORMS_ULPS = 8
