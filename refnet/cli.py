@@ -14,6 +14,7 @@ import sys
 # name -> (module, one-line help)
 COMMANDS = {
     "verify": ("refnet.verify", "run refnet's built-in gradient checks and print a table"),
+    "notebook": ("refnet.notebook_cli", "print the notebook's computations, cell by cell, with refnet's values"),
 }
 
 
