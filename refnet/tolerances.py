@@ -92,3 +92,23 @@ PRINTED_ULPS = 2
 # cost at moderate outputs; a mean divided by 3 or by 6 and doubled): each side is a handful of
 # correctly rounded operations, within 4 ulps of the exact value, so they agree within 8 ulps.
 FORMS_ULPS = 8
+# Steps of the finite-difference stencil over network parameters: below 2**-26 (~1.5e-8) the
+# noise eps·|J|/h reaches 1e-8 relative, too coarse to judge a gradient; a pre-activation that
+# close to a kink is rejected instead (and the kink is tested on its own).
+FD_MIN_STEP = 2.0**-26
+
+# --- network gradients -----------------------------------------------------------------------
+# A gradient entry of the backward pass is a sum over samples and units of products along the
+# chain; its rounding error is relative to S, the same sum taken over absolute values
+# (gradient_oracles.network_gradient_scale), not to the (possibly cancelling) result.  Per layer
+# a product of at most 5 terms summed, a derivative within 4 ulps, a division by m: ~11 ulps of
+# S; four layers, ~44; so 64 ulps of S for refnet's backward against an oracle that is itself
+# accurate to a few ulps of S (jax.grad of the twin, the complex step).  Measured worst over
+# 1500 random networks: 28 (twin), 13 (complex step).
+NET_GRAD_ULPS = 64
+# jax.grad of the twin's tanh, sign(z)(-expm1(u))/(1 + e^u), u = -2|z|, goes through JAX's JVP of
+# expm1, which is ``ans + 1``: for u below ~-37 that sum cancels and g'(z) comes out with an
+# absolute error of about an ulp of 1 (times the chain's factor 4), not a relative one.  So the
+# twin's g' is trusted to 8 eps absolute; gradient_oracles.network_gradient_scale with
+# derivative_floor=1 carries that absolute error to each entry.
+TWIN_DERIVATIVE_ATOL = 8 * EPS
