@@ -112,3 +112,12 @@ NET_GRAD_ULPS = 64
 # twin's g' is trusted to 8 eps absolute; gradient_oracles.network_gradient_scale with
 # derivative_floor=1 carries that absolute error to each entry.
 TWIN_DERIVATIVE_ATOL = 8 * EPS
+
+# --- training trajectories -------------------------------------------------------------------
+# NumPy train and the twin's lax.scan loop take the same steps from the same start; their
+# gradients differ by a few ulps of S per step, and gradient descent at these learning rates
+# neither amplifies nor cancels those differences much over 1000 steps (each step's rounding
+# adds ~1e-16 relative; 1000 steps ~1e-13 even if they all added up).  1e-10 relative leaves
+# three orders of margin, and a wrong step (a bug of 1e-6 in any gradient) moves the cost by
+# far more.
+TRAJECTORY_RTOL = 1e-10
