@@ -17,6 +17,7 @@ COMMANDS = {
     "formulas": ("refnet.formulas_cli", "print each activation's formulas and measured accuracy"),
     "plot": ("refnet.plot", "plot an activation's derivatives and their errors (needs matplotlib)"),
     "vectors": ("refnet.vectors", "write reference vectors (correctly rounded values) as JSON or .npz"),
+    "notebook": ("refnet.notebook_cli", "print the notebook's computations, cell by cell, with refnet's values"),
 }
 
 

@@ -107,3 +107,55 @@ OUTPUT_FORM_RTOL = 8 * EPS
 # 64 ulps of that size (16 terms × 4 ulps).
 SOFTMAX_RTOL = 64 * EPS
 SOFTMAX_ATOL = 64 * EPS
+
+# --- the network -----------------------------------------------------------------------------
+# A softmax output's gradient dZ_L = A_L - Y holds when each label column sums to 1.  One-hot
+# labels sum to exactly 1; a distribution normalised in float64 (y / y.sum()) sums to 1 within
+# n_y/2 ulps, so 1e-12 accepts those up to ~9000 classes, and the gradient error a sum of 1 + δ
+# leaves (δ · A_L / m) stays below 1e-12 / m, far under any planted bug yet honest about inputs.
+LABEL_SUM_ATOL = 1e-12
+
+# --- the notebook's printout -----------------------------------------------------------------
+# A printed number d with k digits after the point stands for every value within half a unit in
+# its last digit: |x - d| <= 0.5 * 10**-k (NumPy and Python both round correctly when they
+# print).  The reading of d itself as a float64 adds at most half an ulp of d, so 2 ulps of |d|
+# on top is all the slack a faithful reproduction can need.
+PRINTED_HALF_UNIT = 0.5
+PRINTED_ULPS = 2
+
+# Two float64 forms of the same well-conditioned quantity (the notebook's exp-quotient tanh and
+# refnet's expm1 form; 1 - t² and sech² at moderate t; the probability and logits forms of the
+# cost at moderate outputs; a mean divided by 3 or by 6 and doubled): each side is a handful of
+# correctly rounded operations, within 4 ulps of the exact value, so they agree within 8 ulps.
+FORMS_ULPS = 8
+# Steps of the finite-difference stencil over network parameters: below 2**-26 (~1.5e-8) the
+# noise eps·|J|/h reaches 1e-8 relative, too coarse to judge a gradient; a pre-activation that
+# close to a kink is rejected instead (and the kink is tested on its own).
+FD_MIN_STEP = 2.0**-26
+
+# --- network gradients -----------------------------------------------------------------------
+# A gradient entry of the backward pass is a sum over samples and units of products along the
+# chain; its rounding error is relative to S, the same sum taken over absolute values
+# (gradient_oracles.network_gradient_scale), not to the (possibly cancelling) result.  Per layer
+# a product of at most 5 terms summed, a derivative within 4 ulps, a division by m: ~11 ulps of
+# S; four layers, ~44; so 64 ulps of S for refnet's backward against an oracle that is itself
+# accurate to a few ulps of S (jax.grad of the twin, the complex step).  Measured worst over
+# 1500 random networks: 28 (twin), 13 (complex step).
+NET_GRAD_ULPS = 64
+# The oracles' own activation derivatives inside a network carry an absolute error of about an
+# ulp of 1 where g'(z) is small, not a relative one: the complex step goes through NumPy's
+# complex exp/log1p, whose imaginary parts are rounded relative to the size of their arguments
+# (≈ 1), and autodiff of forms like log1p(e^-|z|) sums terms of size ~1 that cancel.  Measured:
+# with no allowance, a softplus network's complex-step gradient misses the 64-ulp bound by 26×.
+# So g' from an oracle is trusted to 8 eps absolute;
+# gradient_oracles.network_gradient_scale with derivative_floor=1 carries it to each entry.
+TWIN_DERIVATIVE_ATOL = 8 * EPS
+
+# --- training trajectories -------------------------------------------------------------------
+# NumPy train and the twin's lax.scan loop take the same steps from the same start; their
+# gradients differ by a few ulps of S per step, and gradient descent at these learning rates
+# neither amplifies nor cancels those differences much over 1000 steps (each step's rounding
+# adds ~1e-16 relative; 1000 steps ~1e-13 even if they all added up).  1e-10 relative leaves
+# three orders of margin, and a wrong step (a bug of 1e-6 in any gradient) moves the cost by
+# far more.
+TRAJECTORY_RTOL = 1e-10

@@ -1,0 +1,548 @@
+"""The network, written by hand in NumPy: layer sizes, initialisation, forward pass, cost,
+backward pass, update and training.
+
+Arrays are features × samples, as in the notebook: ``X`` is ``(n_x, m)``, ``Y`` is ``(n_y, m)``.
+Parameters are a dict ``W1, b1, …, WL, bL`` with ``Wl`` of shape ``(n_l, n_{l-1})`` and ``bl`` of
+shape ``(n_l, 1)``; gradients a dict ``dW1, db1, …``; the cache holds ``Z1, A1, …, ZL, AL``.
+
+    Z_l = W_l A_{l-1} + b_l,   A_0 = X
+    A_l = g(Z_l)               (l < L; g any activation of ``refnet.activations.ACTIVATIONS``)
+    A_L = σ(Z_L) or softmax(Z_L) over the classes (axis 0)
+
+The cost the network trains on is computed from the logits ``Z_L`` (softplus / log-sum-exp), so a
+saturated output gives a finite cost and the exact output gradient ``dZ_L = (A_L - Y) / m``.
+
+The loss path (:func:`loss`) also accepts parameters with leading batch axes (``W`` of shape
+``(..., n_l, n_{l-1})``) and complex values: the gradient oracles evaluate many perturbed parameter
+sets in one call, and the complex step needs a complex-safe forward.
+
+The twin of this module is :mod:`refnet.twin.network`: the same functions by the same names, in
+``jax.numpy``, with gradients from ``jax.grad``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from numbers import Integral, Real
+
+import numpy as np
+
+from refnet.activations import ACTIVATIONS, log_softmax, sigmoid, softmax
+
+__all__ = [
+    "OUTPUTS",
+    "layer_sizes",
+    "initialize_parameters",
+    "forward_propagation",
+    "softplus",
+    "cost_from_logits",
+    "compute_cost",
+    "l2_penalty",
+    "loss",
+    "backward_propagation",
+    "update_parameters",
+    "train",
+]
+
+OUTPUTS = ("sigmoid", "softmax")
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _matrix(a, name):
+    """``a`` as a 2-D float64 array (bool and integers promoted), or a clear error naming it."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        hint = ""
+        if arr.ndim == 1:
+            hint = f"; for one row use {name}.reshape(1, -1)"
+        raise ValueError(
+            f"{name}: expected a 2-D array (rows × samples), got shape {arr.shape}{hint}"
+        )
+    return arr.astype(np.float64, copy=False)
+
+
+def _hidden_name(hidden):
+    if not isinstance(hidden, str):
+        raise TypeError(f"hidden: expected an activation name, got {type(hidden).__name__}")
+    if hidden not in ACTIVATIONS:
+        raise ValueError(
+            f"hidden: unknown activation {hidden!r}; choose one of {sorted(ACTIVATIONS)}"
+        )
+    return ACTIVATIONS[hidden]
+
+
+def _output_name(output):
+    if not isinstance(output, str) or output not in OUTPUTS:
+        raise ValueError(f"output: expected one of {OUTPUTS}, got {output!r}")
+    return output
+
+
+def _depth(parameters):
+    """The number of layers L of a parameter dict holding exactly W1, b1, …, WL, bL."""
+    if not isinstance(parameters, dict):
+        raise TypeError(f"parameters: expected a dict W1, b1, …, got {type(parameters).__name__}")
+    L = len(parameters) // 2
+    expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
+    if L == 0 or set(parameters) != expected:
+        raise ValueError(
+            f"parameters: expected keys W1, b1, …, WL, bL, got {sorted(parameters)}"
+        )
+    return L
+
+
+def _weights(parameters, n_x):
+    """The lists [W1, …], [b1, …] as float64 arrays, checked to chain from n_x features."""
+    L = _depth(parameters)
+    Ws, bs = [], []
+    n_prev = n_x
+    for l in range(1, L + 1):
+        W = _matrix(parameters[f"W{l}"], f"W{l}")
+        b = _matrix(parameters[f"b{l}"], f"b{l}")
+        if W.shape[1] != n_prev:
+            what = "X has" if l == 1 else f"W{l - 1} has"
+            raise ValueError(
+                f"W{l}: shape {W.shape} does not chain: {what} {n_prev} rows, so W{l} needs "
+                f"{n_prev} columns"
+            )
+        if b.shape != (W.shape[0], 1):
+            raise ValueError(f"b{l}: expected shape {(W.shape[0], 1)} to match W{l}, got {b.shape}")
+        Ws.append(W)
+        bs.append(b)
+        n_prev = W.shape[0]
+    return Ws, bs
+
+
+def _labels(Y, shape):
+    """Y as float64, checked against the output shape ``(n_y, m)``."""
+    Yarr = np.asarray(Y)
+    if Yarr.ndim == 1 and len(shape) == 2 and Yarr.shape == (shape[1],) and shape[0] == 1:
+        raise ValueError(
+            f"Y: got shape {Yarr.shape} against outputs of shape {shape}; write "
+            "Y.reshape(1, -1) (a (m,) array would broadcast to (m, m))"
+        )
+    Yarr = _matrix(Yarr, "Y")
+    if Yarr.shape != tuple(shape):
+        raise ValueError(f"Y: expected shape {tuple(shape)} (outputs × samples), got {Yarr.shape}")
+    return Yarr
+
+
+def _m(m, X):
+    """The divisor of the sample mean: X's number of columns unless given."""
+    if m is None:
+        return X.shape[-1]
+    if isinstance(m, bool) or not isinstance(m, Real) or not m > 0:
+        raise ValueError(f"m: expected a positive number of samples, got {m!r}")
+    return m
+
+
+# ---------------------------------------------------------------------------------------------
+# sizes and initialisation
+
+
+def layer_sizes(X, Y, hidden):
+    """``(n_x, *hidden, n_y)``: features of X, the hidden widths, outputs of Y.
+
+    ``hidden`` is one width (an int) or a sequence of widths (possibly empty: no hidden layer).
+    """
+    X = _matrix(X, "X")
+    Yarr = np.asarray(Y)
+    if Yarr.ndim != 2:
+        raise ValueError(f"Y: expected a 2-D array (outputs × samples), got shape {Yarr.shape}")
+    if Yarr.shape[1] != X.shape[1]:
+        raise ValueError(f"Y: has {Yarr.shape[1]} samples (columns), X has {X.shape[1]}")
+    if isinstance(hidden, Integral) and not isinstance(hidden, bool):
+        widths = (int(hidden),)
+    else:
+        try:
+            widths = tuple(hidden)
+        except TypeError:
+            raise TypeError(
+                f"hidden: expected a width or a sequence of widths, got {type(hidden).__name__}"
+            ) from None
+    for w in widths:
+        if isinstance(w, bool) or not isinstance(w, Integral) or w < 1:
+            raise ValueError(f"hidden: widths must be positive integers, got {hidden!r}")
+    return (X.shape[0], *(int(w) for w in widths), Yarr.shape[0])
+
+
+def initialize_parameters(layer_dims, seed=None, scale=0.01):
+    """W_l ~ scale · N(0, 1) of shape (n_l, n_{l-1}) and b_l = 0 of shape (n_l, 1).
+
+    Draws from its own ``np.random.default_rng(seed)`` (``seed`` may also be a Generator), in the
+    order W1, W2, …; NumPy's global random state is never touched.
+    """
+    dims = tuple(layer_dims)
+    if len(dims) < 2:
+        raise ValueError(f"layer_dims: need at least (n_x, n_y), got {dims!r}")
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, Integral) or d < 1:
+            raise ValueError(f"layer_dims: sizes must be positive integers, got {dims!r}")
+    if isinstance(scale, bool) or not isinstance(scale, Real) or not math.isfinite(scale):
+        raise ValueError(f"scale: expected a finite number, got {scale!r}")
+    rng = np.random.default_rng(seed)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * scale
+        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    return parameters
+
+
+# ---------------------------------------------------------------------------------------------
+# forward
+
+
+def _forward(X, Ws, bs, g, output):
+    """The pass Z_l = W_l A_{l-1} + b_l, A_l = g(Z_l), A_L = output(Z_L); returns the Z and A lists.
+
+    No checks; works with leading batch axes on W and b, and with complex values.
+    """
+    A = X
+    Zs, As = [], []
+    L = len(Ws)
+    for l in range(L):
+        Z = Ws[l] @ A + bs[l]
+        if l < L - 1:
+            A = g(Z)
+        elif output == "sigmoid":
+            A = sigmoid(Z)
+        else:
+            A = softmax(Z, axis=-2)
+        Zs.append(Z)
+        As.append(A)
+    return Zs, As
+
+
+def forward_propagation(X, parameters, hidden="tanh", output="sigmoid"):
+    """``(AL, cache)``: A_L = output(Z_L) and the cache Z1, A1, …, ZL, AL.
+
+    Z_l = W_l A_{l-1} + b_l (A_0 = X); A_l = g(Z_l) for the hidden layers, g the registry's
+    ``hidden`` activation at its default parameters; A_L = σ(Z_L) or softmax over axis 0.
+    """
+    X = _matrix(X, "X")
+    g = _hidden_name(hidden).forward
+    output = _output_name(output)
+    Ws, bs = _weights(parameters, X.shape[0])
+    Zs, As = _forward(X, Ws, bs, g, output)
+    cache = {}
+    for l, (Z, A) in enumerate(zip(Zs, As), start=1):
+        cache[f"Z{l}"] = Z
+        cache[f"A{l}"] = A
+    return As[-1], cache
+
+
+# ---------------------------------------------------------------------------------------------
+# cost
+
+
+def softplus(z):
+    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|).
+
+    Nothing overflows for any finite z; the branch is taken on the real part and no ``abs`` or
+    ``maximum`` touches the value, so complex input works (for the complex step).
+    """
+    z = np.asarray(z)
+    pos = np.real(z) > 0
+    return np.where(pos, z, 0.0 * z) + np.log1p(np.exp(np.where(pos, -z, z)))
+
+
+def _cost_terms(ZL, Y, output):
+    """Per-element costs from the logits: softplus(Z) - Y Z (sigmoid), -Y log softmax(Z)."""
+    if output == "sigmoid":
+        return softplus(ZL) - Y * ZL
+    return -Y * log_softmax(ZL, axis=-2)
+
+
+def cost_from_logits(ZL, Y, output="sigmoid", *, m=None):
+    """The cross-entropy from the logits Z_L, stable for any finite Z_L.
+
+    sigmoid: Σ [softplus(Z) - Y Z] / m  (= -Σ[Y log σ(Z) + (1-Y) log(1-σ(Z))] / m);
+    softmax: -Σ Y log softmax(Z) / m, log softmax = Z - max Z - log Σ e^(Z - max Z).
+    m is the number of samples, ZL.shape[1], unless given.
+    """
+    output = _output_name(output)
+    ZL = _matrix(ZL, "ZL")
+    Y = _labels(Y, ZL.shape)
+    m = _m(m, ZL)
+    with np.errstate(over="ignore"):  # a true cost beyond 1.8e308 is inf, said without a warning
+        return float(np.sum(_cost_terms(ZL, Y, output) / m))
+
+
+def _xlogy(y, a):
+    """y log a, taken as 0 where y = 0 (so 0 · log 0 = 0), without warnings."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y == 0, 0.0, y * np.log(a))
+
+
+def compute_cost(AL, Y, output="sigmoid", *, parameters=None, lambd=0.0, m=None):
+    """The cross-entropy from the outputs A_L, as the notebook writes it.
+
+    sigmoid: -Σ [Y log A + (1 - Y) log(1 - A)] / m over all outputs (binary or multi-label);
+    softmax: -Σ Y log A / m.  With ``lambd`` > 0, plus λ/(2m) Σ_l ‖W_l‖² (needs ``parameters``).
+    Terms with a zero label weight count 0; an output rounded to exactly 0 or 1 against the
+    other label gives ``inf`` (the logits form, :func:`cost_from_logits`, stays finite there).
+    """
+    output = _output_name(output)
+    AL = _matrix(AL, "AL")
+    Y = _labels(Y, AL.shape)
+    if output == "sigmoid":
+        terms = _xlogy(Y, AL) + _xlogy(1.0 - Y, 1.0 - AL)
+    else:
+        terms = _xlogy(Y, AL)
+    m = _m(m, AL)
+    cost = -np.sum(terms) / m
+    if lambd:
+        if parameters is None:
+            raise ValueError("parameters: needed for the L2 penalty when lambd > 0")
+        Ws, _ = _weights(parameters, _matrix(parameters["W1"], "W1").shape[1])
+        cost = cost + l2_penalty(Ws, lambd, m)
+    return float(cost)
+
+
+def l2_penalty(Ws, lambd, m):
+    """λ/(2m) Σ_l ‖W_l‖² (Frobenius), summed over the last two axes of each W_l.
+
+    Written as Σ W² (not |W|²) so it stays analytic for complex W.
+    """
+    total = 0.0
+    for W in Ws:
+        total = total + np.sum(W * W, axis=(-2, -1))
+    return lambd / (2.0 * m) * total
+
+
+def _loss(X, Y, Ws, bs, g, output, lambd, m):
+    """cost_from_logits(Z_L(θ), Y) + λ/(2m) Σ‖W‖², per parameter set (no checks)."""
+    Zs, _ = _forward(X, Ws, bs, g, output)
+    with np.errstate(over="ignore"):  # as in cost_from_logits
+        cost = np.sum(_cost_terms(Zs[-1], Y, output) / m, axis=(-2, -1))
+    if lambd:
+        cost = cost + l2_penalty(Ws, lambd, m)
+    return cost
+
+
+def loss(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None):
+    """The training objective J(θ) = cost_from_logits(Z_L, Y) + λ/(2m) Σ_l ‖W_l‖².
+
+    ``parameters`` may carry leading batch axes (``W_l`` of shape ``(..., n_l, n_{l-1})``,
+    ``b_l`` of shape ``(..., n_l, 1)``) and complex values; the result then has the batch shape.
+    For plain 2-D parameters it is a float.
+    """
+    X = _matrix(X, "X")
+    g = _hidden_name(hidden).forward
+    output = _output_name(output)
+    L = _depth(parameters)
+    Ws = [np.asarray(parameters[f"W{l}"]) for l in range(1, L + 1)]
+    bs = [np.asarray(parameters[f"b{l}"]) for l in range(1, L + 1)]
+    if all(W.ndim == 2 for W in Ws) and not any(np.iscomplexobj(W) for W in Ws + bs):
+        Ws, bs = _weights(parameters, X.shape[0])
+    n_y = Ws[-1].shape[-2]
+    Y = _labels(Y, (n_y, X.shape[1]))
+    m = _m(m, X)
+    out = _loss(X, Y, Ws, bs, g, output, float(lambd), m)
+    return float(out) if np.ndim(out) == 0 and not np.iscomplexobj(out) else out
+
+
+# ---------------------------------------------------------------------------------------------
+# backward
+
+
+def _backward(X, Y, Ws, Zs, As, dg, lambd, m):
+    """The gradient lists [dW1, …], [db1, …] of J (no checks).
+
+    dZ_L = (A_L - Y) / m (sigmoid with its cross-entropy, or softmax with a label distribution);
+    dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l;  db_l = Σ_samples dZ_l;
+    dZ_{l-1} = (W_lᵀ dZ_l) ⊙ g'(Z_{l-1}), with g' the derivative in z.
+    """
+    L = len(Ws)
+    dWs, dbs = [None] * L, [None] * L
+    dZ = (As[-1] - Y) / m
+    for l in range(L - 1, -1, -1):
+        A_prev = As[l - 1] if l > 0 else X
+        dW = dZ @ A_prev.T
+        if lambd:
+            dW = dW + (lambd / m) * Ws[l]
+        dWs[l] = dW
+        dbs[l] = np.sum(dZ, axis=1, keepdims=True)
+        if l > 0:
+            dZ = (Ws[l].T @ dZ) * dg(Zs[l - 1])
+    return dWs, dbs
+
+
+def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid",
+                         lambd=0.0, *, m=None):
+    """The gradients dW1, db1, …, dWL, dbL of J = cost_from_logits + λ/(2m) Σ‖W‖².
+
+    dZ_L = (A_L - Y) / m, m = X.shape[1] (the number of samples; the notebook's ``Y.size`` is
+    the same only when n_y = 1); dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l; db_l = Σ_samples dZ_l;
+    dZ_{l-1} = (W_lᵀ dZ_l) ⊙ g'(Z_{l-1}).  For a softmax output, each column of Y must be a
+    distribution (it sums to 1), which is what makes dZ_L = A_L - Y.  ``m`` overrides the
+    divisor (``refnet.notebook.BWP`` passes ``Y.size``).
+    """
+    X = _matrix(X, "X")
+    act = _hidden_name(hidden)
+    output = _output_name(output)
+    Ws, _ = _weights(parameters, X.shape[0])
+    L = len(Ws)
+    if not isinstance(cache, dict):
+        raise TypeError(f"cache: expected the dict from forward_propagation, got {type(cache).__name__}")
+    Zs, As = [], []
+    for l in range(1, L + 1):
+        for key in (f"Z{l}", f"A{l}"):
+            if key not in cache:
+                raise ValueError(f"cache: missing {key}; pass the cache from forward_propagation")
+        Z, A = np.asarray(cache[f"Z{l}"]), np.asarray(cache[f"A{l}"])
+        want = (Ws[l - 1].shape[0], X.shape[1])
+        if Z.shape != want or A.shape != want:
+            raise ValueError(f"cache: Z{l}/A{l} should have shape {want}, got {Z.shape}/{A.shape}")
+        Zs.append(Z)
+        As.append(A)
+    Y = _labels(Y, As[-1].shape)
+    if output == "softmax" and Y.size:
+        from refnet.tolerances import LABEL_SUM_ATOL
+
+        sums = Y.sum(axis=0)
+        if not np.all(np.abs(sums - 1.0) <= LABEL_SUM_ATOL):
+            raise ValueError(
+                "Y: for a softmax output each column must be a distribution summing to 1; got "
+                f"column sums from {sums.min()} to {sums.max()}"
+            )
+    lambd = _lambd(lambd)
+    dWs, dbs = _backward(X, Y, Ws, Zs, As, act.derivative, lambd, _m(m, X))
+    grads = {}
+    for l in range(1, L + 1):
+        grads[f"dW{l}"] = dWs[l - 1]
+        grads[f"db{l}"] = dbs[l - 1]
+    return grads
+
+
+def _lambd(lambd):
+    if isinstance(lambd, bool) or not isinstance(lambd, Real) or not (lambd >= 0 and math.isfinite(lambd)):
+        raise ValueError(f"lambd: expected a finite number >= 0, got {lambd!r}")
+    return float(lambd)
+
+
+# ---------------------------------------------------------------------------------------------
+# update and training
+
+
+def update_parameters(parameters, grads, lr=0.01):
+    """θ ← θ - lr · dθ for every W_l, b_l; returns a new dict and leaves its inputs untouched."""
+    L = _depth(parameters)
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr):
+        raise ValueError(f"lr: expected a finite number, got {lr!r}")
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads: expected a dict dW1, db1, …, got {type(grads).__name__}")
+    new = {}
+    for l in range(1, L + 1):
+        for p in "Wb":
+            key, dkey = f"{p}{l}", f"d{p}{l}"
+            if dkey not in grads:
+                raise ValueError(f"grads: missing {dkey}")
+            value, grad = np.asarray(parameters[key]), np.asarray(grads[dkey])
+            if value.shape != grad.shape:
+                raise ValueError(f"grads: {dkey} has shape {grad.shape}, {key} has {value.shape}")
+            new[key] = value - lr * grad
+    return new
+
+
+def _progress_bar(i, total, cost, width=30):
+    done = (i * width) // total
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{total} cost {cost:.6f}")
+    if i == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+# A run is "long" enough for a progress bar when it will take more than this many seconds
+# (estimated after the first iterations); shorter runs would only flicker.
+_PROGRESS_AFTER_S = 2.0
+
+
+def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iterations=10000,
+          lr=0.01, lambd=0.0, batch_size=None, seed=None, scale=0.01, parameters=None,
+          print_cost=False, progress=None):
+    """Gradient descent on J = cost_from_logits + λ/(2m) Σ‖W‖²; returns ``(parameters, costs)``.
+
+    ``hidden`` is the hidden width(s), as for :func:`layer_sizes`.  Starts from ``parameters`` if
+    given, else from ``initialize_parameters(layer_sizes(X, Y, hidden), seed, scale)``.  Each
+    iteration is one step θ ← θ - lr ∇J on the whole set (``batch_size=None``) or on the next
+    mini-batch of a shuffle drawn, once per pass over the data, from the same seeded generator
+    that drew the initial weights.  ``costs[i]`` is J on that step's batch before its update.
+    ``print_cost`` prints the notebook's ``"cost % i:%f"`` line every 100 iterations.
+    ``progress``: a bar on stderr; ``None`` shows it only when stderr is a terminal and the
+    run looks longer than a couple of seconds.
+    """
+    X = _matrix(X, "X")
+    dims = layer_sizes(X, Y, hidden)
+    act = _hidden_name(hidden_activation)
+    output = _output_name(output)
+    Y = _labels(Y, (dims[-1], X.shape[1]))
+    lambd = _lambd(lambd)
+    if isinstance(iterations, bool) or not isinstance(iterations, Integral) or iterations < 0:
+        raise ValueError(f"iterations: expected an integer >= 0, got {iterations!r}")
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr):
+        raise ValueError(f"lr: expected a finite number, got {lr!r}")
+    m_all = X.shape[1]
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, Integral)
+                                   or not 1 <= batch_size):
+        raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
+    if batch_size is not None and batch_size >= m_all:
+        batch_size = None
+    rng = np.random.default_rng(seed)
+    if parameters is None:
+        parameters = initialize_parameters(dims, seed=rng, scale=scale)
+    Ws, bs = _weights(parameters, X.shape[0])
+    if tuple([X.shape[0]] + [W.shape[0] for W in Ws]) != dims:
+        raise ValueError(
+            f"parameters: layer sizes {tuple([X.shape[0]] + [W.shape[0] for W in Ws])} do not "
+            f"match layer_sizes(X, Y, hidden) = {dims}"
+        )
+    if output == "softmax" and m_all:
+        from refnet.tolerances import LABEL_SUM_ATOL
+
+        if not np.all(np.abs(Y.sum(axis=0) - 1.0) <= LABEL_SUM_ATOL):
+            raise ValueError("Y: for a softmax output each column must be a distribution summing to 1")
+    Ws = [W.copy() for W in Ws]
+    bs = [b.copy() for b in bs]
+    g, dg = act.forward, act.derivative
+    L = len(Ws)
+    costs = np.empty(iterations)
+    show = progress
+    started = time.perf_counter()
+    order, pos = None, 0
+    Xb, Yb, mb = X, Y, m_all
+    for i in range(iterations):
+        if batch_size is not None:
+            if order is None or pos + batch_size > m_all:
+                order, pos = rng.permutation(m_all), 0
+            idx = order[pos:pos + batch_size]
+            pos += batch_size
+            Xb, Yb, mb = X[:, idx], Y[:, idx], batch_size
+        Zs, As = _forward(Xb, Ws, bs, g, output)
+        cost = np.sum(_cost_terms(Zs[-1], Yb, output)) / mb
+        if lambd:
+            cost += l2_penalty(Ws, lambd, mb)
+        costs[i] = cost
+        dWs, dbs = _backward(Xb, Yb, Ws, Zs, As, dg, lambd, mb)
+        for l in range(L):
+            Ws[l] = Ws[l] - lr * dWs[l]
+            bs[l] = bs[l] - lr * dbs[l]
+        if print_cost and i % 100 == 0:
+            print("cost % i:%f" % (i, cost))
+        if i == 9 and show is None:
+            elapsed = time.perf_counter() - started
+            show = (sys.stderr.isatty()
+                    and elapsed / 10 * iterations > _PROGRESS_AFTER_S)
+        if show and ((i + 1) % max(1, iterations // 100) == 0 or i + 1 == iterations):
+            _progress_bar(i + 1, iterations, cost)
+    out = {}
+    for l in range(1, L + 1):
+        out[f"W{l}"] = Ws[l - 1]
+        out[f"b{l}"] = bs[l - 1]
+    return out, costs

@@ -1,0 +1,172 @@
+"""Gradient properties of ``refnet.network.backward_propagation``, against three oracles.
+
+Random networks (hypothesis): 1–4 layers, 1–4 features, hidden widths 1–5, 1–3 outputs, 1–6
+samples, weight and bias scales from 0.01 to 5 (5 saturates sigmoid and tanh and drives relu
+logits into the hundreds), every hidden activation in the registry, both outputs, λ = 0 or not,
+one-hot or soft labels.  Each example checks several parameter sets.
+
+- ``jax.grad`` of the twin's loss (``refnet.twin.network``), padded to one shape per depth and
+  vmapped over the parameter sets (one compile per depth, activation and output);
+- Richardson-extrapolated central differences over the flat parameter vector, all 2·4·P stencil
+  points in one batched NumPy call, with the tableau's error bar;
+- the complex step, all P perturbations in one batched call, for every activation the registry
+  marks ``analytic`` (complex-safe on each side of its kinks): sigmoid, tanh, and relu and
+  leaky relu away from their kink.
+
+Kinks: relu-family networks are drawn away from kinks.  For the finite differences the stencil
+step is halved (by 4) until no stencil point moves any hidden pre-activation across a kink;
+an example that would need a step below FD_MIN_STEP (a pre-activation within ~1e-8 of a kink)
+is rejected.  The kink itself is tested separately (``test_kink_convention``): a pre-activation
+placed exactly at 0 gets the registry's convention (relu'(0) = 0, leaky_relu'(0) = alpha), which
+equals the one-sided derivative from the left and the twin's ``jax.grad``.
+
+Tolerances (``refnet.tolerances``): multiples of eps · S, with S the backward pass run on
+absolute values — the size of what each entry sums — plus the oracle's own error estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import network_cases as nc
+from refnet import gradient_oracles as go
+from refnet import oracles
+from refnet import network as net
+from refnet import tolerances as tol
+from refnet.activations import ACTIVATIONS
+
+ANALYTIC = tuple(n for n in nc.HIDDEN if ACTIVATIONS[n].analytic)
+
+
+def _worst(errors, bounds):
+    """The largest error / bound ratio (> 1 is a failure)."""
+    return float(np.max(errors / np.where(bounds > 0, bounds, np.inf), initial=0.0))
+
+
+def twin_check(case, backward_fn=None):
+    """Max over parameter sets and entries of |backward - jax.grad twin| / bound."""
+    worst = 0.0
+    for p, gt in zip(case["params"], nc.twin_gradients(case)):
+        g = nc.backward(case, p, backward_fn)
+        S = nc.scale_of(case, p)
+        S1 = nc.scale_of(case, p, derivative_floor=1.0)
+        for k in g:
+            bound = tol.NET_GRAD_ULPS * tol.EPS * S[k] + tol.TWIN_DERIVATIVE_ATOL * S1[k]
+            bound = bound + tol.TWIN_RTOL * np.abs(gt[k])
+            worst = max(worst, _worst(np.abs(g[k] - gt[k]), bound))
+    return worst
+
+
+def richardson_check(case, p, backward_fn=None):
+    """|backward - Richardson| / bound for one parameter set, or None if too near a kink."""
+    theta, layout = go.flatten(p)
+    h = nc.kink_safe_step(case, theta, layout)
+    if h is None:
+        return None
+    est, err = go.richardson_gradient(
+        nc.batched_loss(case, layout), theta, h0=h,
+        eval_error=tol.FD_EVAL_ULPS * tol.EPS * nc.loss_rounding(case, p))
+    g, _ = go.flatten(nc.backward(case, p, backward_fn))
+    S, _ = go.flatten(nc.scale_of(case, p))
+    bound = err + tol.NET_GRAD_ULPS * tol.EPS * S + tol.FD_RTOL * np.abs(est) + tol.FD_ATOL
+    return _worst(np.abs(g - est), bound)
+
+
+def complex_step_check(case, p, backward_fn=None):
+    """|backward - complex step| / bound for one parameter set."""
+    theta, layout = go.flatten(p)
+    est, err = go.complex_step_gradient(nc.batched_loss(case, layout), theta)
+    g, _ = go.flatten(nc.backward(case, p, backward_fn))
+    S, _ = go.flatten(nc.scale_of(case, p))
+    bound = err + tol.NET_GRAD_ULPS * tol.EPS * S
+    return _worst(np.abs(g - est), bound)
+
+
+@given(nc.networks())
+def test_backward_matches_jax_grad_of_twin(case):
+    assert twin_check(case) <= 1.0
+
+
+@given(nc.networks())
+def test_backward_matches_richardson(case):
+    ratio = richardson_check(case, case["params"][0])
+    assume(ratio is not None)
+    assert ratio <= 1.0
+
+
+@given(nc.networks(hidden=ANALYTIC))
+def test_backward_matches_complex_step(case):
+    assert complex_step_check(case, case["params"][0]) <= 1.0
+
+
+@given(nc.networks(hidden=("tanh", "sigmoid")))
+def test_loss_is_complex_safe(case):
+    """The loss path keeps the imaginary part (the complex step is not silently real): moving
+    W1[0, 0] by i·h gives Im J = h · dJ/dW1[0, 0]."""
+    p = case["params"][0]
+    theta, layout = go.flatten(p)
+    value = nc.batched_loss(case, layout)((theta + 1e-20j * np.eye(theta.size)[0])[None])
+    assert np.iscomplexobj(value)
+    dW = nc.backward(case, p)["dW1"][0, 0]
+    S = nc.scale_of(case, p)["dW1"][0, 0]
+    assert abs(value.imag[0] / 1e-20 - dW) <= tol.NET_GRAD_ULPS * tol.EPS * S + tol.COMPLEX_STEP_FLOOR
+
+
+def test_every_activation_has_a_twin():
+    from refnet.twin import activations as twin_act
+
+    assert set(ACTIVATIONS) == set(twin_act.ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", nc.KINKED)
+@pytest.mark.parametrize("output", nc.OUTPUTS)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_kink_convention(name, output, seed):
+    """Hidden pre-activations exactly at a kink: backward uses the registry's convention
+    g'(0) (relu 0, leaky relu alpha), which is the left one-sided derivative along the bias and
+    jax.grad of the twin (its branch is on z > 0 too)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((3, 4))
+    if output == "sigmoid":
+        Y = (rng.uniform(size=(2, 4)) < 0.5) * 1.0
+    else:
+        Y = np.eye(2)[:, rng.integers(0, 2, 4)]
+    p = net.initialize_parameters((3, 4, 2), seed=rng, scale=1.0)
+    # put unit 0 exactly at the kink for every sample: a zero row of W1 and a zero bias give
+    # Z1[0, :] = 0 exactly, whatever order a matmul sums in (the twin's may differ)
+    p["W1"][0, :] = 0.0
+    p["b1"][0, 0] = 0.0
+    _, cache = net.forward_propagation(X, p, name, output)
+    assert np.all(cache["Z1"][0] == 0.0)
+    # the other pre-activations away from the kink, beyond the largest difference step
+    assume(np.min(np.abs(cache["Z1"][1:])) > 0.05)
+    case = dict(X=X, Y=Y, dims=(3, 4, 2), hidden=name, output=output, lambd=0.0, params=[p])
+    g = nc.backward(case, p)
+    gt = nc.twin_gradients(case)[0]
+    S = nc.scale_of(case, p)
+    S1 = nc.scale_of(case, p, derivative_floor=1.0)
+    bound = tol.NET_GRAD_ULPS * tol.EPS * S["db1"] + tol.TWIN_DERIVATIVE_ATOL * S1["db1"]
+    assert np.all(np.abs(g["db1"] - gt["db1"]) <= bound)
+
+    # one-sided Richardson differences along b1[0] (steps from 2^-6: the other pre-activations,
+    # more than 0.05 away, stay on their sides)
+    def along(t):
+        t = np.asarray(t, dtype=np.float64)
+        q = {k: np.broadcast_to(v, t.shape + v.shape).copy() for k, v in p.items()}
+        q["b1"][..., 0, 0] += t
+        return net.loss(q, X, Y, name, output)
+
+    db = g["db1"][0, 0]
+    slack = tol.NET_GRAD_ULPS * tol.EPS * S["db1"][0, 0]
+    # the loss's own rounding is relative to its terms, not to its (smaller) value
+    ev = tol.FD_EVAL_ULPS * tol.EPS * nc.loss_rounding(case, p)
+    left, left_err = oracles.richardson_derivative(along, np.zeros(1), side=-1, eval_error=ev)
+    right, right_err = oracles.richardson_derivative(along, np.zeros(1), side=+1, eval_error=ev)
+    assert abs(db - left[0]) <= left_err[0] + slack + tol.FD_RTOL * abs(left[0])
+    # the two sides differ by Σ_s dA[0, s] (1 - alpha); where that is resolved, backward is not
+    # the right-hand slope
+    if abs(right[0] - left[0]) > 2 * (left_err[0] + right_err[0] + slack):
+        assert abs(db - right[0]) > right_err[0] + slack
