@@ -149,17 +149,17 @@ def _table(r: Report) -> str:
     lines.append(f"noise floor of f (one evaluation): {r.noise_floor:.3e}")
     if r.oracles:
         lines.append("")
-        lines.append(f"{"oracle":<20} {"elements":>9} {'max abs err':>13} {'max rel err':>13}")
+        lines.append(f"{'oracle':<20} {'elements':>9} {'max abs err':>13} {'max rel err':>13}")
         for name, o in r.oracles.items():
-            lines.append(f"{name:<20} {o["elements"]:>9} {o['max_abs']:>13.3e} "
+            lines.append(f"{name:<20} {o['elements']:>9} {o['max_abs']:>13.3e} "
                          f"{o['max_rel']:>13.3e}")
     if r.worst:
         w = r.worst
         lines.append("")
         lines.append(f"worst element: {_elem_name(w)} ({w['status']}; {w['reason']})")
-        lines.append(f"  {"analytic":<20} {_fmt(w['value'])}")
+        lines.append(f"  {'analytic':<20} {_fmt(w['value'])}")
         for name, o in w["oracles"].items():
-            lines.append(f"  {name:<20} {_fmt(o["value"])}  +/- {o['error']:.1e}")
+            lines.append(f"  {name:<20} {_fmt(o['value'])}  +/- {o['error']:.1e}")
     for title, items, n in (("mismatches", r.mismatches, c.get("mismatch", 0)),
                             ("unresolved", r.unresolved, c.get("unresolved", 0)),
                             ("subgradients accepted at kinks", r.subgradients,
