@@ -270,3 +270,40 @@ def test_assert_derivative_matches():
     with pytest.raises(AssertionError, match="OUTSIDE"):
         assert_derivative_matches("relu", lambda z: np.where(z > 0, 1.0, np.where(z == 0, 3.0,
                                                                                    0.0)))
+
+
+# --- the sweep: many correct examples, zero mismatches -----------------------------------------
+# An example is one checked element: every element of a vectorised check_derivative call and
+# every coordinate of a check_gradient call counts once.
+
+
+def sweep_points(rng, n):
+    tiny = np.finfo(np.float64).tiny
+    mags = np.concatenate([
+        rng.standard_normal(n // 4) * 3,  # ordinary
+        10.0 ** rng.uniform(-320, -1, n // 4),  # tiny and subnormal
+        10.0 ** rng.uniform(0, 300, n // 4),  # large to huge
+        rng.choice([1e-300, tiny, 5e-324], n // 8) * rng.integers(1, 100, n // 8),  # near kinks
+    ])
+    signs = rng.choice([-1.0, 1.0], mags.size)
+    z = np.concatenate([mags * signs, [0.0, -0.0, 5e-324, -5e-324, 36.7, -36.7, 19.1, 800.0]])
+    return z
+
+
+def test_sweep_zero_mismatches():
+    rng = np.random.default_rng(2024)
+    examples = 0
+    for name, act in A.ACTIVATIONS.items():
+        z = sweep_points(rng, 3000)
+        r = check_derivative(name, act.derivative, z)
+        assert r.ok, str(r)
+        examples += r.size
+        # the sweep can fail: the same points with the derivative 1e-6 off are caught
+        bad = check_derivative(name, lambda z, d=act.derivative, **p: d(z, **p) * (1 + 1e-6), z)
+        assert bad.error is None and bad.counts["mismatch"] > 0.99 * r.size
+    for seed in range(8):  # small saturated networks, unit-variance weights
+        P, cost, grad = saturated_net(seed, n_x=3, n_h=5, n_y=2, m=16)
+        r = check_gradient(cost, grad, P)
+        assert r.ok, str(r)
+        examples += r.size
+    assert examples >= 10_000
