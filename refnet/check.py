@@ -12,8 +12,8 @@ How an element is judged (all of it vectorised over the elements still in questi
    ``jax.grad`` of a ``twin`` where one is given.  An element that agrees within
    ``CHECK_FAST_RTOL`` is verified.  The fast pass only ever accepts.
 2. The rest go to Richardson: central differences at steps h0 ... h0/8, extrapolated, with an
-   error bar made of the tableau's spread plus the noise floor of ``f`` (estimated from high
-   differences of f at equally spaced points, ECnoise) carried through the tableau.  Forward and
+   error bar made of the tableau's spread plus the noise floor of ``f`` (the residual of a
+   polynomial fit to f at 65 points along the probe line) carried through the tableau.  Forward and
    backward tableaux are taken too: where they disagree beyond their bars there is a kink, and
    the element is judged one-sided (a subgradient between the two one-sided derivatives is
    accepted and reported as such).  Known kinks (``kinks=``, or the registry's) are judged the

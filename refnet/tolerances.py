@@ -93,10 +93,11 @@ CHECK_ATOL = 4 * TINY
 # value: a looser bar could not tell a 0.1% bug from a right answer, so the element is reported
 # unresolved (with the reason: noise floor or kink) rather than verified.  It is not a failure.
 CHECK_RESOLVE_REL = 1e-3
-# The noise floor of f: the ECnoise estimate (More & Wild 2011) from k-th differences of f at 7
-# equally spaced points (k = 4, 5, 6) is a standard deviation from a handful of samples; a bound
-# on the error of one evaluation is taken as 4 of them (a Gaussian exceeds 4 sigma with
-# probability 6e-5; the estimate from 1-3 differences can be low by 2x).
+# The noise floor of f: the standard deviation of the residual of a degree-6 polynomial fitted to
+# f at 33 equally spaced points on each side of x along the probe line (the smaller side, so a
+# kink does not pass for noise).  A bound on the error of one evaluation is taken as 4 of them (a
+# Gaussian exceeds 4 sigma with probability 6e-5; rounding noise is bounded, not Gaussian, and
+# its largest residual on the 20-64-10 network was ~2-3 sigma).
 CHECK_NOISE_SIGMAS = 4.0
 # The complex-step probe: Im f(x + i h d)/h along a random direction d must agree with a
 # Richardson directional difference within that difference's error bar plus 1e-6 relative, or f
