@@ -18,6 +18,7 @@ COMMANDS = {
     "plot": ("refnet.plot", "plot an activation's derivatives and their errors (needs matplotlib)"),
     "vectors": ("refnet.vectors", "write reference vectors (correctly rounded values) as JSON or .npz"),
     "notebook": ("refnet.notebook_cli", "print the notebook's computations, cell by cell, with refnet's values"),
+    "check": ("refnet.check_cli", "check your own gradient: refnet check MOD:F MOD:GRAD --shape 3,4"),
 }
 
 

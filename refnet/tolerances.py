@@ -79,6 +79,46 @@ COMPLEX_STEP_RTOL = 16 * EPS
 COMPLEX_STEP_FLOOR = 4 * SUBNORMAL / COMPLEX_STEP_H
 
 
+# --- refnet.check: checking a user's gradient --------------------------------------------------
+# The fast pass accepts an element at once when an exact oracle (the complex step, jax.grad of a
+# twin) or one central difference agrees with the analytic value within 1e-8 relative.  It only
+# ever accepts: an element that does not agree is not failed, it is sent on to Richardson.
+# 1e-8 is 100x below the smallest bug refnet.check promises to catch (1e-6 relative) and above
+# what an exact oracle loses on an ill-conditioned but correct f (the complex step through
+# log(1 - sigmoid) of saturated outputs is off by ~3e-9 relative on a 20-64-10 network) and what
+# one central difference at h ~ eps**(1/3) loses on a well-scaled f (~1e-10).
+CHECK_FAST_RTOL = 1e-8
+# The step of the fast central difference, relative to max(1, |x_i|): 2**-17 ~ 7.6e-6 ~
+# eps**(1/3), which balances the truncation h**2 |f'''| / 6 against the rounding eps |f| / h.
+CHECK_FAST_STEP = 2.0**-17
+# The largest Richardson step, relative to max(1, |x_i|) (as oracles.default_step), and the
+# number of levels: steps 2**-6 ... 2**-9.  Large steps keep the noise of f, divided by h, small;
+# the tableau removes the truncation error h**2, h**4, h**6 a level at a time.
+CHECK_H0 = 2.0**-6
+CHECK_LEVELS = 4
+# Against Richardson: the analytic gradient is itself a float64 computation (sums over samples
+# and units, where cancellation leaves an error of n eps times the terms, not the result).  1e-12
+# relative (~4500 ulps) covers sums of thousands of terms with moderate cancellation and is still
+# 1e6 below the bugs we promise to catch.  The oracle's own error bar is added on top.
+CHECK_RTOL = 1e-12
+CHECK_ATOL = 4 * TINY
+# An element that agrees is "verified" only when the oracle's error bar is at most 1e-3 of the
+# value: a looser bar could not tell a 0.1% bug from a right answer, so the element is reported
+# unresolved (with the reason: noise floor or kink) rather than verified.  It is not a failure.
+CHECK_RESOLVE_REL = 1e-3
+# The noise floor of f: the standard deviation of the residual of a degree-6 polynomial fitted to
+# f at 33 equally spaced points on each side of x along the probe line (the smaller side, so a
+# kink does not pass for noise).  A bound on the error of one evaluation is taken as 4 of them (a
+# Gaussian exceeds 4 sigma with probability 6e-5; rounding noise is bounded, not Gaussian, and
+# its largest residual on the 20-64-10 network was ~2-3 sigma).
+CHECK_NOISE_SIGMAS = 4.0
+# The complex-step probe: Im f(x + i h d)/h along a random direction d must agree with a
+# Richardson directional difference within that difference's error bar plus 1e-6 relative, or f
+# is not treated as complex-safe (abs, conj, float() of a complex all break it).  A disagreement
+# only costs speed (the fast pass falls back to differences), never a verdict.
+CHECK_PROBE_RTOL = 1e-6
+
+
 def within(a, b, *, atol, rtol, err=0.0):
     """Elementwise ``|a - b| <= atol + rtol * |b| + err``.
 

@@ -1,0 +1,310 @@
+"""refnet.check: no false alarms, no misses, kinks, fallbacks, oracles, the report."""
+
+import json
+
+import numpy as np
+import pytest
+
+from refnet import activations as A
+from refnet.check import check_derivative, check_gradient, check_jacobian
+from refnet.testing import assert_derivative_matches, assert_gradients_ok
+
+
+# --- the saturated 20-64-10 network, written the way the notebook writes its cost ------------
+
+
+def saturated_net(seed=0, n_x=20, n_h=64, n_y=10, m=256):
+    r = np.random.default_rng(seed)
+    X = r.standard_normal((n_x, m))
+    Y = (r.random((n_y, m)) < 0.5).astype(float)
+    P = dict(W1=r.standard_normal((n_h, n_x)), b1=r.standard_normal((n_h, 1)),
+             W2=r.standard_normal((n_y, n_h)), b2=r.standard_normal((n_y, 1)))
+
+    def forward(p):
+        A1 = np.tanh(p["W1"] @ X + p["b1"])
+        A2 = 1 / (1 + np.exp(-(p["W2"] @ A1 + p["b2"])))
+        return A1, A2
+
+    def cost(p):
+        _, A2 = forward(p)
+        return -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m
+
+    def grad(p):
+        A1, A2 = forward(p)
+        dZ2 = A2 - Y
+        dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
+        return dict(W1=dZ1 @ X.T / m, b1=dZ1.sum(1, keepdims=True) / m,
+                    W2=dZ2 @ A1.T / m, b2=dZ2.sum(1, keepdims=True) / m)
+
+    return P, cost, grad
+
+
+@pytest.fixture(scope="module")
+def big():
+    return saturated_net(0)
+
+
+def test_saturated_network_passes(big):
+    P, cost, grad = big
+    r = check_gradient(cost, grad, P)
+    assert r.ok, str(r)
+    assert r.counts["mismatch"] == 0
+    assert r.counts["verified"] >= 0.95 * r.size  # unresolved ones carry the noise reason
+    assert all(e["reason"].startswith("noise floor") for e in r.unresolved)
+    assert r.noise_floor > 0
+
+
+def test_saturated_network_wrong_element_caught(big):
+    P, cost, grad = big
+
+    def bad(p):
+        g = grad(p)
+        g["W1"] = g["W1"].copy()
+        g["W1"][3, 4] *= 1.03
+        return g
+
+    r = check_gradient(cost, bad, P)
+    assert not r.ok
+    assert r.counts["mismatch"] == 1
+    assert r.worst["key"] == "W1" and r.worst["index"] == [3, 4]
+
+
+def test_saturated_network_scaled_block_caught(big):
+    P, cost, grad = big
+    r = check_gradient(cost, lambda p: {**grad(p), "W2": 1.01 * grad(p)["W2"]}, P)
+    assert not r.ok
+    assert r.counts["mismatch"] > 0.5 * P["W2"].size
+    assert {e["key"] for e in r.mismatches} == {"W2"}
+
+
+def test_saturated_network_without_complex_step():
+    # float() of a complex value only warns: the probe must see it and fall back to differences
+    P, cost, grad = saturated_net(1, n_h=16, m=64)
+    r = check_gradient(lambda p: float(cost(p)), grad, P)
+    assert r.complex_safe is False and "ComplexWarning" in r.complex_reason
+    assert r.ok, str(r)
+    r = check_gradient(lambda p: float(cost(p)), lambda p: {**grad(p), "W2": 1.01 * grad(p)["W2"]},
+                       P)
+    assert r.counts["mismatch"] > 0.5 * P["W2"].size
+
+
+# --- no misses -------------------------------------------------------------------------------
+
+
+def smooth(x):
+    return np.sum(np.sin(x) * np.exp(0.3 * x)) + 0.5 * np.sum(x * x)
+
+
+def smooth_grad(x):
+    return (np.cos(x) + 0.3 * np.sin(x)) * np.exp(0.3 * x) + x
+
+
+def test_relative_bug_of_1e_6_caught():
+    x = np.random.default_rng(1).standard_normal(50)
+    assert check_gradient(smooth, smooth_grad, x).ok
+    r = check_gradient(smooth, lambda x: smooth_grad(x) * (1 + 1e-6), x)
+    assert not r.ok and r.counts["mismatch"] == 50
+    # and without the complex step, by differences alone
+    r = check_gradient(smooth, lambda x: smooth_grad(x) * (1 + 1e-6), x, complex_step=False)
+    assert not r.ok and r.counts["mismatch"] == 50
+
+
+def test_one_wrong_element_among_5000():
+    x = np.random.default_rng(2).standard_normal(5000)
+    r = check_gradient(smooth, smooth_grad, x)
+    assert r.ok and r.counts["verified"] == 5000
+
+    def bad(x):
+        g = smooth_grad(x)
+        g[3217] *= 1 + 1e-5
+        return g
+
+    r = check_gradient(smooth, bad, x)
+    assert not r.ok and r.counts["mismatch"] == 1
+    assert r.mismatches[0]["index"] == [3217]
+
+
+def test_derivative_bug_of_1e_6_caught_elementwise():
+    z = np.linspace(-8, 8, 4001)
+    assert check_derivative("tanh", A.tanh_derivative, z).ok
+    r = check_derivative("tanh", lambda z: A.tanh_derivative(z) * (1 + 1e-6), z)
+    assert r.counts["mismatch"] >= 0.99 * z.size
+
+
+# --- kinks -----------------------------------------------------------------------------------
+
+
+def test_relu_kink_judged_one_sided():
+    z = np.array([-1.0, -1e-9, 0.0, 1e-9, 1e-300, 2.0])
+    r = check_derivative("relu", A.relu_derivative, z)
+    assert r.ok, str(r)
+    assert r.counts["subgradient"] == 1 and r.subgradients[0]["index"] == [2]
+    assert "equals a one-sided derivative" in r.subgradients[0]["reason"]
+    # a value outside both one-sided derivatives at the kink is a mismatch
+    r = check_derivative("relu", lambda z: np.where(z > 0, 1.0, np.where(z == 0, 2.0, 0.0)), z)
+    assert not r.ok and r.mismatches[0]["index"] == [2]
+    # beside the kink the stencil stays on its side: a wrong value there is caught
+    r = check_derivative("relu", lambda z: np.where(z > 0, 1.0, np.where(z < -1e-8, 0.0, 0.3)), z)
+    assert not r.ok and r.mismatches[0]["index"] == [1]
+
+
+def test_unknown_kink_detected_and_subgradient_accepted():
+    def f(z):  # |z - 0.25| written with np.abs: not complex-safe, kink unknown to refnet
+        return 2.0 * np.abs(z - 0.25) + z
+
+    def df(z):
+        return 2.0 * np.sign(z - 0.25) + 1.0  # np.sign gives 0 at the kink: a subgradient
+
+    z = np.array([-1.0, 0.0, 0.25, 0.5, 3.0])
+    r = check_derivative(f, df, z)
+    assert r.ok, str(r)
+    assert r.complex_safe is False
+    assert r.counts["subgradient"] == 1 and r.subgradients[0]["index"] == [2]
+    assert "between the one-sided" in r.subgradients[0]["reason"]
+    r = check_derivative(f, lambda z: df(z) + 5.0 * (z == 0.25), z)
+    assert not r.ok and "outside" in r.mismatches[0]["reason"]
+
+
+def test_unknown_kink_in_a_gradient():
+    def f(x):
+        return float(np.sum(np.maximum(x, 0.0) ** 1 * 3.0) + np.sum(x * x))
+
+    def g(x):
+        return 3.0 * (x > 0) + 2 * x
+
+    x = np.array([0.0, 1.0, -2.0])
+    r = check_gradient(f, g, x)
+    assert r.ok and r.counts["subgradient"] == 1, str(r)
+
+
+# --- oracles ---------------------------------------------------------------------------------
+
+
+def test_complex_step_used_when_safe_and_not_when_abs():
+    x = np.random.default_rng(3).standard_normal(20)
+    r = check_gradient(smooth, smooth_grad, x)
+    assert r.complex_safe and "complex step" in r.oracles
+
+    def f_abs(x):  # runs on complex input, but abs makes the imaginary part wrong
+        return np.sum(np.abs(x) * x)
+
+    def g_abs(x):
+        return 2 * np.abs(x)
+
+    r = check_gradient(f_abs, g_abs, x)
+    assert r.complex_safe is False and "complex step" not in r.oracles
+    assert r.ok, str(r)
+    assert not check_gradient(f_abs, lambda x: np.abs(x), x).ok
+
+
+def test_twin_oracle_used():
+    import jax.numpy as jnp
+
+    def twin(x):
+        return jnp.sum(jnp.sin(x) * jnp.exp(0.3 * x)) + 0.5 * jnp.sum(x * x)
+
+    x = np.random.default_rng(4).standard_normal(30)
+    r = check_gradient(smooth, smooth_grad, x, twin=twin, complex_step=False)
+    assert r.ok and r.oracles["twin"]["elements"] == 30
+    assert r.oracles["twin"]["max_rel"] < 1e-13
+    assert "richardson" not in r.oracles  # the twin accepted every element at once
+    r = check_gradient(smooth, lambda x: smooth_grad(x) * (1 + 1e-6), x, twin=twin)
+    assert not r.ok
+
+
+def test_mpmath_oracle_on_request():
+    z = np.array([-40.0, -3.0, 0.5, 20.0, 700.0])
+    r = check_derivative("sigmoid", A.sigmoid_derivative, z, mpmath=True)
+    assert r.ok and r.oracles["mpmath"]["max_rel"] < 1e-15
+
+
+def test_softmax_jacobian():
+    z = np.random.default_rng(5).standard_normal(6)
+    r = check_jacobian(A.softmax, lambda z: A.softmax_jacobian(A.softmax(z)), z)
+    assert r.ok and r.size == 36, str(r)
+    r = check_jacobian(A.softmax, lambda z: np.diag(A.softmax(z)), z)  # no outer product
+    assert not r.ok and r.counts["mismatch"] >= 30
+
+
+# --- bad input never raises ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grad, words", [
+    (lambda x: np.zeros(3), "shape"),
+    (lambda x: np.full(x.shape, np.nan), "not finite"),
+    (lambda x: 1 / 0, "ZeroDivisionError"),
+])
+def test_bad_gradient_gives_a_report(grad, words):
+    r = check_gradient(smooth, grad, np.ones(4))
+    assert not r.ok and words in r.error and words in str(r)
+
+
+def test_nan_function_gives_a_report():
+    r = check_gradient(lambda x: np.nan * np.sum(x), smooth_grad, np.ones(4))
+    assert not r.ok and "not finite" in r.error
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def test_report_table_dict_and_assert():
+    x = np.random.default_rng(6).standard_normal((3, 4))
+    r = check_gradient(smooth, lambda x: smooth_grad(x) * 1.001, x)
+    text = str(r)
+    assert "MISMATCH" in text and "worst element" in text and "richardson" in text
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["ok"] is False and d["counts"]["mismatch"] == 12
+    assert set(d["worst"]["oracles"]) >= {"complex step", "richardson"}
+    with pytest.raises(AssertionError, match="worst element"):
+        r.assert_ok()
+    with pytest.raises(AssertionError, match="MISMATCH"):
+        assert_gradients_ok(smooth, lambda x: smooth_grad(x) * 1.001, x)
+    assert_gradients_ok(smooth, smooth_grad, x)
+
+
+def test_assert_derivative_matches():
+    for name, act in A.ACTIVATIONS.items():
+        assert_derivative_matches(name, act.derivative)
+    with pytest.raises(AssertionError, match="ulps"):  # the notebook's dsig(s) in the tails
+        assert_derivative_matches("sigmoid", lambda z: A.sigmoid(z) * (1 - A.sigmoid(z)))
+    with pytest.raises(AssertionError, match="OUTSIDE"):
+        assert_derivative_matches("relu", lambda z: np.where(z > 0, 1.0, np.where(z == 0, 3.0,
+                                                                                   0.0)))
+
+
+# --- the sweep: many correct examples, zero mismatches -----------------------------------------
+# An example is one checked element: every element of a vectorised check_derivative call and
+# every coordinate of a check_gradient call counts once.
+
+
+def sweep_points(rng, n):
+    tiny = np.finfo(np.float64).tiny
+    mags = np.concatenate([
+        rng.standard_normal(n // 4) * 3,  # ordinary
+        10.0 ** rng.uniform(-320, -1, n // 4),  # tiny and subnormal
+        10.0 ** rng.uniform(0, 300, n // 4),  # large to huge
+        rng.choice([1e-300, tiny, 5e-324], n // 8) * rng.integers(1, 100, n // 8),  # near kinks
+    ])
+    signs = rng.choice([-1.0, 1.0], mags.size)
+    z = np.concatenate([mags * signs, [0.0, -0.0, 5e-324, -5e-324, 36.7, -36.7, 19.1, 800.0]])
+    return z
+
+
+def test_sweep_zero_mismatches():
+    rng = np.random.default_rng(2024)
+    examples = 0
+    for name, act in A.ACTIVATIONS.items():
+        z = sweep_points(rng, 3000)
+        r = check_derivative(name, act.derivative, z)
+        assert r.ok, str(r)
+        examples += r.size
+        # the sweep can fail: the same points with the derivative 1e-6 off are caught
+        bad = check_derivative(name, lambda z, d=act.derivative, **p: d(z, **p) * (1 + 1e-6), z)
+        wrong = (act.derivative(z) * 1e-6 != 0) & ~np.isin(z, act.kinks)  # 0 * (1 + 1e-6) is 0
+        assert bad.error is None and bad.counts["mismatch"] == wrong.sum()
+    for seed in range(8):  # small saturated networks, unit-variance weights
+        P, cost, grad = saturated_net(seed, n_x=3, n_h=5, n_y=2, m=16)
+        r = check_gradient(cost, grad, P)
+        assert r.ok, str(r)
+        examples += r.size
+    assert examples >= 10_000
