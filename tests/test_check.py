@@ -300,8 +300,14 @@ def test_sweep_zero_mismatches():
         examples += r.size
         # the sweep can fail: the same points with the derivative 1e-6 off are caught
         bad = check_derivative(name, lambda z, d=act.derivative, **p: d(z, **p) * (1 + 1e-6), z)
-        wrong = (act.derivative(z) * 1e-6 != 0) & ~np.isin(z, act.kinks)  # 0 * (1 + 1e-6) is 0
-        assert bad.error is None and bad.counts["mismatch"] == wrong.sum()
+        d = act.derivative(z)
+        wrong = (d * 1e-6 != 0) & ~np.isin(z, act.kinks)  # 0 * (1 + 1e-6) is 0
+        # exactly on a kink the value is judged against one-sided differences, whose error bars
+        # are wider than 1e-6: the mutant may be caught there (elu at 0, whose sides agree) or
+        # taken for a subgradient, so those points count neither way
+        on = np.isin(z, act.kinks).sum()
+        assert bad.error is None
+        assert wrong.sum() <= bad.counts["mismatch"] <= wrong.sum() + on
     for seed in range(8):  # small saturated networks, unit-variance weights
         P, cost, grad = saturated_net(seed, n_x=3, n_h=5, n_y=2, m=16)
         r = check_gradient(cost, grad, P)
