@@ -156,6 +156,19 @@ def _neg_abs(z):
     return np.where(np.real(u) < -_CLIP, -_CLIP, u)
 
 
+def _log1p(w):
+    """log(1 + w), accurate for complex w too.
+
+    NumPy's complex log1p loses the imaginary part's relative accuracy (measured: ~500 ulps of
+    Im log1p(e^(z+ih)) at z = -8.5), which the complex step reads.  For complex w this uses
+    log(1 + w) = ½ log1p(2 Re w + |w|²) + i atan2(Im w, 1 + Re w), each part accurate.
+    """
+    if not np.iscomplexobj(w):
+        return np.log1p(w)
+    a, b = w.real, w.imag
+    return 0.5 * np.log1p(2.0 * a + a * a + b * b) + 1j * np.arctan2(b, 1.0 + a)
+
+
 def _sign(z):
     """+1 where ``z >= 0`` and -1 elsewhere (on the real part)."""
     return np.where(_nonneg(z), 1.0, -1.0)
@@ -823,7 +836,7 @@ def softplus(z):
     z = _input(z)
     # the branch on z >= 0 must be the one _neg_abs takes, or the complex step at z = 0 mixes
     # the two sides' analytic forms
-    return np.where(_nonneg(z), z, 0.0 * z) + np.log1p(np.exp(_neg_abs(z)))
+    return np.where(_nonneg(z), z, 0.0 * z) + _log1p(np.exp(_neg_abs(z)))
 
 
 def softplus_derivative(z):
@@ -848,7 +861,7 @@ def softplus_second_derivative(z):
 def log_sigmoid(z):
     """log_sigmoid(z) = log σ(z) = -softplus(-z) = min(z, 0) - log1p(e^-|z|) (complex-safe)."""
     z = _input(z)
-    return np.where(_nonneg(z), 0.0 * z, z) - np.log1p(np.exp(_neg_abs(z)))
+    return np.where(_nonneg(z), 0.0 * z, z) - _log1p(np.exp(_neg_abs(z)))
 
 
 def log_sigmoid_derivative(z):

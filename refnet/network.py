@@ -29,7 +29,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from refnet.activations import ACTIVATIONS, log_softmax, sigmoid, softmax
+from refnet.activations import ACTIVATIONS, log_softmax, sigmoid, softmax, softplus
 
 __all__ = [
     "OUTPUTS",
@@ -239,17 +239,6 @@ def forward_propagation(X, parameters, hidden="tanh", output="sigmoid"):
 
 # ---------------------------------------------------------------------------------------------
 # cost
-
-
-def softplus(z):
-    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|).
-
-    Nothing overflows for any finite z; the branch is taken on the real part and no ``abs`` or
-    ``maximum`` touches the value, so complex input works (for the complex step).
-    """
-    z = np.asarray(z)
-    pos = np.real(z) > 0
-    return np.where(pos, z, 0.0 * z) + np.log1p(np.exp(np.where(pos, -z, z)))
 
 
 def _cost_terms(ZL, Y, output):
