@@ -42,6 +42,7 @@ __all__ = [
     "l2_penalty",
     "loss",
     "backward_propagation",
+    "output_delta",
     "update_parameters",
     "train",
 ]
@@ -341,16 +342,32 @@ def loss(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None
 # backward
 
 
-def _backward(X, Y, Ws, Zs, As, dg, lambd, m):
+def output_delta(ZL, AL, Y, output="sigmoid"):
+    """A_L - Y, the gradient of the summed cross-entropy in the logits, computed without the
+    cancellation of a saturated A_L.
+
+    sigmoid: σ(Z) - Y = (1 - Y) σ(Z) - Y σ(-Z) (σ(Z) + σ(-Z) = 1): for Y in {0, 1} a single
+    accurate term, where A_L - Y with A_L rounded near 1 keeps only the digits A_L has left
+    (1e-7 of A_L - 1 at Z = 16).  softmax: where A_k > 1/2 (at most one class per column),
+    A_k - Y_k = (1 - Y_k) - Σ_{j≠k} A_j, the small terms summed directly.
+    """
+    if output == "sigmoid":
+        return (1.0 - Y) * AL - Y * sigmoid(-ZL)
+    top = AL > 0.5  # strict: two classes can tie at exactly 1/2
+    rest = np.sum(np.where(top, 0.0, AL), axis=-2, keepdims=True)
+    return np.where(top, (1.0 - Y) - rest, AL - Y)
+
+
+def _backward(X, Y, Ws, Zs, As, dg, lambd, m, output="sigmoid"):
     """The gradient lists [dW1, …], [db1, …] of J (no checks).
 
-    dZ_L = (A_L - Y) / m (sigmoid with its cross-entropy, or softmax with a label distribution);
-    dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l;  db_l = Σ_samples dZ_l;
+    dZ_L = (A_L - Y) / m (sigmoid with its cross-entropy, or softmax with a label distribution;
+    computed by :func:`output_delta`); dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l;  db_l = Σ_samples dZ_l;
     dZ_{l-1} = (W_lᵀ dZ_l) ⊙ g'(Z_{l-1}), with g' the derivative in z.
     """
     L = len(Ws)
     dWs, dbs = [None] * L, [None] * L
-    dZ = (As[-1] - Y) / m
+    dZ = output_delta(Zs[-1], As[-1], Y, output) / m
     for l in range(L - 1, -1, -1):
         A_prev = As[l - 1] if l > 0 else X
         dW = dZ @ A_prev.T
@@ -402,7 +419,7 @@ def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid
                 f"column sums from {sums.min()} to {sums.max()}"
             )
     lambd = _lambd(lambd)
-    dWs, dbs = _backward(X, Y, Ws, Zs, As, act.derivative, lambd, _m(m, X))
+    dWs, dbs = _backward(X, Y, Ws, Zs, As, act.derivative, lambd, _m(m, X), output)
     grads = {}
     for l in range(1, L + 1):
         grads[f"dW{l}"] = dWs[l - 1]
@@ -518,7 +535,7 @@ def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iteration
         if lambd:
             cost += l2_penalty(Ws, lambd, mb)
         costs[i] = cost
-        dWs, dbs = _backward(Xb, Yb, Ws, Zs, As, dg, lambd, mb)
+        dWs, dbs = _backward(Xb, Yb, Ws, Zs, As, dg, lambd, mb, output)
         for l in range(L):
             Ws[l] = Ws[l] - lr * dWs[l]
             bs[l] = bs[l] - lr * dbs[l]
