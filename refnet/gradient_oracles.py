@@ -107,7 +107,7 @@ def complex_step_gradient(f: Callable, theta, *, h: float = tol.COMPLEX_STEP_H):
 
 
 def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=None,
-                           derivative_floor=0.0):
+                           derivative_floor=0.0, second_derivative=None):
     """The backward pass run on absolute values: the size of the terms each gradient entry sums.
 
     G_L = (|A_L|(1 + |log A_L|) + |Y|) / m;  S(dW_l) = G_l |A_{l-1}|ᵀ + (λ/m)|W_l|;  S(db_l) = Σ_samples G_l;
@@ -139,5 +139,11 @@ def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=Non
         scale[f"dW{l}"] = G @ A_prev.T + (lambd / m) * W
         scale[f"db{l}"] = np.sum(G, axis=1, keepdims=True)
         if l > 1:
-            G = (W.T @ G) * (np.abs(derivative(cache[f"Z{l - 1}"])) + derivative_floor)
+            Z = cache[f"Z{l - 1}"]
+            gp = np.abs(derivative(Z)) + derivative_floor
+            if second_derivative is not None:
+                # Z itself is rounded (by about eps·|Z|), which moves g'(Z) by |g''(Z)|·eps|Z|:
+                # for g' = e^z (celu, elu at z ≪ 0) a relative |z| ulps, 290 at z = -290
+                gp = gp + np.abs(second_derivative(Z)) * np.abs(Z)
+            G = (W.T @ G) * gp
     return {k: scale[k] for k in sorted(scale, key=lambda k: (int(k[2:]), k[1]), reverse=False)}

@@ -153,16 +153,10 @@ def backward(case, p, backward_fn=None):
 def scale_of(case, p, derivative_floor=0.0):
     """The rounding scale S of each gradient entry (see gradient_oracles.network_gradient_scale)."""
     _, cache = net.forward_propagation(case["X"], p, case["hidden"], case["output"])
-    return go.network_gradient_scale(p, cache, case["X"], case["Y"],
-                                     ACTIVATIONS[case["hidden"]].derivative, case["lambd"],
-                                     derivative_floor=derivative_floor)
-
-
-def max_abs_z(case, p):
-    """max |Z_l| over all layers: the rounding of Z moves g'(Z) by up to ~2|δZ| relative."""
-    _, cache = net.forward_propagation(case["X"], p, case["hidden"], case["output"])
-    L = len(p) // 2
-    return max(float(np.max(np.abs(cache[f"Z{l}"]))) for l in range(1, L + 1))
+    act = ACTIVATIONS[case["hidden"]]
+    return go.network_gradient_scale(p, cache, case["X"], case["Y"], act.derivative, case["lambd"],
+                                     derivative_floor=derivative_floor,
+                                     second_derivative=act.second_derivative)
 
 
 def batched_loss(case, layout):
