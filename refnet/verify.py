@@ -317,6 +317,84 @@ def sample_points(rng, n, kinks=()):
     return z[:n] if z.size >= n else np.concatenate([z, rng.normal(0, 3, n - z.size)])
 
 
+def _network_problem(hidden, output, seed, dims=(3, 5, 4, 3), m=6, scale=1.0):
+    """A seeded network whose hidden pre-activations stay clear of every kink by more than the
+    widest difference step (the kink itself is judged in the activation checks)."""
+    from refnet import network as net
+
+    act = act_mod.ACTIVATIONS[hidden]
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        X = rng.normal(0.0, 1.0, (dims[0], m))
+        if output == "sigmoid":
+            Y = (rng.random((dims[-1], m)) < 0.5).astype(np.float64)
+        else:
+            Y = np.eye(dims[-1])[:, rng.integers(0, dims[-1], m)]
+        p = net.initialize_parameters(dims, seed=rng, scale=scale)
+        p = {k: (v + rng.normal(0.0, 0.1, v.shape) if k.startswith("b") else v) for k, v in p.items()}
+        _, cache = net.forward_propagation(X, p, hidden, output)
+        Zs = [cache[f"Z{l}"] for l in range(1, len(dims) - 1)]
+        clear = all(np.min(np.abs(Z - k)) > 2.0**-4 for Z in Zs for k in act.kinks)
+        if clear:
+            return X, Y, p, cache
+    raise RuntimeError(f"no kink-free network found for {hidden}")  # pragma: no cover
+
+
+def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6, scale=1.0):
+    """Judge a backward pass (refnet's by default) on a seeded network with ``jax.grad`` of the
+    twin, Richardson differences, the complex step (analytic activations) and the correctly
+    rounded gradient from an independent mpmath forward and backward pass.  Gradient entries
+    are sums that can cancel, so each tolerance is a multiple of eps·S, S the backward pass run
+    on absolute values (``gradient_oracles.network_gradient_scale``)."""
+    from refnet import gradient_oracles as go
+    from refnet import network as net
+    from refnet import vectors
+
+    act = act_mod.ACTIVATIONS[hidden]
+    X, Y, p, cache = _network_problem(hidden, output, seed, dims, m, scale)
+    backward = backward or net.backward_propagation
+    g = backward(p, cache, X, Y, hidden, output)
+    theta, layout = go.flatten(p)
+    gv, _ = go.flatten({k: g["d" + k] for k in p})
+    S, _ = go.flatten({k[1:]: v for k, v in go.network_gradient_scale(
+        p, cache, X, Y, act.derivative, second_derivative=act.second_derivative).items()})
+    S1, _ = go.flatten({k[1:]: v for k, v in go.network_gradient_scale(
+        p, cache, X, Y, act.derivative, derivative_floor=1.0,
+        second_derivative=act.second_derivative).items()})
+    base = tol.NET_GRAD_ULPS * tol.EPS * S
+    name = f"{hidden}-{output} #{seed}"
+    rows = []
+
+    def add(oracle, ref, ok):
+        rows.append(_result("network", name, oracle, gv, ref, ok))
+
+    from refnet.twin import network as twin_net
+    import jax.numpy as jnp
+
+    gt = twin_net.gradients({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
+                            jnp.asarray(Y), hidden=hidden, output=output)
+    gt, _ = go.flatten({k: np.asarray(gt[k]) for k in p})
+    add("grad jax.grad", gt, np.abs(gv - gt) <= base + tol.TWIN_DERIVATIVE_ATOL * S1
+        + tol.TWIN_RTOL * np.abs(gt))
+
+    def J(thetas):
+        return net.loss(go.unflatten(thetas, layout), X, Y, hidden, output)
+
+    Z, A = cache[f"Z{len(dims) - 1}"], cache[f"A{len(dims) - 1}"]
+    J0 = float(net.loss(p, X, Y, hidden, output))
+    rounding = abs(J0) + float(np.sum((np.abs(Y) + np.abs(A)) * (np.abs(Z) + 1.0)) / m)
+    est, err = go.richardson_gradient(J, theta, eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
+    add("grad richardson", est, np.abs(gv - est) <= err + base)
+    if act.analytic:
+        est, err = go.complex_step_gradient(J, theta)
+        add("grad complex step", est, np.abs(gv - est) <= err + base)
+    _, ref = vectors.network_reference(X, Y, p, hidden, output)
+    rv, _ = go.flatten({k: ref["d" + k] for k in p})
+    rows.append(_result("network", name, "grad mpmath", gv, rv, np.abs(gv - rv) <= base,
+                        ulps=oracles.ulps(gv, rv)))
+    return rows
+
+
 def format_table(rows) -> str:
     head = ("function", "oracle", "n", "max abs err", "max rel err", "max ulps", "verdict")
     body = []
@@ -345,6 +423,8 @@ def configure(parser):
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="check only these activations (names from the registry)")
+    parser.add_argument("--networks", type=_nonneg_int, default=1, metavar="K",
+                        help="seeded networks per hidden activation and output (default 1; 0 skips)")
 
 
 def _positive_int(text):
@@ -356,6 +436,18 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if v <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _nonneg_int(text):
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
     return v
 
 
@@ -384,9 +476,15 @@ def run(args) -> int:
     jobs = [(n, "activation") for n in names]
     if not args.only or "softmax" in args.only:
         jobs.append(("softmax", "softmax"))
+    for k in range(args.networks):
+        for n in names:
+            for out in ("sigmoid", "softmax"):
+                jobs.append(((n, out, args.seed * 1000 + k), "network"))
     for i, (name, kind) in enumerate(jobs):
-        _progress(i, len(jobs), name)
-        if kind == "activation":
+        _progress(i, len(jobs), name if isinstance(name, str) else f"{name[0]}-{name[1]}")
+        if kind == "network":
+            rows += judge_network(*name)
+        elif kind == "activation":
             z = sample_points(rng, args.examples, act_mod.ACTIVATIONS[name].kinks)
             rows += judge_activation(name, z)
         else:
