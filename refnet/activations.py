@@ -130,14 +130,41 @@ __all__ = [
 _CLIP = 800.0
 
 
-def _input(z):
-    """``z`` as a float64 array (complex128 if it is complex), bool and integers promoted."""
+def _input(z, name="z"):
+    """``z`` as a float64 array (complex128 if it is complex), bool, integers and float32
+    promoted; non-numeric input raises TypeError and non-finite input ValueError, both naming
+    the argument.
+
+    Policy: every function computes in float64, whatever the input's precision, and returns
+    float64.  ±inf and NaN are refused: a non-finite pre-activation means something upstream
+    has already gone wrong, and passing it on would hide where.
+    """
     z = np.asarray(z)
-    if np.iscomplexobj(z):
-        return z.astype(np.complex128, copy=False)
-    if z.dtype.kind not in "biuf":
-        raise TypeError(f"z: expected a numeric array, got dtype {z.dtype}")
-    return z.astype(np.float64, copy=False)
+    if z.dtype.kind not in "biufc":
+        raise TypeError(f"{name}: expected a numeric array, got dtype {z.dtype}")
+    z = z.astype(np.complex128 if z.dtype.kind == "c" else np.float64, copy=False)
+    if not np.all(np.isfinite(z)):
+        bad = np.flatnonzero(~np.isfinite(z).ravel())
+        first = np.unravel_index(int(bad[0]), z.shape) if z.ndim else ()
+        raise ValueError(
+            f"{name}: expected finite values, got {bad.size} non-finite "
+            f"(first {z.ravel()[bad[0]]} at index {tuple(int(i) for i in first)})"
+        )
+    return z
+
+
+def _real(value, name, *, nonneg=False, nonzero=False):
+    """A keyword parameter as a float: a finite real number, or a clear error naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    if nonneg and value < 0:
+        raise ValueError(f"{name}: expected a number >= 0, got {value}")
+    if nonzero and value == 0:
+        raise ValueError(f"{name}: expected a nonzero number, got {value}")
+    return value
 
 
 def _positive(z):
@@ -233,7 +260,7 @@ def sigmoid_derivative_from_output(s):
     Valid for s in [0, 1]; loses all relative accuracy once s rounds to 1 (z > 36.7), where
     1 - s is 0 or a few ulps of 1.
     """
-    s = _input(s)
+    s = _input(s, "s")
     return s * (1.0 - s)
 
 
@@ -277,7 +304,7 @@ def tanh_derivative_from_output(t):
 
     Valid for t in [-1, 1]; loses all relative accuracy once |t| rounds to 1 (|z| > 19.1).
     """
-    t = _input(t)
+    t = _input(t, "t")
     return 1.0 - t * t
 
 
@@ -310,7 +337,7 @@ def relu_derivative_from_output(s):
 
     Valid for every s = relu(z): s > 0 exactly when z > 0.
     """
-    s = _input(s)
+    s = _input(s, "s")
     return np.where(_positive(s), 1.0, 0.0)
 
 
@@ -330,6 +357,7 @@ def leaky_relu(z, *, alpha=0.01):
     The notebook writes ``np.maximum(0.01*z, z)``, which is the same function for 0 ≤ alpha ≤ 1
     only; the branch is right for every alpha.
     """
+    alpha = _real(alpha, "alpha")
     z = _input(z)
     return np.where(_positive(z), z, alpha * z)
 
@@ -340,6 +368,7 @@ def leaky_relu_derivative(z, *, alpha=0.01):
     At the kink we take alpha, the left derivative, as relu'(0) = 0 does and as the notebook's
     ``dlrelu`` does.  (``jax.grad(jax.nn.leaky_relu)(0.)`` gives 1: jax branches on z >= 0.)
     """
+    alpha = _real(alpha, "alpha")
     z = _input(z)
     return np.where(_positive(z), 1.0, float(alpha))
 
@@ -350,17 +379,19 @@ def leaky_relu_derivative_from_output(s, *, alpha=0.01):
     Valid for alpha ≥ 0 only: then s > 0 exactly when z > 0.  For alpha < 0 a positive s comes
     from both sides of the kink, the output no longer determines the derivative, and this raises.
     """
+    alpha = _real(alpha, "alpha")
     if alpha < 0:
         raise ValueError(
             f"alpha: leaky_relu_derivative_from_output needs alpha >= 0, got {alpha}; for a "
             "negative alpha the output does not determine the derivative, use derivative(z)"
         )
-    s = _input(s)
+    s = _input(s, "s")
     return np.where(_positive(s), 1.0, float(alpha))
 
 
 def leaky_relu_second_derivative(z, *, alpha=0.01):
     """leaky_relu''(z) = 0 away from the kink (and 0 is taken at it)."""
+    alpha = _real(alpha, "alpha")
     z = _input(z)
     return np.zeros(np.shape(z))
 
@@ -452,7 +483,7 @@ def relu6_derivative(z):
 def relu6_derivative_from_output(s):
     """relu6' from the output: 1 where 0 < s < 6, else 0 (s = 0 exactly when z ≤ 0 and s = 6
     exactly when z ≥ 6, so the output determines the derivative, kinks included)."""
-    s = _input(s)
+    s = _input(s, "s")
     return np.where((s > 0) & (s < 6), 1.0, 0.0)
 
 
@@ -478,6 +509,7 @@ def elu(z, *, alpha=1.0):
 
     The exponential sees min(z, 0) only, so nothing overflows; complex-safe.
     """
+    alpha = _real(alpha, "alpha")
     z = _input(z)
     pos = _positive(z)
     return np.where(pos, z, alpha * np.expm1(np.where(pos, 0.0 * z, z)))
@@ -485,6 +517,7 @@ def elu(z, *, alpha=1.0):
 
 def elu_derivative(z, *, alpha=1.0):
     """elu'(z) = 1 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink, the z ≤ 0 branch)."""
+    alpha = _real(alpha, "alpha")
     z = _input(z)
     pos = _positive(z)
     return np.where(pos, 1.0, alpha * np.exp(np.where(pos, 0.0, z)))
@@ -496,17 +529,19 @@ def elu_derivative_from_output(s, *, alpha=1.0):
     Valid for alpha ≥ 0 (then s > 0 exactly when z > 0).  s + alpha cancels as s → -alpha
     (z → -∞): the absolute error stays ~ulp(alpha), the relative error grows like e^-z.
     """
+    alpha = _real(alpha, "alpha")
     if alpha < 0:
         raise ValueError(
             f"alpha: elu_derivative_from_output needs alpha >= 0, got {alpha}; for a negative "
             "alpha the output does not determine the derivative, use derivative(z)"
         )
-    s = _input(s)
+    s = _input(s, "s")
     return np.where(_positive(s), 1.0, s + alpha)
 
 
 def elu_second_derivative(z, *, alpha=1.0):
     """elu''(z) = 0 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink)."""
+    alpha = _real(alpha, "alpha")
     z = _input(z)
     pos = _positive(z)
     return np.where(pos, 0.0, alpha * np.exp(np.where(pos, 0.0, z)))
@@ -526,12 +561,14 @@ def celu(z, *, alpha=1.0):
     inherits a relative error up to |z/alpha|·2**-53 from that rounding (the conditioning of
     exp, not of the formula).
     """
+    alpha = _real(alpha, "alpha", nonzero=True)
     z = _input(z)
     return np.where(_positive(z), z, alpha * np.expm1(_celu_scaled(z, alpha)))
 
 
 def celu_derivative(z, *, alpha=1.0):
     """celu'(z) = 1 for z > 0, e^(z/alpha) for z ≤ 0 (1 at the kink, from both sides)."""
+    alpha = _real(alpha, "alpha", nonzero=True)
     z = _input(z)
     return np.where(_positive(z), 1.0, np.exp(_celu_scaled(z, alpha)))
 
@@ -541,15 +578,17 @@ def celu_derivative_from_output(s, *, alpha=1.0):
 
     Valid for alpha > 0.  1 + s/alpha cancels as s → -alpha (z → -∞), as for elu.
     """
+    alpha = _real(alpha, "alpha", nonzero=True)
     if not alpha > 0:
         raise ValueError(f"alpha: celu_derivative_from_output needs alpha > 0, got {alpha}")
-    s = _input(s)
+    s = _input(s, "s")
     return np.where(_positive(s), 1.0, 1.0 + s / alpha)
 
 
 def celu_second_derivative(z, *, alpha=1.0):
     """celu''(z) = 0 for z > 0, e^(z/alpha) / alpha for z ≤ 0 (1/alpha at the kink; jax's
     ``jax.nn.celu``, built from ``maximum``/``minimum``, splits the tie and gives 1/(4 alpha))."""
+    alpha = _real(alpha, "alpha", nonzero=True)
     z = _input(z)
     return np.where(_positive(z), 0.0, np.exp(_celu_scaled(z, alpha)) / alpha)
 
@@ -587,7 +626,7 @@ def selu_derivative(z):
 def selu_derivative_from_output(s):
     """selu' from the output: scale where s > 0, s + scale·alpha elsewhere (cancels as
     z → -∞, like elu's)."""
-    s = _input(s)
+    s = _input(s, "s")
     return np.where(_positive(s), _SELU_SCALE, s + _SELU_SCALE_ALPHA)
 
 
@@ -849,7 +888,7 @@ def softplus_derivative_from_output(s):
 
     Accurate for every s ≥ 0: expm1 keeps the relative accuracy as s → 0 (z → -∞).
     """
-    s = _input(s)
+    s = _input(s, "s")
     return -np.expm1(-s)
 
 
@@ -872,7 +911,7 @@ def log_sigmoid_derivative(z):
 
 def log_sigmoid_derivative_from_output(s):
     """log_sigmoid' from the output: 1 - σ(z) = 1 - e^s = -expm1(s) (accurate for all s ≤ 0)."""
-    s = _input(s)
+    s = _input(s, "s")
     return -np.expm1(s)
 
 
@@ -902,7 +941,7 @@ def soft_sign_derivative(z):
 def soft_sign_derivative_from_output(s):
     """soft_sign' from the output: (1 - |s|)² (1 + |z| = 1/(1 - |s|)); loses relative accuracy
     as |s| → 1, like the notebook's forms."""
-    s = _input(s)
+    s = _input(s, "s")
     r = 1.0 - np.abs(s)
     return r * r
 
@@ -938,7 +977,7 @@ def hard_tanh_derivative(z):
 
 def hard_tanh_derivative_from_output(s):
     """hard_tanh' from the output: 1 where -1 < s < 1, else 0 (|s| = 1 exactly when |z| ≥ 1)."""
-    s = _input(s)
+    s = _input(s, "s")
     return np.where((s > -1) & (s < 1), 1.0, 0.0)
 
 
@@ -966,7 +1005,7 @@ def hard_sigmoid_derivative(z):
 
 def hard_sigmoid_derivative_from_output(s):
     """hard_sigmoid' from the output: 1/6 where 0 < s < 1, else 0."""
-    s = _input(s)
+    s = _input(s, "s")
     return np.where((s > 0) & (s < 1), 1.0 / 6.0, 0.0)
 
 
@@ -1110,6 +1149,7 @@ def squareplus(z, *, b=4.0):
 
     For z < 0 the sum cancels; it is written b / (2(√(z² + b) - z)) there (complex-safe).
     """
+    b = _real(b, "b", nonneg=True)
     z = _input(z)
     r = _squareplus_root(z, b)
     pos = _nonneg(z)
@@ -1122,6 +1162,7 @@ def squareplus(z, *, b=4.0):
 def squareplus_derivative(z, *, b=4.0):
     """squareplus'(z) = (1 + z/r)/2, r = √(z² + b); for z < 0 written b / (2r(r - z)) =
     ((b/2)/r)/r / (1 + |z|/r), which neither cancels nor overflows."""
+    b = _real(b, "b", nonneg=True)
     z = _input(z)
     r = _squareplus_root(z, b)
     x = np.abs(z)
@@ -1131,7 +1172,8 @@ def squareplus_derivative(z, *, b=4.0):
 def squareplus_derivative_from_output(s, *, b=4.0):
     """squareplus' from the output: s / (s + (b/4)/s) = s² / (s² + b/4) (z = s - b/(4s);
     monotone, so the output determines the derivative)."""
-    s = _input(s)
+    b = _real(b, "b", nonneg=True)
+    s = _input(s, "s")
     # with t = s/√(b/4): t²/(1 + t²), written 1/(1 + (1/t)²) for t > 1, so neither t² nor
     # (b/4)/s can overflow (s ranges from subnormal to 1.7e308)
     t = s / np.sqrt(0.25 * b)
@@ -1144,6 +1186,7 @@ def squareplus_derivative_from_output(s, *, b=4.0):
 
 def squareplus_second_derivative(z, *, b=4.0):
     """squareplus''(z) = b / (2 (z² + b)^(3/2)) = ((b/2)/r)/r/r."""
+    b = _real(b, "b", nonneg=True)
     z = _input(z)
     r = _squareplus_root(z, b)
     return ((0.5 * b) / r) / r / r
@@ -1174,7 +1217,7 @@ def sparse_plus_derivative(z):
 
 def sparse_plus_derivative_from_output(s):
     """sparse_plus' from the output: √s for s < 1 (s = (z+1)²/4, z + 1 ≥ 0), 1 for s ≥ 1."""
-    s = _input(s)
+    s = _input(s, "s")
     return np.where(s >= 1, 1.0, np.sqrt(np.where(s >= 1, 1.0, np.abs(s))))
 
 
@@ -1203,7 +1246,7 @@ def sparse_sigmoid_derivative(z):
 
 def sparse_sigmoid_derivative_from_output(s):
     """sparse_sigmoid' from the output: 1/2 where 0 < s < 1, else 0."""
-    s = _input(s)
+    s = _input(s, "s")
     return np.where((s > 0) & (s < 1), 0.5, 0.0)
 
 
@@ -1230,7 +1273,7 @@ def identity_derivative(z):
 
 def identity_derivative_from_output(s):
     """identity' from the output: 1."""
-    s = _input(s)
+    s = _input(s, "s")
     return np.ones(np.shape(s))
 
 
@@ -1387,7 +1430,7 @@ def softmax_jacobian(s, axis=0):
     For a vector s this is n×n.  For more dimensions the Jacobians along ``axis`` are stacked:
     the result has the other axes first and the two Jacobian axes last.
     """
-    s = _input(s)
+    s = _input(s, "s")
     axis = _axis(s, axis)
     v = np.moveaxis(s, axis, -1)
     eye = np.eye(v.shape[-1])
@@ -1396,8 +1439,8 @@ def softmax_jacobian(s, axis=0):
 
 def softmax_vjp(s, g, axis=0):
     """gᵀJ along ``axis``: s ⊙ (g - Σ_j g_j s_j), the pullback of a cotangent g through softmax."""
-    s = _input(s)
-    g = _input(g)
+    s = _input(s, "s")
+    g = _input(g, "g")
     if s.shape != g.shape:
         raise ValueError(f"g: expected the shape of s, {s.shape}, got {g.shape}")
     axis = _axis(s, axis)
