@@ -435,7 +435,8 @@ def _line_analysis(prob: _Problem, v, rng):
     over the narrow span that misfit is 2**-42 times smaller, while rounding noise is the same.
     CHECK_NOISE_SIGMAS of it bound the error of one evaluation.  The wide points hold a
     Richardson tableau (steps h0, h0/2, h0/4, h0/8) for the directional derivative.
-    Returns (noise bound (p,) or (n,), d, directional estimate, its error bar).
+    Returns ((wide noise bound (p,) or (n,), a function giving the narrower one), d,
+    directional estimate, its error bar).
     """
     if prob.elementwise:
         d = _steps(v, np.arange(prob.n), 1.0)
@@ -450,8 +451,14 @@ def _line_analysis(prob: _Problem, v, rng):
         return F.reshape(len(js), -1)  # (65, q)
 
     F = along(h0 / _LINE_POINTS)
-    sig = np.minimum(_fit_noise(F), _fit_noise(along(h0 / _LINE_POINTS * tol.CHECK_NOISE_NARROW)))
-    noise = tol.CHECK_NOISE_SIGMAS * sig
+    noise = tol.CHECK_NOISE_SIGMAS * _fit_noise(F)
+
+    def narrow():
+        # only Richardson needs it (the fast pass and the probe can use the wider bound): 64
+        # more evaluations of f, spent only when some element goes on to Richardson
+        return np.minimum(noise, tol.CHECK_NOISE_SIGMAS *
+                          _fit_noise(along(h0 / _LINE_POINTS * tol.CHECK_NOISE_NARROW)))
+
     # the directional Richardson tableau from the wide points
     rows, errs = [], []
     for k in range(tol.CHECK_LEVELS):
@@ -463,7 +470,7 @@ def _line_analysis(prob: _Problem, v, rng):
             e_eval = np.maximum(noise, tol.FD_EVAL_ULPS * tol.EPS * np.maximum(abs(fp), abs(fm)))
             errs.append(e_eval / hk)
     est, err = _tableau(rows, errs, 2.0)
-    return noise, d, est, err
+    return (noise, narrow), d, est, err
 
 
 def _tableau(rows, errs, power):
@@ -589,7 +596,7 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
     that may accept an element; ``extra`` maps more oracles (mpmath) to the same, judged like
     Richardson (their error bar is honest).  ``known_kink`` (n,) marks elements at a kink,
     ``near_side`` (n,) a one-sided stencil direction for elements beside one (0 elsewhere).
-    ``line_noise`` is the noise bound from :func:`_line_analysis`.  ``arbiter`` is an optional
+    ``line_noise`` is the (noise bound, narrower bound) pair from :func:`_line_analysis`.  ``arbiter`` is an optional
     (name, fn): fn(rows) returns (estimate, error) for those elements with an honest bar, and is
     asked only about the elements the differences leave unresolved (mpmath, on demand).
     """
@@ -637,6 +644,9 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
 
     # 2. the rest: Richardson, noise floor, kink detection
     pending = np.flatnonzero((status < 0).any(axis=1))
+    line_noise, narrow = line_noise
+    if pending.size:
+        line_noise = narrow()
     finite = line_noise[np.isfinite(line_noise)]
     noise_floor = float(np.max(finite, initial=0.0))
     if pending.size:
@@ -826,8 +836,9 @@ def _twin_grad(twin, lay: _Layout, v):
 def _fast_oracles(prob, v, idx_all, complex_step, rng, skip=None):
     """The fast pass: complex step where f is complex-safe, else one central difference.
 
-    Returns (fast oracles, complex-safe?, why not, noise bound from the line analysis)."""
-    noise, d, est, err = _line_analysis(prob, v, rng)
+    Returns (fast oracles, complex-safe?, why not, the noise pair from the line analysis)."""
+    line_noise, d, est, err = _line_analysis(prob, v, rng)
+    noise = line_noise[0]
     fast = {}
     safe, why = False, "switched off"
     if complex_step in ("auto", True):
@@ -853,7 +864,7 @@ def _fast_oracles(prob, v, idx_all, complex_step, rng, skip=None):
                            tol.FD_EVAL_ULPS * tol.EPS * np.abs(f0)) * 4 / h[:, None]
         avail = np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
         fast["central difference"] = (c_est, np.zeros_like(c_est), avail)
-    return fast, safe, why, noise
+    return fast, safe, why, line_noise
 
 
 def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
