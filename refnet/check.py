@@ -13,14 +13,19 @@ How an element is judged (all of it vectorised over the elements still in questi
    ``CHECK_FAST_RTOL`` is verified.  The fast pass only ever accepts.
 2. The rest go to Richardson: central differences at steps h0 ... h0/8, extrapolated, with an
    error bar made of the tableau's spread plus the noise floor of ``f`` (the residual of a
-   polynomial fit to f at 65 points along the probe line) carried through the tableau.  Forward and
+   polynomial fit to f at 65 points along the probe line, per element for an elementwise f)
+   carried through the tableau.  Forward and
    backward tableaux are taken too: where they disagree beyond their bars there is a kink, and
    the element is judged one-sided (a subgradient between the two one-sided derivatives is
    accepted and reported as such).  Known kinks (``kinks=``, or the registry's) are judged the
    same way, and points beside them with a stencil that stays on their side.
+   A tableau not resolved to ``CHECK_RESOLVE_REL`` is taken again from smaller steps
+   (``CHECK_REFINE_STEPS``) and the narrowest bar kept.
 3. Verdict: a mismatch only where the oracle disagrees by more than its own error bar plus
    ``CHECK_RTOL``; an element that agrees only because the error bar is wide (more than
-   ``CHECK_RESOLVE_REL`` of the value) is unresolved, with the reason, and not a failure.
+   ``CHECK_RESOLVE_REL`` = 1e-7 of the value, too wide to expose a 1e-6 bug) is unresolved, with
+   the reason, and not a failure.  For a registry activation mpmath then decides those
+   elements (``check_derivative(mpmath="auto")``).
 
 The tolerances and their reasons live in :mod:`refnet.tolerances`.
 """
@@ -37,6 +42,7 @@ from typing import Callable
 import numpy as np
 
 from refnet import tolerances as tol
+from refnet.oracles import extrapolate
 
 __all__ = ["Report", "check_gradient", "check_derivative", "check_jacobian"]
 
@@ -396,16 +402,41 @@ def _steps(v, idx, rel):
 _LINE_POINTS = 32  # points on each side of x along the probe direction, spacing h0/32
 
 
+def _fit_noise(F):
+    """The noise of one evaluation from f at 2*_LINE_POINTS + 1 equally spaced points (rows).
+
+    On each half a polynomial of degree 6 is fitted; the residual's standard deviation
+    (corrected for the fitted degrees of freedom) estimates the noise; the smaller half is kept,
+    so that a kink on one side does not pass for noise.  Each column is scaled by its largest
+    |f| before squaring, so f near 1e300 does not overflow the sum of squares.
+    """
+    half = _LINE_POINTS + 1
+    V = np.vander(np.linspace(-1.0, 1.0, half), 7)
+    H = V @ np.linalg.pinv(V)  # the hat matrix of the least-squares fit
+    dof = half - 7
+    sig = np.full(F.shape[1], np.inf)
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(F), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        for part in (F[:half], F[_LINE_POINTS:]):
+            res = (part - H @ part) / scale
+            sig = np.minimum(sig, scale * np.sqrt(np.sum(res * res, axis=0) / dof))
+    return np.where(np.isfinite(sig), sig, np.inf)
+
+
 def _line_analysis(prob: _Problem, v, rng):
     """f along one direction d through x: the noise floor and a directional derivative.
 
     d is a random unit vector (for an elementwise f: every element moves by its own step
-    scale).  f is evaluated at x + j (h0/32) d for j = -32..32.  On each half a polynomial of
-    degree 6 is fitted; the residual's standard deviation (corrected for the fitted degrees of
-    freedom) estimates the noise of one evaluation; the smaller half is kept, so that a kink on
-    one side does not pass for noise, and CHECK_NOISE_SIGMAS of it bound the error.  The same
-    points hold a Richardson tableau (steps h0, h0/2, h0/4, h0/8) for the directional derivative.
-    Returns (noise bound (p,) or (n,), d, directional estimate, its error bar).
+    scale).  f is evaluated at x + j (h0/32) d for j = -32..32 and again at spacing
+    h0/32 * CHECK_NOISE_NARROW; the noise (:func:`_fit_noise`) is the smaller of the two fits.
+    A degree-6 fit over the wide span leaves the curvature of a fast-varying f (gelu's Gaussian
+    tail: its seventh derivative is z**7 times f) in the residual, which would pass for noise;
+    over the narrow span that misfit is 2**-42 times smaller, while rounding noise is the same.
+    CHECK_NOISE_SIGMAS of it bound the error of one evaluation.  The wide points hold a
+    Richardson tableau (steps h0, h0/2, h0/4, h0/8) for the directional derivative.
+    Returns ((wide noise bound (p,) or (n,), a function giving the narrower one), d,
+    directional estimate, its error bar).
     """
     if prob.elementwise:
         d = _steps(v, np.arange(prob.n), 1.0)
@@ -414,23 +445,21 @@ def _line_analysis(prob: _Problem, v, rng):
         d /= max(np.linalg.norm(d), tol.TINY)
     h0 = tol.CHECK_H0
     js = np.arange(-_LINE_POINTS, _LINE_POINTS + 1)
-    F = np.stack([prob.line(j * h0 / _LINE_POINTS, d) if j else
-                  (prob.f0 if prob.f0.size > 1 or not prob.elementwise else prob.f0)
-                  for j in js])  # (65, q)
-    F = F.reshape(len(js), -1)
-    sig = np.full(F.shape[1], np.inf)
-    half = _LINE_POINTS + 1
-    s_ = np.linspace(-1.0, 1.0, half)
-    V = np.vander(s_, 7)
-    H = V @ np.linalg.pinv(V)  # the hat matrix of the least-squares fit
-    dof = half - 7
-    with np.errstate(all="ignore"):
-        for part in (F[:half], F[_LINE_POINTS:]):
-            res = part - H @ part
-            sig = np.minimum(sig, np.sqrt(np.sum(res * res, axis=0) / dof))
-    sig = np.where(np.isfinite(sig), sig, np.inf)
-    noise = tol.CHECK_NOISE_SIGMAS * sig
-    # the directional Richardson tableau from the same points
+
+    def along(spacing):
+        F = np.stack([prob.line(j * spacing, d) if j else prob.f0 for j in js])
+        return F.reshape(len(js), -1)  # (65, q)
+
+    F = along(h0 / _LINE_POINTS)
+    noise = tol.CHECK_NOISE_SIGMAS * _fit_noise(F)
+
+    def narrow():
+        # only Richardson needs it (the fast pass and the probe can use the wider bound): 64
+        # more evaluations of f, spent only when some element goes on to Richardson
+        return np.minimum(noise, tol.CHECK_NOISE_SIGMAS *
+                          _fit_noise(along(h0 / _LINE_POINTS * tol.CHECK_NOISE_NARROW)))
+
+    # the directional Richardson tableau from the wide points
     rows, errs = [], []
     for k in range(tol.CHECK_LEVELS):
         j = _LINE_POINTS >> k
@@ -441,26 +470,14 @@ def _line_analysis(prob: _Problem, v, rng):
             e_eval = np.maximum(noise, tol.FD_EVAL_ULPS * tol.EPS * np.maximum(abs(fp), abs(fm)))
             errs.append(e_eval / hk)
     est, err = _tableau(rows, errs, 2.0)
-    return noise, d, est, err
+    return (noise, narrow), d, est, err
 
 
 def _tableau(rows, errs, power):
-    """Richardson's tableau over rows at steps h, h/2, ... (error series in h**power)."""
-    R, E = [[rows[0]]], [[errs[0]]]
-    for lev in range(1, len(rows)):
-        r, e = [rows[lev]], [errs[lev]]
-        for j in range(1, lev + 1):
-            fac = 2.0 ** (power * j) - 1.0
-            r.append(r[j - 1] + (r[j - 1] - R[lev - 1][j - 1]) / fac)
-            e.append(e[j - 1] + (e[j - 1] + E[lev - 1][j - 1]) / fac)
-        R.append(r)
-        E.append(e)
-    best = R[-1][-1]
-    if len(rows) > 1:
-        trunc = np.maximum(np.abs(best - R[-1][-2]), np.abs(best - R[-2][-2]))
-    else:
-        trunc = np.zeros_like(best)
-    err = trunc + E[-1][-1]
+    """:func:`refnet.oracles.extrapolate`, with an infinite error bar wherever the estimate or
+    its bar is not finite (f left the float range on the stencil: nothing resolved there)."""
+    with np.errstate(all="ignore"):
+        best, err = extrapolate(rows, errs, power)
     bad = ~np.isfinite(best) | ~np.isfinite(err)
     return best, np.where(bad, np.inf, err)
 
@@ -505,7 +522,11 @@ def _complex_step(prob: _Problem, idx):
     return est, err
 
 
-def _richardson(prob: _Problem, v, idx, *, side, noise, levels=tol.CHECK_LEVELS):
+_ROUND = tol.EPS / 2  # the rounding of one quotient, relative
+
+
+def _richardson(prob: _Problem, v, idx, *, side, noise, levels=tol.CHECK_LEVELS,
+                rel=tol.CHECK_H0):
     """Richardson differences on coordinates ``idx`` from one set of evaluations.
 
     For ``side`` 0, f is evaluated at x +- h_k (h_k = h0 2**-k) and three tableaux are made from
@@ -516,7 +537,7 @@ def _richardson(prob: _Problem, v, idx, *, side, noise, levels=tol.CHECK_LEVELS)
     """
     k = len(idx)
     side = np.broadcast_to(np.asarray(side), (k,))
-    h0 = _steps(v, idx, tol.CHECK_H0)
+    h0 = _steps(v, idx, rel)
     central = side == 0
     c = np.flatnonzero(central)
     direction = np.where(central, 1.0, np.sign(side))
@@ -539,14 +560,18 @@ def _richardson(prob: _Problem, v, idx, *, side, noise, levels=tol.CHECK_LEVELS)
             # steps actually taken (exact in floating point)
             sp = (xp - v[idx])[:, None]
             sm = (v[idx] - xm)[:, None]
+            # each quotient is rounded once more: half an ulp, and where it is subnormal the
+            # grid 2**-1074 (its relative error is then unbounded)
             one = (fp - f0) / sp
-            one_e = (ep + floor0) / np.abs(sp)
+            one_e = (ep + floor0) / np.abs(sp) + _ROUND * np.abs(one) + tol.SUBNORMAL
             cen[0].append(np.where(central[:, None], (fp - fm) / (sp + sm), one))
-            cen[1].append(np.where(central[:, None], (ep + em) / np.abs(sp + sm), one_e))
+            cen[1].append(np.where(central[:, None], (ep + em) / np.abs(sp + sm) +
+                                   _ROUND * np.abs(cen[0][-1]) + tol.SUBNORMAL, one_e))
             fwd[0].append(one)
             fwd[1].append(one_e)
             bwd[0].append(np.where(central[:, None], (f0 - fm) / sm, one))
-            bwd[1].append(np.where(central[:, None], (floor0 + em) / np.abs(sm), one_e))
+            bwd[1].append(np.where(central[:, None], (floor0 + em) / np.abs(sm) +
+                                   _ROUND * np.abs(bwd[0][-1]) + tol.SUBNORMAL, one_e))
         power = np.where(central, 2.0, 1.0)[:, None]
         return (_tableau(cen[0], cen[1], power), _tableau(fwd[0], fwd[1], 1.0),
                 _tableau(bwd[0], bwd[1], 1.0))
@@ -564,14 +589,16 @@ def _center_values(prob, idx, f0):
 
 
 def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near_side=None,
-           line_noise):
+           line_noise, arbiter=None):
     """Judge every element; returns per-element arrays and the oracle tables.
 
     G is (n, p).  ``fast`` maps an exact oracle's name to (estimate, error, available) arrays
     that may accept an element; ``extra`` maps more oracles (mpmath) to the same, judged like
     Richardson (their error bar is honest).  ``known_kink`` (n,) marks elements at a kink,
     ``near_side`` (n,) a one-sided stencil direction for elements beside one (0 elsewhere).
-    ``line_noise`` is the noise bound from :func:`_line_analysis`.
+    ``line_noise`` is the (noise bound, narrower bound) pair from :func:`_line_analysis`.  ``arbiter`` is an optional
+    (name, fn): fn(rows) returns (estimate, error) for those elements with an honest bar, and is
+    asked only about the elements the differences leave unresolved (mpmath, on demand).
     """
     n, p = G.shape
     status = np.full((n, p), -1)
@@ -617,6 +644,9 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
 
     # 2. the rest: Richardson, noise floor, kink detection
     pending = np.flatnonzero((status < 0).any(axis=1))
+    line_noise, narrow = line_noise
+    if pending.size:
+        line_noise = narrow()
     finite = line_noise[np.isfinite(line_noise)]
     noise_floor = float(np.max(finite, initial=0.0))
     if pending.size:
@@ -625,6 +655,19 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
         side = near_side[pending]
         (c_est, c_err), (fw, fw_err), (bw, bw_err) = _richardson(prob, v, pending, side=side,
                                                                  noise=noise)
+        # a tableau not resolved to CHECK_RESOLVE_REL may have started from a step too large
+        # for how fast f varies there (gelu's tail varies on a scale 1/|z|, the step is |z|
+        # 2**-6): try smaller steps on those elements and keep the narrowest honest bar
+        for rel in tol.CHECK_REFINE_STEPS:
+            redo = np.flatnonzero((c_err > tol.CHECK_RESOLVE_REL * scale(c_est, G[pending]))
+                                  .any(axis=1))
+            if redo.size == 0:
+                break
+            (r_est, r_err), _, _ = _richardson(prob, v, pending[redo], side=side[redo],
+                                               noise=noise[redo], rel=rel)
+            better = r_err < c_err[redo]
+            c_est[redo] = np.where(better, r_est, c_est[redo])
+            c_err[redo] = np.where(better, r_err, c_err[redo])
         record("richardson", pending, c_est, c_err)
         g = G[pending]
         tolr = tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(c_est)
@@ -636,13 +679,26 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
         # elements judged by the central tableau (and extra oracles)
         st = np.where(agree, np.where(resolved, VERIFIED, UNRESOLVED), MISMATCH)
         rs = np.where(agree, np.where(resolved, "agrees with richardson",
-                                      "noise floor: error bar wider than 1e-3 of the value"),
+                                      f"noise floor: error bar wider than {tol.CHECK_RESOLVE_REL:g} of the value"),
                       "disagrees with richardson beyond its error bar")
         # mpmath etc: an honest bar; a mismatch there is a mismatch, an agreement verifies
-        for name, (est, err, avail) in extra.items():
-            a = avail[pending][:, None] & ~at_kink
-            e_est, e_err = est[pending], err[pending]
+        judges = [(name, est[pending], err[pending], avail[pending][:, None] & ~at_kink)
+                  for name, (est, err, avail) in extra.items()]
+        if arbiter is not None:
+            # on demand: only the elements the differences leave unresolved
+            ask = np.flatnonzero(((st == UNRESOLVED) & ~at_kink).any(axis=1))
+            if ask.size:
+                a_name, a_fn = arbiter
+                a_est, a_err = np.full((pending.size, p), np.nan), np.full((pending.size, p),
+                                                                           np.inf)
+                a_est[ask], a_err[ask] = a_fn(pending[ask])
+                record(a_name, pending[ask], a_est[ask], a_err[ask])
+                a_avail = np.zeros((pending.size, p), bool)
+                a_avail[ask] = True
+                judges.append((a_name, a_est, a_err, a_avail & ~at_kink))
+        for name, e_est, e_err, a in judges:
             ok_e = np.abs(g - e_est) <= e_err + tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(e_est)
+            rs = np.where(a & ok_e & (st != MISMATCH), f"agrees with {name}", rs)
             st = np.where(a & ok_e & (st != MISMATCH), VERIFIED, st)
             st = np.where(a & ~ok_e, MISMATCH, st)
             rs = np.where(a & ~ok_e, f"disagrees with {name}", rs)
@@ -651,7 +707,7 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
         lo_e = np.where(fw <= bw, fw_err, bw_err)
         hi_e = np.where(fw <= bw, bw_err, fw_err)
         inside = (g >= lo - lo_e - tolr) & (g <= hi + hi_e + tolr)
-        k_res = np.maximum(fw_err, bw_err) <= tol.CHECK_RESOLVE_REL * scale(fw, bw) + \
+        k_res = np.maximum(fw_err, bw_err) <= tol.CHECK_KINK_RESOLVE_REL * scale(fw, bw) + \
             tol.CHECK_ATOL
         on_side = (np.abs(g - fw) <= fw_err + tolr) | (np.abs(g - bw) <= bw_err + tolr)
         k_st = np.where(inside, np.where(k_res, SUBGRADIENT, UNRESOLVED), MISMATCH)
@@ -780,8 +836,9 @@ def _twin_grad(twin, lay: _Layout, v):
 def _fast_oracles(prob, v, idx_all, complex_step, rng, skip=None):
     """The fast pass: complex step where f is complex-safe, else one central difference.
 
-    Returns (fast oracles, complex-safe?, why not, noise bound from the line analysis)."""
-    noise, d, est, err = _line_analysis(prob, v, rng)
+    Returns (fast oracles, complex-safe?, why not, the noise pair from the line analysis)."""
+    line_noise, d, est, err = _line_analysis(prob, v, rng)
+    noise = line_noise[0]
     fast = {}
     safe, why = False, "switched off"
     if complex_step in ("auto", True):
@@ -807,7 +864,7 @@ def _fast_oracles(prob, v, idx_all, complex_step, rng, skip=None):
                            tol.FD_EVAL_ULPS * tol.EPS * np.abs(f0)) * 4 / h[:, None]
         avail = np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
         fast["central difference"] = (c_est, np.zeros_like(c_est), avail)
-    return fast, safe, why, noise
+    return fast, safe, why, line_noise
 
 
 def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
@@ -851,15 +908,33 @@ def _registry_entry(f):
     return None
 
 
-def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath: bool = False,
+def _mp_derivative(name, z, params):
+    """mpmath's correctly rounded derivative at z, as (estimate (k, 1), error bar (k, 1)).
+
+    The bar is half an ulp where the value is normal (or 0); where it is subnormal the
+    registry's own derivatives are held to an absolute tolerances.SUBNORMAL_ABS (they have
+    fewer than 53 bits), so that is the bar there: a correct subnormal value is never flagged."""
+    from refnet.oracles import mp_value
+
+    m = mp_value(name, z, 1, **params)
+    err = np.where(np.abs(m) < tol.TINY, tol.SUBNORMAL_ABS, 0.5 * tol.EPS * np.abs(m))
+    return m[:, None], err[:, None]
+
+
+def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="auto",
                      twin: Callable | None = None, complex_step="auto") -> Report:
     """Check the derivative ``df`` of an elementwise ``f`` at every element of ``z``.
 
     ``f`` is a function of an array (elementwise) or the name of a registry activation; a
     registry forward (or name) brings its kinks and default params.  ``kinks`` lists more z
     where f is not differentiable: an element there is judged by its one-sided derivatives, an
-    element within a step of one by differences that stay on its side.  ``mpmath=True`` adds
-    mpmath's correctly rounded derivative (registry functions only).  ``twin`` is an optional
+    element within a step of one by differences that stay on its side.  For a registry
+    activation, mpmath's correctly rounded derivative decides every element the differences
+    leave unresolved (``mpmath="auto"``, the default: the tails, where f has rounded to its
+    limit and its differences say nothing about f'); ``mpmath=True`` judges every element by
+    it too, ``mpmath=False`` never (such elements stay unresolved).  The complex step only ever
+    accepts (fast pass): through a quotient like soft_sign's z/(1 + z) its imaginary part
+    cancels (relative error ~eps |z|), so it is never trusted to fail an element.  ``twin`` is an optional
     scalar JAX function whose vmapped ``jax.grad`` joins the fast pass.
     """
     t0 = time.perf_counter()
@@ -895,22 +970,20 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath: boo
         if twin is not None:
             t = _twin_elementwise(twin, flat)[:, None]
             fast["twin"] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(flat.size, bool))
-        extra = {}
-        if safe and entry is not None and entry.analytic:
-            # a registry forward is analytic away from its kinks and written to be complex-safe
-            # and well conditioned, so the complex step's bar is honest: it may judge
-            extra["complex step"] = fast["complex step"]
-        if mpmath:
-            if entry is None:
+        extra, arbiter = {}, None
+        if mpmath is True or mpmath == "auto":
+            if entry is None and mpmath is True:
                 raise _Abort("mpmath=True needs a registry activation (a name or its forward)")
-            from refnet.oracles import mp_value
-
-            m = mp_value(entry.name, flat, 1, **params)[:, None]
-            # correctly rounded: half an ulp, plus the subnormal grid
-            extra["mpmath"] = (m, 0.5 * tol.EPS * np.abs(m) + tol.SUBNORMAL,
-                               np.ones(flat.size, bool))
+            if entry is not None:
+                def mp_oracle(rows, name=entry.name):
+                    return _mp_derivative(name, flat[rows], params)
+                if mpmath is True:
+                    m, e = mp_oracle(np.arange(flat.size))
+                    extra["mpmath"] = (m, e, np.ones(flat.size, bool))
+                else:
+                    arbiter = ("mpmath", mp_oracle)
         judged = _judge(prob, flat, G, fast=fast, extra=extra, known_kink=known,
-                        near_side=side, line_noise=line_noise)
+                        near_side=side, line_noise=line_noise, arbiter=arbiter)
     except _Abort as exc:
         return _error_report("check_derivative", flat.size, str(exc), t0)
     return _build_report("check_derivative", lay, None, G, judged, t0, safe, why)

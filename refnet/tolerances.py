@@ -101,17 +101,38 @@ CHECK_LEVELS = 4
 # relative (~4500 ulps) covers sums of thousands of terms with moderate cancellation and is still
 # 1e6 below the bugs we promise to catch.  The oracle's own error bar is added on top.
 CHECK_RTOL = 1e-12
-CHECK_ATOL = 4 * TINY
-# An element that agrees is "verified" only when the oracle's error bar is at most 1e-3 of the
-# value: a looser bar could not tell a 0.1% bug from a right answer, so the element is reported
-# unresolved (with the reason: noise floor or kink) rather than verified.  It is not a failure.
-CHECK_RESOLVE_REL = 1e-3
+# Subnormal results carry only absolute accuracy (see SUBNORMAL_ABS above): a derivative whose
+# value is subnormal is held to that, and nothing coarser, so a difference below it is never a
+# mismatch and one above it always can be.  (4 * TINY, ~9e-308, let any derivative below ~1e-301
+# be wrong by 1e-6 relative unseen: every element there would have passed.)
+CHECK_ATOL = SUBNORMAL_ABS
+# An element that agrees is "verified" only when the oracle's error bar is at most 1e-7 of the
+# value: refnet.check promises to catch a derivative wrong by 1e-6 relative, and a bar of 1e-7
+# leaves such a bug 9e-7 outside it.  A wider bar could hide the bug, so the element is reported
+# unresolved (with the reason) rather than verified.  It is not a failure.
+CHECK_RESOLVE_REL = 1e-7
+# At a kink only membership of the interval between the two one-sided derivatives is judged (no
+# 1e-6 promise there: a one-sided tableau has an error series in h and keeps ~1e-6 of spread); a
+# subgradient is accepted when both one-sided bars are within 1e-3 of the values, so the interval
+# is known to 0.1%.
+CHECK_KINK_RESOLVE_REL = 1e-3
+# Where the tableau from h0 = 2**-6 max(1, |x|) is not resolved to CHECK_RESOLVE_REL, it is taken
+# again from 2**-10 and 2**-14 of the scale and the narrowest bar kept: f may vary on a scale far
+# below |x| (gelu's tail, e^(-z²/2), on a scale 1/|z|: at z = -8 the first tableau's spread is
+# 1e-4 of f'; from 2**-10 it is below 1e-12).  Smaller steps only raise the noise term (noise/h),
+# which the bar carries, so the narrowest bar is the honest choice.
+CHECK_REFINE_STEPS = (2.0**-10, 2.0**-14)
 # The noise floor of f: the standard deviation of the residual of a degree-6 polynomial fitted to
 # f at 33 equally spaced points on each side of x along the probe line (the smaller side, so a
 # kink does not pass for noise).  A bound on the error of one evaluation is taken as 4 of them (a
 # Gaussian exceeds 4 sigma with probability 6e-5; rounding noise is bounded, not Gaussian, and
 # its largest residual on the 20-64-10 network was ~2-3 sigma).
 CHECK_NOISE_SIGMAS = 4.0
+# The fit is made twice, at spacing h0/32 and at h0/32 * 2**-6, and the smaller noise kept: a
+# degree-6 fit leaves the seventh-order curvature of f in the residual (for gelu at z = -8 it was
+# 1e8 times the rounding noise), which shrinks by 2**-42 on the narrow span while rounding noise
+# does not; 2**-6 keeps the narrow points 2**-17 of the scale apart, far above an ulp of x.
+CHECK_NOISE_NARROW = 2.0**-6
 # The complex-step probe: Im f(x + i h d)/h along a random direction d must agree with a
 # Richardson directional difference within that difference's error bar plus 1e-6 relative, or f
 # is not treated as complex-safe (abs, conj, float() of a complex all break it).  A disagreement

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from refnet import activations as A
+from refnet import tolerances as tol
 from refnet.check import check_derivative, check_gradient, check_jacobian
 from refnet.testing import assert_derivative_matches, assert_gradients_ok
 
@@ -129,6 +130,28 @@ def test_derivative_bug_of_1e_6_caught_elementwise():
     assert check_derivative("tanh", A.tanh_derivative, z).ok
     r = check_derivative("tanh", lambda z: A.tanh_derivative(z) * (1 + 1e-6), z)
     assert r.counts["mismatch"] >= 0.99 * z.size
+
+
+def test_huge_elements_do_not_hide_a_bug_elsewhere():
+    # elements are independent: one at 1e300 (where f is 1e300 and its rounding 1e284) must not
+    # widen the bar of any other; gelu's tail (-7.8, -30) varies on a scale 1/|z|, far below the
+    # first step |z| 2**-6, and is caught from smaller steps, with or without mpmath
+    z = np.array([2.0, -1.79, 0.79, -7.8, -30.0, 1e300, -1e300, 1e154, 5e-324])
+    for mp in ("auto", False):
+        assert check_derivative("gelu", A.gelu_derivative, z, mpmath=mp).ok
+        r = check_derivative("gelu", lambda z: A.gelu_derivative(z) * (1 + 1e-6), z, mpmath=mp)
+        assert r.counts["mismatch"] == 8, str(r)  # gelu'(-1e300) is 0: the mutant is correct
+    # in a gradient the noise of f is shared (it is one number), but a fast-varying coordinate's
+    # curvature must not pass for noise: the well-scaled coordinates are all caught
+    x = np.array([2.0, -1.79, 0.79, -7.8, -6.0, 0.3])
+
+    def f(x):
+        return float(np.sum(A.gelu(x)))
+
+    assert check_gradient(f, A.gelu_derivative, x).ok
+    r = check_gradient(f, lambda x: A.gelu_derivative(x) * (1 + 1e-6), x)
+    assert r.counts["verified"] == 0
+    assert {tuple(e["index"]) for e in r.mismatches} == {(0,), (1,), (2,), (5,)}
 
 
 # --- kinks -----------------------------------------------------------------------------------
@@ -267,6 +290,11 @@ def test_assert_derivative_matches():
         assert_derivative_matches(name, act.derivative)
     with pytest.raises(AssertionError, match="ulps"):  # the notebook's dsig(s) in the tails
         assert_derivative_matches("sigmoid", lambda z: A.sigmoid(z) * (1 - A.sigmoid(z)))
+    # a subnormal value is held to SUBNORMAL_ABS absolute (silu' at -745 is 320 units off and
+    # passes): one off by more is still caught, with the absolute bound in the table
+    with pytest.raises(AssertionError, match="abs <= "):
+        assert_derivative_matches("silu", lambda z: np.where(
+            z == -745.0, A.silu_derivative(z) + 8 * tol.SUBNORMAL_ABS, A.silu_derivative(z)))
     with pytest.raises(AssertionError, match="OUTSIDE"):
         assert_derivative_matches("relu", lambda z: np.where(z > 0, 1.0, np.where(z == 0, 3.0,
                                                                                    0.0)))
@@ -290,24 +318,48 @@ def sweep_points(rng, n):
     return z
 
 
+def mutant_truth(act, z):
+    """Where the derivative x (1 + 1e-6) must be caught, and where it changes nothing.
+
+    ``must``: off the kinks, the mutant moves the value by more than 3 SUBNORMAL_ABS.  A
+    subnormal derivative is held only to SUBNORMAL_ABS absolute (tolerances), the checker's band
+    there is mpmath's bar plus CHECK_ATOL (SUBNORMAL_ABS each), and a correct value may itself sit
+    SUBNORMAL_ABS from mpmath's, so a smaller move may or may not be seen: it counts neither way,
+    like a point exactly on a kink (judged against one-sided tableaux, whose bars are wider than
+    1e-6).  ``same``: off the kinks, the mutant is the correct value (0, or a subnormal too small
+    for 1e-6 of it to round to a unit): flagging it would be a false alarm.
+    """
+    d = act.derivative(z)
+    delta = np.abs(d * (1 + 1e-6) - d)
+    off = ~np.isin(z, act.kinks)
+    return off & (delta > 3 * tol.SUBNORMAL_ABS), off & (delta == 0)
+
+
 def test_sweep_zero_mismatches():
     rng = np.random.default_rng(2024)
-    examples = 0
+    examples = caught = must_total = 0
     for name, act in A.ACTIVATIONS.items():
         z = sweep_points(rng, 3000)
         r = check_derivative(name, act.derivative, z)
-        assert r.ok, str(r)
+        assert r.ok and r.counts["mismatch"] == 0, str(r)
         examples += r.size
-        # the sweep can fail: the same points with the derivative 1e-6 off are caught
-        bad = check_derivative(name, lambda z, d=act.derivative, **p: d(z, **p) * (1 + 1e-6), z)
-        d = act.derivative(z)
-        wrong = (d * 1e-6 != 0) & ~np.isin(z, act.kinks)  # 0 * (1 + 1e-6) is 0
-        # exactly on a kink the value is judged against one-sided differences, whose error bars
-        # are wider than 1e-6: the mutant may be caught there (elu at 0, whose sides agree) or
-        # taken for a subgradient, so those points count neither way
-        on = np.isin(z, act.kinks).sum()
-        assert bad.error is None
-        assert wrong.sum() <= bad.counts["mismatch"] <= wrong.sum() + on
+        # the sweep can fail: the same points with the derivative 1e-6 off are caught at every
+        # element where that changes the value (elements are judged independently, so the
+        # points can be checked in groups and each count is exact)
+        mutant = lambda z, d=act.derivative, **p: d(z, **p) * (1 + 1e-6)  # noqa: E731
+        must, same = mutant_truth(act, z)
+        bad = check_derivative(name, mutant, z[must])
+        assert bad.error is None and bad.counts["mismatch"] == must.sum(), (name, str(bad))
+        caught += bad.counts["mismatch"]
+        must_total += int(must.sum())
+        if same.any():
+            assert check_derivative(name, mutant, z[same]).counts["mismatch"] == 0, name
+        # without mpmath no changed element is ever verified: where float64 differences cannot
+        # see f' (soft_sign past 2**53: f has rounded to +-1) it is reported unresolved
+        nomp = check_derivative(name, mutant, z[must], mpmath=False)
+        assert nomp.counts["verified"] == nomp.counts["subgradient"] == 0, (name, str(nomp))
+        assert nomp.counts["mismatch"] + nomp.counts["unresolved"] == must.sum()
+    assert caught == must_total > 45_000
     for seed in range(8):  # small saturated networks, unit-variance weights
         P, cost, grad = saturated_net(seed, n_x=3, n_h=5, n_y=2, m=16)
         r = check_gradient(cost, grad, P)
