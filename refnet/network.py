@@ -66,7 +66,16 @@ def _matrix(a, name):
         raise ValueError(
             f"{name}: expected a 2-D array (rows × samples), got shape {arr.shape}{hint}"
         )
-    return arr.astype(np.float64, copy=False)
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape} (an empty batch?)")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))
+        raise ValueError(
+            f"{name}: expected finite values, got {len(bad)} non-finite "
+            f"(first {arr[tuple(bad[0])]} at {tuple(int(i) for i in bad[0])})"
+        )
+    return arr
 
 
 def _hidden_name(hidden):
@@ -120,8 +129,10 @@ def _weights(parameters, n_x):
     return Ws, bs
 
 
-def _labels(Y, shape):
-    """Y as float64, checked against the output shape ``(n_y, m)``."""
+def _labels(Y, shape, output=None):
+    """Y as float64, checked against the output shape ``(n_y, m)`` and, given the output kind,
+    against its range: labels in [0, 1] for sigmoid; non-negative columns summing to 1 for
+    softmax (one-hot or a distribution; tolerances.LABEL_SUM_ATOL)."""
     Yarr = np.asarray(Y)
     if Yarr.ndim == 1 and len(shape) == 2 and Yarr.shape == (shape[1],) and shape[0] == 1:
         raise ValueError(
@@ -131,6 +142,20 @@ def _labels(Y, shape):
     Yarr = _matrix(Yarr, "Y")
     if Yarr.shape != tuple(shape):
         raise ValueError(f"Y: expected shape {tuple(shape)} (outputs × samples), got {Yarr.shape}")
+    if output == "sigmoid" and (Yarr.min() < 0 or Yarr.max() > 1):
+        raise ValueError(
+            f"Y: sigmoid outputs need labels in [0, 1], got values from {Yarr.min()} to {Yarr.max()}"
+        )
+    if output == "softmax":
+        from refnet.tolerances import LABEL_SUM_ATOL
+
+        sums = Yarr.sum(axis=0)
+        if Yarr.min() < 0 or not np.all(np.abs(sums - 1.0) <= LABEL_SUM_ATOL):
+            raise ValueError(
+                "Y: for a softmax output each column must be a distribution (entries >= 0, "
+                f"summing to 1); got entries from {Yarr.min()}, column sums from {sums.min()} "
+                f"to {sums.max()}"
+            )
     return Yarr
 
 
@@ -155,7 +180,10 @@ def layer_sizes(X, Y, hidden):
     X = _matrix(X, "X")
     Yarr = np.asarray(Y)
     if Yarr.ndim != 2:
-        raise ValueError(f"Y: expected a 2-D array (outputs × samples), got shape {Yarr.shape}")
+        hint = "; for one output use Y.reshape(1, -1)" if Yarr.ndim == 1 else ""
+        raise ValueError(
+            f"Y: expected a 2-D array (outputs × samples), got shape {Yarr.shape}{hint}"
+        )
     if Yarr.shape[1] != X.shape[1]:
         raise ValueError(f"Y: has {Yarr.shape[1]} samples (columns), X has {X.shape[1]}")
     if isinstance(hidden, Integral) and not isinstance(hidden, bool):
@@ -258,7 +286,7 @@ def cost_from_logits(ZL, Y, output="sigmoid", *, m=None):
     """
     output = _output_name(output)
     ZL = _matrix(ZL, "ZL")
-    Y = _labels(Y, ZL.shape)
+    Y = _labels(Y, ZL.shape, output)
     m = _m(m, ZL)
     with np.errstate(over="ignore"):  # a true cost beyond 1.8e308 is inf, said without a warning
         return float(np.sum(_cost_terms(ZL, Y, output) / m))
@@ -280,7 +308,14 @@ def compute_cost(AL, Y, output="sigmoid", *, parameters=None, lambd=0.0, m=None)
     """
     output = _output_name(output)
     AL = _matrix(AL, "AL")
-    Y = _labels(Y, AL.shape)
+    Y = _labels(Y, AL.shape, output)
+    if AL.min() < 0 or AL.max() > 1:
+        raise ValueError(f"AL: expected probabilities in [0, 1], got values from {AL.min()} to {AL.max()}")
+    if output == "softmax":
+        from refnet.tolerances import LABEL_SUM_ATOL
+
+        if not np.all(np.abs(AL.sum(axis=0) - 1.0) <= LABEL_SUM_ATOL):
+            raise ValueError("AL: softmax outputs must sum to 1 over each column (axis 0)")
     if output == "sigmoid":
         terms = _xlogy(Y, AL) + _xlogy(1.0 - Y, 1.0 - AL)
     else:
@@ -408,7 +443,7 @@ def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid
             raise ValueError(f"cache: Z{l}/A{l} should have shape {want}, got {Z.shape}/{A.shape}")
         Zs.append(Z)
         As.append(A)
-    Y = _labels(Y, As[-1].shape)
+    Y = _labels(Y, As[-1].shape, output)
     if output == "softmax" and Y.size:
         from refnet.tolerances import LABEL_SUM_ATOL
 
@@ -488,7 +523,7 @@ def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iteration
     dims = layer_sizes(X, Y, hidden)
     act = _hidden_name(hidden_activation)
     output = _output_name(output)
-    Y = _labels(Y, (dims[-1], X.shape[1]))
+    Y = _labels(Y, (dims[-1], X.shape[1]), output)
     lambd = _lambd(lambd)
     if isinstance(iterations, bool) or not isinstance(iterations, Integral) or iterations < 0:
         raise ValueError(f"iterations: expected an integer >= 0, got {iterations!r}")
