@@ -405,7 +405,8 @@ correctly rounded references for every framework.
   flushed.
 - **Flush to zero (jax.nn only).** XLA on CPU reads subnormal inputs as 0 and writes subnormal
   results as 0: relu′(5e-324) = 0 (true 1), leaky_relu′(-1e-310) = 1 (true 0.01: jax's kink
-  convention applied to a flushed input), elu″/celu″/selu″(5e-324) take the negative branch,
+  convention applied to a flushed input), elu″ and selu″(5e-324) take the negative branch
+  (1 and 1.76, true 0) and celu″(5e-324) is 0.25,
   sigmoid(-708.4) = 0 (true 2.2e-308), and through a subnormal intermediate e^z,
   selu′(-708.4) = 0 (true 3.9e-308, a normal float).  These make most of jax.nn's worst f
   entries; torch keeps subnormals.
