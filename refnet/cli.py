@@ -19,6 +19,7 @@ COMMANDS = {
     "vectors": ("refnet.vectors", "write reference vectors (correctly rounded values) as JSON or .npz"),
     "notebook": ("refnet.notebook_cli", "print the notebook's computations, cell by cell, with refnet's values"),
     "check": ("refnet.check_cli", "check your own gradient: refnet check MOD:F MOD:GRAD --shape 3,4"),
+    "train": ("refnet.train_cli", "train the network on scikit-learn's breast_cancer, iris or digits"),
 }
 
 
