@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from refnet.check import Report, check_derivative, check_gradient, check_jacobian
+from refnet.vectors import activation_points, network_case, network_cases
 
 __all__ = ["assert_gradients_ok", "assert_derivative_ok", "assert_jacobian_ok",
-           "assert_derivative_matches", "derivative_points"]
+           "assert_derivative_matches", "assert_gradients_match", "network_case_names"]
 
 
 def assert_gradients_ok(f, grad, x, **options) -> Report:
@@ -35,23 +36,12 @@ def assert_jacobian_ok(f, jac, x, **options) -> Report:
     return check_jacobian(f, jac, x, **options).assert_ok()
 
 
-def derivative_points(kinks=()) -> np.ndarray:
-    """The fixed points of :func:`assert_derivative_matches`: 0, +-tiny, subnormals, each kink and
-    its float neighbours, ordinary values and large ones up to 1e300."""
-    tiny = np.finfo(np.float64).tiny
-    base = [0.0, 5e-324, 1e-310, tiny, 1e-200, 1e-20, 1e-8, 1e-3, 0.1, 0.5, 1.0, 1.5, 2.0,
-            3.0, 5.0, 10.0, 18.0, 19.5, 25.0, 36.0, 37.5, 50.0, 100.0, 354.0, 372.0, 700.0,
-            709.5, 745.0, 750.0, 1e4, 1e8, 1e300, np.finfo(np.float64).max]
-    pts = base + [-p for p in base]
-    for k in kinks:
-        k = float(k)
-        pts += [k, np.nextafter(k, np.inf), np.nextafter(k, -np.inf), k + 1e-12, k - 1e-12]
-    return np.unique(np.array(pts, dtype=np.float64))
-
-
 def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
     """Check ``fn(z)``, a user's derivative of the registry activation ``name``, against
-    ``refnet.oracles.mp_value(name, z, 1, **params)`` (mpmath, correctly rounded).
+    ``refnet.oracles.mp_value(name, z, 1, **params)`` (mpmath, correctly rounded), at the fixed
+    points of the reference vectors (:func:`refnet.vectors.activation_points`: 0, tiny and
+    subnormal values, each kink and its neighbours, the saturation boundaries, ordinary and huge
+    values).  ``fn`` may return any array that ``np.asarray`` converts (a jax or torch array).
 
     Away from kinks every point where the correctly rounded value is normal (or 0) must be within
     ``ulps`` units in the last place.  Where it is subnormal (0 < |v| < 2**-1022) it has fewer
@@ -67,7 +57,7 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
 
     act = ACTIVATIONS[name]
     params = dict(act.params, **params)
-    z = derivative_points(act.kinks)
+    z = activation_points(name)
     at_kink = np.isin(z, np.asarray(act.kinks, dtype=np.float64))
     with np.errstate(all="ignore"):
         got = np.asarray(fn(z, **params) if params else fn(z), dtype=np.float64)
@@ -104,3 +94,66 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
         head = (f"{int(bad.sum())} of {int((~at_kink).sum())} points beyond {ulps} ulps (or "
                 f"{tol.SUBNORMAL_ABS:.3g} absolute where subnormal)")
         raise AssertionError(head + "\n" + "\n".join(lines))
+
+
+def network_case_names() -> list[str]:
+    """The names :func:`assert_gradients_match` accepts: ``notebook`` and ``HIDDEN-OUTPUT``."""
+    return [c["name"] for c in network_cases()]
+
+
+def assert_gradients_match(backward, case: str, *, ulps: float | None = None) -> None:
+    """Check a user's backward pass against the correctly rounded gradients of a named network
+    case (:func:`refnet.vectors.network_case`; mpmath, an independent forward and backward pass).
+
+    ``backward(parameters, X, Y)`` gets the case's parameters (a dict ``W1, b1, …``), X
+    (features × samples) and Y, and returns the gradients as a dict keyed ``dW1, db1, …`` (or
+    ``W1, b1, …``) of arrays that ``np.asarray`` converts (NumPy, jax, torch …), for the cost
+    −Σ[Y log A + (1−Y) log(1−A)]/m (sigmoid output) or −Σ Y log A/m (softmax), m the number of
+    samples.  A gradient entry is a sum whose terms can cancel, so each entry is held to
+    ``tolerances.NET_GRAD_ULPS`` ulps of S, the same backward pass run on absolute values
+    (``refnet.gradient_oracles.network_gradient_scale``); pass ``ulps`` to demand another
+    multiple.  Raises ``AssertionError`` with a table of the worst entries.
+    """
+    from refnet import gradient_oracles as go
+    from refnet import network as net
+    from refnet import tolerances as tol
+    from refnet.activations import ACTIVATIONS
+
+    ref = network_case(case)
+    p = {k: v.copy() for k, v in ref["params"].items()}
+    X, Y = ref["X"].copy(), ref["Y"].copy()
+    got = backward(p, X, Y)
+    if not isinstance(got, dict):
+        raise AssertionError(f"{case}: backward returned {type(got).__name__}, expected a dict "
+                             "of gradients keyed dW1, db1, …")
+    got = {(k if k.startswith("d") else "d" + k): np.asarray(v, dtype=np.float64)
+           for k, v in got.items()}
+    missing = sorted(set(ref["grads"]) - set(got))
+    extra = sorted(set(got) - set(ref["grads"]))
+    if missing or extra:
+        raise AssertionError(f"{case}: gradient keys differ: missing {missing}, unexpected {extra}")
+    act = ACTIVATIONS[ref["hidden"]]
+    _, cache = net.forward_propagation(X, ref["params"], ref["hidden"], ref["output"])
+    S = go.network_gradient_scale(ref["params"], cache, X, Y, act.derivative,
+                                  second_derivative=act.second_derivative)
+    k_ulps = tol.NET_GRAD_ULPS if ulps is None else ulps
+    rows, worst = [], []
+    for k, want in ref["grads"].items():
+        g = got[k]
+        if g.shape != want.shape:
+            raise AssertionError(f"{case}: {k} has shape {g.shape}, expected {want.shape}")
+        bound = k_ulps * tol.EPS * S[k]
+        with np.errstate(invalid="ignore"):
+            err = np.abs(g - want)
+        bad = ~(err <= bound)
+        for idx in np.argwhere(bad)[:5]:
+            i = tuple(int(v) for v in idx)
+            worst.append(f"{k}{list(i)}: yours {g[i]:.17g}, reference {want[i]:.17g}, "
+                         f"error {err[i]:.3g} > bound {bound[i]:.3g}")
+        rows.append((k, int(bad.sum()), int(bad.size)))
+    if worst:
+        table = "\n".join(f"  {k}: {n} of {size} entries off" for k, n, size in rows)
+        raise AssertionError(
+            f"gradients of network case {case!r} ({ref['hidden']} hidden, {ref['output']} "
+            f"output) differ from the correctly rounded reference beyond {k_ulps} ulps of the "
+            f"terms' size:\n{table}\n" + "\n".join(worst[:20]))

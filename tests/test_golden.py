@@ -126,3 +126,41 @@ def test_points_cover_the_documented_set():
     for v in (0.0, 5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308, 36.7):
         assert v in z
     assert np.nextafter(0.0, 1) in z and np.nextafter(0.0, -1) in z
+
+
+def test_assert_gradients_match_passes_refnet_and_fails_planted_bugs():
+    from refnet import network as net
+    from refnet.testing import assert_gradients_match, network_case_names
+
+    def refnets(hidden, output):
+        def backward(p, X, Y):
+            _, cache = net.forward_propagation(X, p, hidden, output)
+            return net.backward_propagation(p, cache, X, Y, hidden, output)
+        return backward
+
+    names = network_case_names()
+    assert "notebook" in names and "relu-softmax" in names
+    assert_gradients_match(refnets("tanh", "sigmoid"), "notebook")
+    assert_gradients_match(refnets("relu", "softmax"), "relu-softmax")
+    assert_gradients_match(refnets("gelu", "sigmoid"), "gelu-sigmoid")
+
+    def y_size(p, X, Y):  # the notebook's m = Y.size: wrong with 3 outputs
+        _, cache = net.forward_propagation(X, p, "relu", "softmax")
+        return net.backward_propagation(p, cache, X, Y, "relu", "softmax", m=Y.size)
+
+    with pytest.raises(AssertionError, match="relu-softmax") as info:
+        assert_gradients_match(y_size, "relu-softmax")
+    assert "dW1" in str(info.value)
+
+    def one_wrong(p, X, Y):
+        g = refnets("tanh", "sigmoid")(p, X, Y)
+        g["db1"] = g["db1"].copy()
+        g["db1"][2, 0] *= 1 + 1e-9
+        return g
+
+    with pytest.raises(AssertionError, match=r"db1\[2, 0\]"):
+        assert_gradients_match(one_wrong, "notebook")
+    with pytest.raises(AssertionError, match="keys differ"):
+        assert_gradients_match(lambda p, X, Y: {"dW1": p["W1"]}, "notebook")
+    with pytest.raises(ValueError, match="unknown network case"):
+        assert_gradients_match(refnets("tanh", "sigmoid"), "nope")
