@@ -2,7 +2,8 @@
 
 ``tests/golden/vectors.json`` holds the reference vectors (``refnet vectors``): correctly
 rounded values from mpmath, which is pure Python, so they are compared bit for bit.
-``tests/golden/refnet-own.json`` holds refnet's own outputs at the same points; NumPy's libm
+``tests/golden/refnet-own.json`` holds refnet's own outputs at the same points and its own
+network costs, outputs and gradients for the same cases; NumPy's libm
 may differ between platforms by an ulp per call, so those are compared within
 ``OWN_ULPS_BUDGET``.  To accept a deliberate change: ``pytest tests/test_golden.py
 --update-golden``, then review the diff of tests/golden/ before committing it.
@@ -33,6 +34,16 @@ def own_values():
         out["activations"][name] = {
             "z": z, "f": act.forward(z, **p), "df": act.derivative(z, **p),
             "d2f": act.second_derivative(z, **p),
+        }
+    from refnet import network as net
+
+    out["networks"] = {}
+    for case in V.network_cases():
+        h, o = case["hidden"], case["output"]
+        AL, cache = net.forward_propagation(case["X"], case["params"], h, o)
+        grads = net.backward_propagation(case["params"], cache, case["X"], case["Y"], h, o)
+        out["networks"][case["name"]] = {
+            "cost": net.loss(case["params"], case["X"], case["Y"], h, o), "AL": AL, "grads": grads,
         }
     return out
 
