@@ -175,3 +175,14 @@ def test_assert_gradients_match_passes_refnet_and_fails_planted_bugs():
         assert_gradients_match(lambda p, X, Y: {"dW1": p["W1"]}, "notebook")
     with pytest.raises(ValueError, match="unknown network case"):
         assert_gradients_match(refnets("tanh", "sigmoid"), "nope")
+
+
+def test_a_drift_beyond_the_budget_is_reported():
+    now = json.loads(V.to_json(own_values()))
+    golden = json.loads((GOLDEN / "refnet-own.json").read_text())
+    now["activations"]["tanh"]["df"][40] *= 1 + 1e-14  # ~45 ulps: beyond the 6-ulp budget
+    lines = _diff("refnet-own.json", golden, now, OWN_ULPS_BUDGET)
+    assert len(lines) == 1 and "activations.tanh.df[40]" in lines[0]
+    now["activations"]["tanh"]["df"][40] = golden["activations"]["tanh"]["df"][40]
+    now["networks"]["notebook"]["grads"]["dW1"][0][0] *= 1 + 1e-15  # ~4 ulps: within it
+    assert _diff("refnet-own.json", golden, now, OWN_ULPS_BUDGET) == []
