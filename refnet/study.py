@@ -67,12 +67,12 @@ def _jax_nn_derivative(name, z, params):
 
     from refnet import twin  # noqa: F401  (float64)
 
+    kw = {}
+    if name == "gelu_tanh":
+        name, kw = "gelu", {"approximate": True}
     fn = getattr(jax.nn, name, None)
-    if fn is None and name == "identity":
-        return None
     if fn is None:
         return None
-    kw = {}
     if name == "leaky_relu" and "alpha" in params:
         kw["negative_slope"] = params["alpha"]
     elif name in ("elu", "celu") and "alpha" in params:
