@@ -80,7 +80,7 @@ def _jax_nn_derivative(name, z, params):
     elif name == "squareplus" and "b" in params:
         kw["b"] = params["b"]
     elif name == "gelu":
-        kw["approximate"] = False
+        kw.setdefault("approximate", False)  # gelu is the exact erf form; gelu_tanh set True
     g = jax.jit(jax.vmap(jax.grad(lambda x: fn(x, **kw))))
     return np.asarray(g(np.asarray(z)))
 
