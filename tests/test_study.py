@@ -86,3 +86,12 @@ def test_plot_bad_usage():
     assert r.returncode == 2 and "unknown activation" in r.stderr
     r = _refnet("plot", "tanh")
     assert r.returncode == 2 and "-o" in r.stderr
+
+
+def test_jax_nn_counterparts_are_the_same_functions():
+    # the comparison column must differentiate jax.nn's version of the same function
+    z = np.array([-1.3, -0.4, 0.5, 2.0])
+    for name in ("gelu", "gelu_tanh", "leaky_relu", "elu", "squareplus", "silu"):
+        act = A.ACTIVATIONS[name]
+        j = study._jax_nn_derivative(name, z, dict(act.params))
+        np.testing.assert_allclose(j, act.derivative(z, **act.params), rtol=1e-12)
