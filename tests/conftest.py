@@ -5,7 +5,11 @@ failure can be replayed with ``--hypothesis-seed``."""
 
 import os
 
-from hypothesis import HealthCheck, settings
+# On a GPU, XLA takes 75% of the device's memory per process by default: with pytest -n N the
+# workers after the first would fail to allocate.  Harmless on the CPU.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 _common = dict(
     deadline=None,  # the first example of a shape pays for a JAX compile
