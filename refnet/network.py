@@ -367,7 +367,8 @@ def output_delta(ZL, AL, Y, output="sigmoid"):
 
 
 def _backward(X, Y, Ws, Zs, As, dg, lambd, m, output="sigmoid"):
-    """The gradient lists [dW1, …], [db1, …] of J (no checks).
+    """The gradient lists [dW1, …], [db1, …] of J (no checks; W, b, Z and A may carry leading
+    batch axes, X and Y are shared).
 
     dZ_L = (A_L - Y) / m (sigmoid with its cross-entropy, or softmax with a label distribution;
     computed by :func:`output_delta`); dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l;  db_l = Σ_samples dZ_l;
@@ -378,13 +379,13 @@ def _backward(X, Y, Ws, Zs, As, dg, lambd, m, output="sigmoid"):
     dZ = output_delta(Zs[-1], As[-1], Y, output) / m
     for l in range(L - 1, -1, -1):
         A_prev = As[l - 1] if l > 0 else X
-        dW = dZ @ A_prev.T
+        dW = dZ @ np.swapaxes(A_prev, -1, -2)
         if lambd:
             dW = dW + (lambd / m) * Ws[l]
         dWs[l] = dW
-        dbs[l] = np.sum(dZ, axis=1, keepdims=True)
+        dbs[l] = np.sum(dZ, axis=-1, keepdims=True)
         if l > 0:
-            dZ = (Ws[l].T @ dZ) * dg(Zs[l - 1])
+            dZ = (np.swapaxes(Ws[l], -1, -2) @ dZ) * dg(Zs[l - 1])
     return dWs, dbs
 
 
