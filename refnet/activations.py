@@ -1350,6 +1350,9 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
 # forward and derivative together
 
 
+_np = np
+
+
 def _tanh_pair(z):
     """(tanh(z), tanh'(z)) from one e = e^-2|z|: the operations of ``tanh`` and
     ``tanh_derivative``, each result bitwise the same, the shared exp computed once.
@@ -1358,6 +1361,7 @@ def _tanh_pair(z):
     e^u = 1 nor the sign copied from z (``tanh`` multiplies by sign(z)) can see.  Works in place
     on its temporaries (a training step calls it every iteration on a dozen numbers).
     """
+    np = _np  # the ufuncs found once per call
     u = np.abs(z)
     np.minimum(u, _CLIP, out=u)
     np.multiply(u, -2.0, u)
