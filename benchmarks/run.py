@@ -319,8 +319,10 @@ def bench_suite(log, workers=None):
                 cmd += ["-n", str(workers)]
             dt, proc = timed(lambda: subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
                                                     text=True))
-            tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-            out[name] = dict(wall_s=dt, returncode=proc.returncode, summary=tail)
+            lines = proc.stdout.strip().splitlines()
+            tail = lines[-1] if lines else ""
+            failed = [ln.split(" - ")[0][len("FAILED "):] for ln in lines if ln.startswith("FAILED ")]
+            out[name] = dict(wall_s=dt, returncode=proc.returncode, summary=tail, failed=failed)
             log(f"  suite, {name}: {dt:.1f} s ({tail})")
     return out
 
@@ -379,6 +381,9 @@ def markdown(res):
         L.append("|---|---|---|")
         for k, v in d.items():
             L.append(f"| {k} | {v['wall_s']:.1f} s | {v['summary']} |")
+        failed = sorted({t for v in d.values() for t in v.get("failed", [])})
+        if failed:
+            L.append("\nFailing tests in these runs: " + ", ".join(f"`{t}`" for t in failed) + ".")
         L.append("")
     return "\n".join(L)
 
