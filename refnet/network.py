@@ -29,7 +29,15 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from refnet.activations import ACTIVATIONS, log_softmax, sigmoid, softmax, softplus
+from refnet.activations import (
+    _CLIP,
+    ACTIVATIONS,
+    forward_and_derivative,
+    log_softmax,
+    sigmoid,
+    softmax,
+    softplus,
+)
 
 __all__ = [
     "OUTPUTS",
@@ -394,7 +402,8 @@ def output_delta(ZL, AL, Y, output="sigmoid"):
 
 
 def _backward(X, Y, Ws, Zs, As, dg, lambd, m, output="sigmoid"):
-    """The gradient lists [dW1, …], [db1, …] of J (no checks).
+    """The gradient lists [dW1, …], [db1, …] of J (no checks; W, b, Z and A may carry leading
+    batch axes, X and Y are shared).
 
     dZ_L = (A_L - Y) / m (sigmoid with its cross-entropy, or softmax with a label distribution;
     computed by :func:`output_delta`); dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l;  db_l = Σ_samples dZ_l;
@@ -405,13 +414,13 @@ def _backward(X, Y, Ws, Zs, As, dg, lambd, m, output="sigmoid"):
     dZ = output_delta(Zs[-1], As[-1], Y, output) / m
     for l in range(L - 1, -1, -1):
         A_prev = As[l - 1] if l > 0 else X
-        dW = dZ @ A_prev.T
+        dW = dZ @ np.swapaxes(A_prev, -1, -2)
         if lambd:
             dW = dW + (lambd / m) * Ws[l]
         dWs[l] = dW
-        dbs[l] = np.sum(dZ, axis=1, keepdims=True)
+        dbs[l] = np.sum(dZ, axis=-1, keepdims=True)
         if l > 0:
-            dZ = (Ws[l].T @ dZ) * dg(Zs[l - 1])
+            dZ = (np.swapaxes(Ws[l], -1, -2) @ dZ) * dg(Zs[l - 1])
     return dWs, dbs
 
 
@@ -492,6 +501,95 @@ def update_parameters(parameters, grads, lr=0.01):
     return new
 
 
+# ---------------------------------------------------------------------------------------------
+# one training step, fused
+#
+# train() spends its time in NumPy's per-call overhead (the notebook's arrays hold a dozen
+# numbers), so its step computes the same operations as _forward, _cost_terms, output_delta and
+# _backward, in the same order, but shares what they would each recompute: e = e^-|Z| of the
+# output layer serves σ(Z), softplus(Z) and σ(-Z); the hidden activation's forward and derivative
+# come from one call where the registry offers a pair (tanh: e^-2|z| once).  The results are
+# bitwise those of the unfused functions (tests/test_network.py::test_train_step_is_the_unfused_step).
+
+
+def _hidden_pair(act):
+    """A function z ↦ (g(z), g'(z)) for real float64 z (see activations.forward_and_derivative)."""
+    from refnet.activations import _PAIRS
+
+    return _PAIRS.get(act.name) or forward_and_derivative(act.name)
+
+
+# the ufuncs the step calls, bound once (a module global is found faster than np's attribute,
+# and the step makes some fifty calls on a dozen numbers each)
+_add_reduce = np.add.reduce
+_matmul = np.matmul
+_add, _subtract, _multiply, _divide = np.add, np.subtract, np.multiply, np.divide
+_exp, _log1p, _negative, _where = np.exp, np.log1p, np.negative, np.where
+
+
+def _sigmoid_output(ZL, Y, one_minus_Y):
+    """(A_L, Σ cost terms, A_L - Y) for a sigmoid output, from one e = e^-|Z_L|.
+
+    The operations of sigmoid(Z), softplus(Z) - Y Z and output_delta: σ(Z) = 1/(1+e) for Z ≥ 0,
+    e/(1+e) below; softplus(Z) = [Z ≥ 0] Z + log1p(e); σ(-Z) is the other branch of the same two
+    quotients; A_L - Y = (1 - Y) σ(Z) - Y σ(-Z).
+    """
+    nonneg = ZL >= 0
+    e = _exp(_where(nonneg, _negative(ZL), ZL))  # e^-|Z|; no clip needed: e^u = 0 below -745
+    d = _add(e, 1.0)
+    r = _divide(1.0, d)
+    q = _divide(e, d)
+    AL = _where(nonneg, r, q)
+    terms = _multiply(ZL, nonneg)  # [Z >= 0] Z: Z · 1.0, or Z · 0.0 as softplus's 0.0 * Z
+    _add(terms, _log1p(e), terms)
+    _subtract(terms, _multiply(Y, ZL), terms)
+    delta = _multiply(one_minus_Y, AL)
+    # σ(-Z): the other quotient (at Z = 0 both are 1/2, so the mask Z >= 0 serves)
+    _subtract(delta, _multiply(Y, _where(nonneg, q, r)), delta)
+    return AL, _add_reduce(terms, axis=None), delta
+
+
+def _train_step(X, Y, one_minus_Y, Ws, bs, hidden_pair, output, lambd, lr, m):
+    """One step θ ← θ - lr ∇J in place on the lists Ws, bs; returns J before the step.
+
+    The same arithmetic as _forward, _cost_terms, output_delta and _backward (see above).
+    """
+    L = len(Ws)
+    As = [X]
+    dgs = [None]
+    A = X
+    for l in range(L - 1):
+        Z = _matmul(Ws[l], A)
+        _add(Z, bs[l], Z)
+        A, dg = hidden_pair(Z)
+        As.append(A)
+        dgs.append(dg)
+    ZL = _matmul(Ws[-1], A)
+    _add(ZL, bs[-1], ZL)
+    if output == "sigmoid":
+        AL, total, delta = _sigmoid_output(ZL, Y, one_minus_Y)
+    else:
+        AL = softmax(ZL, axis=-2)
+        total = np.sum(_cost_terms(ZL, Y, output))
+        delta = output_delta(ZL, AL, Y, output)
+    cost = total / m
+    if lambd:
+        cost += l2_penalty(Ws, lambd, m)
+    dZ = _divide(delta, m, delta)
+    for l in range(L - 1, -1, -1):
+        W = Ws[l]
+        dW = _matmul(dZ, As[l].T)
+        if lambd:
+            dW = dW + (lambd / m) * W
+        db = _add_reduce(dZ, axis=1, keepdims=True)
+        if l > 0:
+            dZ = _matmul(W.T, dZ)
+            _multiply(dZ, dgs[l], dZ)
+        _subtract(W, _multiply(lr, dW, dW), W)
+        _subtract(bs[l], _multiply(lr, db, db), bs[l])
+    return cost
+
+
 def _progress_bar(i, total, cost, width=30):
     done = (i * width) // total
     sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{total} cost {cost:.6f}")
@@ -551,13 +649,14 @@ def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iteration
             raise ValueError("Y: for a softmax output each column must be a distribution summing to 1")
     Ws = [W.copy() for W in Ws]
     bs = [b.copy() for b in bs]
-    g, dg = act.forward, act.derivative
+    hidden_pair = _hidden_pair(act)
     L = len(Ws)
     costs = np.empty(iterations)
     show = progress
     started = time.perf_counter()
     order, pos = None, 0
     Xb, Yb, mb = X, Y, m_all
+    one_minus_Y = 1.0 - Y
     for i in range(iterations):
         if batch_size is not None:
             if order is None or pos + batch_size > m_all:
@@ -565,15 +664,9 @@ def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iteration
             idx = order[pos:pos + batch_size]
             pos += batch_size
             Xb, Yb, mb = X[:, idx], Y[:, idx], batch_size
-        Zs, As = _forward(Xb, Ws, bs, g, output)
-        cost = np.sum(_cost_terms(Zs[-1], Yb, output)) / mb
-        if lambd:
-            cost += l2_penalty(Ws, lambd, mb)
+            one_minus_Y = 1.0 - Yb
+        cost = _train_step(Xb, Yb, one_minus_Y, Ws, bs, hidden_pair, output, lambd, lr, mb)
         costs[i] = cost
-        dWs, dbs = _backward(Xb, Yb, Ws, Zs, As, dg, lambd, mb, output)
-        for l in range(L):
-            Ws[l] = Ws[l] - lr * dWs[l]
-            bs[l] = bs[l] - lr * dbs[l]
         if print_cost and i % 100 == 0:
             print("cost % i:%f" % (i, cost))
         if i == 9 and show is None:

@@ -139,6 +139,23 @@ CHECK_NOISE_NARROW = 2.0**-6
 # only costs speed (the fast pass falls back to differences), never a verdict.
 CHECK_PROBE_RTOL = 1e-6
 
+# --- refnet.batch: many parameter sets at once -------------------------------------------------
+# The fast pass of refnet.batch.verify_batch is check_gradient's, vectorised over every seed: one
+# central difference per coordinate at h = CHECK_FAST_STEP · max(1, |θ_i|), or jax.grad of the
+# twin.  An element is accepted when |g - d| <= CHECK_FAST_RTOL |d| + BATCH_FD_NOISE_ULPS · eps ·
+# S_J / h: the second term is the rounding noise of the difference quotient (two evaluations of J,
+# each within FD_EVAL_ULPS ulps of S_J, over 2h), which dominates the truncation h² |J'''| / 6 ~
+# 1e-11 |J'''| at this step.  The fast pass never fails anything: a seed with an element outside it
+# goes to Richardson (CHECK_H0, CHECK_LEVELS) and is judged as check_gradient judges: a mismatch
+# only beyond the tableau's error bar plus CHECK_RTOL |d| + CHECK_ATOL.  Against jax.grad of the
+# twin the fast pass accepts within CHECK_FAST_RTOL |d| + NET_GRAD_ULPS · eps · max|d| over the
+# seed's entries (an entry that cancels to near 0 keeps the rounding of the largest terms).
+# S_J is the size of what J sums, |J| + Σ (|Y| + |A_L|)(|Z_L| + 1) / m + the penalty, not |J|:
+# the cross-entropy from the logits cancels terms of size |Z_L| (softplus(Z) - Y Z), so a
+# well-fitted set with J = 0.016 is known only to eps of terms ~10 (measured: Richardson with a
+# noise floor of 8 eps |J| then rejected 4 correct sets in 20,000 at unit-variance weights).
+BATCH_FD_NOISE_ULPS = 2 * FD_EVAL_ULPS
+
 
 def within(a, b, *, atol, rtol, err=0.0):
     """Elementwise ``|a - b| <= atol + rtol * |b| + err``.

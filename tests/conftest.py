@@ -33,3 +33,19 @@ def pytest_addoption(parser):
         default=False,
         help="rewrite tests/golden/ from the current code instead of comparing with it",
     )
+
+
+# The JAX persistent compilation cache, for repeated runs of the suite: REFNET_JAX_CACHE=DIR
+# keeps compiled XLA programs in DIR (REFNET_JAX_CACHE=1: .pytest_cache/jax in the repository);
+# a later run at the same shapes loads them instead of compiling.  Off unless asked for, so a
+# run never depends on what an earlier one left behind.  Every compile is kept, however short:
+# most of the suite's take 0.05-0.5 s, below JAX's default threshold of 1 s.
+_jax_cache = os.environ.get("REFNET_JAX_CACHE")
+if _jax_cache:
+    import jax
+
+    if _jax_cache == "1":
+        _jax_cache = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".pytest_cache", "jax")
+    jax.config.update("jax_compilation_cache_dir", _jax_cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

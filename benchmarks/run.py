@@ -1,0 +1,437 @@
+"""refnet's speed, side by side with its peers, in one run.
+
+    python -m benchmarks.run            # the full run (several minutes; includes the test suite)
+    python -m benchmarks.run --quick    # fewer rounds and examples, no test-suite timing
+
+Writes ``benchmarks/results/latest.json`` and prints a Markdown table (also written to
+``benchmarks/results/latest.md``).  Every comparison is timed within one run, the contenders
+interleaved round by round, and reported as the median over rounds with ratios of medians: the
+machine may be shared, so absolute times move between runs while ratios move much less.
+
+a. time per verified gradient: refnet.check.check_gradient vs jax.test_util.check_grads
+   (reverse mode, order 1) vs torch.autograd.gradcheck (default and fast_mode=True), on the same
+   networks and seeds, each tool's verdict recorded;
+b. batched verification at the notebook's 2-4-1 shape: gradients verified per second;
+c. training: refnet.network.train per iteration vs the notebook's loop inlined vs the JAX twin's
+   jit + lax.scan loop, on the notebook's problem;
+d. the test suite's wall time without, with a cold and with a warm JAX compilation cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def median(xs):
+    return float(statistics.median(xs))
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def rounds(contenders, n_rounds):
+    """Run each contender once per round, interleaved; returns name -> (list of times, last out)."""
+    times = {name: [] for name in contenders}
+    outs = {}
+    for _ in range(n_rounds):
+        for name, fn in contenders.items():
+            dt, outs[name] = timed(fn)
+            times[name].append(dt)
+    return times, outs
+
+
+# ---------------------------------------------------------------------------------------------
+# a. one verified gradient
+
+
+NETWORKS = [  # (name, n_x, n_h, n_y, m)
+    ("2-4-1, m=3", 2, 4, 1, 3),
+    ("5-8-3, m=16", 5, 8, 3, 16),
+    ("20-64-10, m=256", 20, 64, 10, 256),
+]
+
+
+def network_case(n_x, n_h, n_y, m, seed=0):
+    """Unit-variance weights and biases, random X and 0/1 labels, the cost written the
+    notebook's way: -Σ(Y log A + (1-Y) log(1-A)) / m, tanh hidden, sigmoid output."""
+    r = np.random.default_rng(seed)
+    X = r.standard_normal((n_x, m))
+    Y = (r.random((n_y, m)) < 0.5).astype(float)
+    P = dict(W1=r.standard_normal((n_h, n_x)), b1=r.standard_normal((n_h, 1)),
+             W2=r.standard_normal((n_y, n_h)), b2=r.standard_normal((n_y, 1)))
+    return X, Y, P
+
+
+def numpy_cost_and_grad(X, Y):
+    m = X.shape[1]
+
+    def forward(p):
+        A1 = np.tanh(p["W1"] @ X + p["b1"])
+        A2 = 1 / (1 + np.exp(-(p["W2"] @ A1 + p["b2"])))
+        return A1, A2
+
+    def cost(p):
+        _, A2 = forward(p)
+        return -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m
+
+    def grad(p):
+        A1, A2 = forward(p)
+        dZ2 = A2 - Y
+        dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
+        return dict(W1=dZ1 @ X.T / m, b1=dZ1.sum(1, keepdims=True) / m,
+                    W2=dZ2 @ A1.T / m, b2=dZ2.sum(1, keepdims=True) / m)
+
+    return cost, grad
+
+
+def bench_check(n_rounds, big_rounds, log):
+    import warnings
+
+    import jax
+    import jax.numpy as jnp
+    import torch
+    from jax.test_util import check_grads
+
+    import refnet.twin  # noqa: F401  (float64 in JAX)
+    from refnet.check import check_gradient
+
+    torch.set_default_dtype(torch.float64)
+    out = []
+    for name, n_x, n_h, n_y, m in NETWORKS:
+        X, Y, P = network_case(n_x, n_h, n_y, m)
+        cost, grad = numpy_cost_and_grad(X, Y)
+        Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
+        Pj = {k: jnp.asarray(v) for k, v in P.items()}
+        Xt, Yt = torch.tensor(X), torch.tensor(Y)
+        Pt = [torch.tensor(P[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")]
+
+        def cost_jax(p):
+            A1 = jnp.tanh(p["W1"] @ Xj + p["b1"])
+            A2 = 1 / (1 + jnp.exp(-(p["W2"] @ A1 + p["b2"])))
+            return -jnp.sum(Yj * jnp.log(A2) + (1 - Yj) * jnp.log(1 - A2)) / m
+
+        def cost_torch(W1, b1, W2, b2):
+            A1 = torch.tanh(W1 @ Xt + b1)
+            A2 = 1 / (1 + torch.exp(-(W2 @ A1 + b2)))
+            return -torch.sum(Yt * torch.log(A2) + (1 - Yt) * torch.log(1 - A2)) / m
+
+        def run_refnet():
+            return bool(check_gradient(cost, grad, P).ok)
+
+        def run_jax():
+            try:
+                check_grads(cost_jax, (Pj,), order=1, modes=("rev",))
+                return True
+            except AssertionError:
+                return False
+
+        def run_torch(fast):
+            def go():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return bool(torch.autograd.gradcheck(cost_torch, Pt, fast_mode=fast,
+                                                         raise_exception=False))
+            return go
+
+        contenders = {"refnet check_gradient": run_refnet, "jax check_grads (rev)": run_jax,
+                      "torch gradcheck": run_torch(False),
+                      "torch gradcheck fast_mode": run_torch(True)}
+        first = {k: timed(fn)[0] for k, fn in contenders.items()}  # a new shape: compile included
+        times, verdicts = rounds(contenders, big_rounds if n_x >= 20 else n_rounds)
+        med = {k: median(v) for k, v in times.items()}
+        base = med["refnet check_gradient"]
+        row = dict(network=name, parameters=int(sum(v.size for v in P.values())),
+                   rounds=len(times["refnet check_gradient"]), first_call_s=first, median_s=med,
+                   ratio_to_refnet={k: v / base for k, v in med.items()}, verdict=verdicts)
+        log(f"  {name}: " + ", ".join(f"{k} {v * 1e3:.1f} ms ({'ok' if verdicts[k] else 'FAIL'})"
+                                      for k, v in med.items()))
+        out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# b. batched verification
+
+
+def notebook_problem():
+    r = np.random.RandomState(1)
+    X = r.randn(2, 3)
+    Y = (r.randn(1, 3) > 0).astype(float)
+    return X, Y
+
+
+def bench_batch(n_sets, n_rounds, log):
+    from refnet import batch
+    from refnet.check import check_gradient
+    from refnet import network as net
+    from refnet.twin import network as twin
+
+    X, Y = notebook_problem()
+    r = np.random.default_rng(0)
+    P = {k: r.standard_normal((n_sets,) + s) for k, s in
+         (("W1", (4, 2)), ("b1", (4, 1)), ("W2", (1, 4)), ("b2", (1, 1)))}
+    compile_s, _ = timed(lambda: twin.gradients_batch(P, X, Y)[1]["W1"].block_until_ready())
+    n_loop = max(20, n_sets // 500)
+
+    def one_by_one():  # the public API for one set at a time: check_gradient per seed
+        for s in range(n_loop):
+            p = {k: v[s] for k, v in P.items()}
+            check_gradient(lambda q: net.loss(q, X, Y),
+                           lambda q: _grads(net, q, X, Y), p)
+
+    contenders = {
+        "NumPy backward_batch": lambda: batch.backward_batch(P, X, Y),
+        "jax.vmap(jax.grad(twin))": lambda: twin.gradients_batch(P, X, Y)[1]["W1"].block_until_ready(),
+        "verify_batch, oracle=twin": lambda: batch.verify_batch(P, X, Y, oracle="twin"),
+        "verify_batch, oracle=differences": lambda: batch.verify_batch(P, X, Y),
+        "check_gradient, one set at a time": one_by_one,
+    }
+    times, outs = rounds(contenders, n_rounds)
+    rows = {}
+    for k, v in times.items():
+        n = n_loop if k.startswith("check_gradient") else n_sets
+        rows[k] = dict(median_s=median(v), sets=n, per_second=n / median(v))
+    for k in ("verify_batch, oracle=twin", "verify_batch, oracle=differences"):
+        rep = outs[k]
+        rows[k].update(ok=rep.ok, fast=rep.fast, richardson=rep.richardson, failed=len(rep.failed))
+    log("  " + ", ".join(f"{k} {v['per_second']:,.0f}/s" for k, v in rows.items()))
+    return dict(shape="2-4-1, m=3", sets=n_sets, rounds=n_rounds, twin_compile_s=compile_s,
+                rows=rows)
+
+
+def _grads(net, p, X, Y):
+    _, cache = net.forward_propagation(X, p)
+    g = net.backward_propagation(p, cache, X, Y)
+    return {k: g[f"d{k}"] for k in p}
+
+
+# ---------------------------------------------------------------------------------------------
+# c. training
+
+
+def minimal_loop(X, Y, P, iterations, lr=0.01):
+    """The notebook's NN loop inlined: tanh / sigmoid, dZ2 = A2 - Y, plain updates."""
+    W1, b1, W2, b2 = P["W1"], P["b1"], P["W2"], P["b2"]
+    m = Y.shape[1]
+    costs = np.empty(iterations)
+    for i in range(iterations):
+        Z1 = np.dot(W1, X) + b1
+        A1 = np.tanh(Z1)
+        Z2 = np.dot(W2, A1) + b2
+        A2 = 1 / (1 + np.exp(-Z2))
+        costs[i] = -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m
+        dZ2 = A2 - Y
+        dW2 = np.dot(dZ2, A1.T) / m
+        db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+        dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))
+        dW1 = np.dot(dZ1, X.T) / m
+        db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+        W1 = W1 - lr * dW1
+        b1 = b1 - lr * db1
+        W2 = W2 - lr * dW2
+        b2 = b2 - lr * db2
+    return dict(W1=W1, b1=b1, W2=W2, b2=b2), costs
+
+
+def unfused_train(X, Y, P, iterations, lr=0.01):
+    """refnet.train's loop before its step was fused (the reference of tests/test_train_step.py)."""
+    from refnet import network as net
+    from refnet.activations import ACTIVATIONS
+
+    Ws, bs = [P["W1"], P["W2"]], [P["b1"], P["b2"]]
+    act = ACTIVATIONS["tanh"]
+    m = X.shape[1]
+    costs = np.empty(iterations)
+    for i in range(iterations):
+        Zs, As = net._forward(X, Ws, bs, act.forward, "sigmoid")
+        costs[i] = np.sum(net._cost_terms(Zs[-1], Y, "sigmoid")) / m
+        dWs, dbs = net._backward(X, Y, Ws, Zs, As, act.derivative, 0.0, m, "sigmoid")
+        Ws = [W - lr * dW for W, dW in zip(Ws, dWs)]
+        bs = [b - lr * db for b, db in zip(bs, dbs)]
+    return dict(W1=Ws[0], b1=bs[0], W2=Ws[1], b2=bs[1]), costs
+
+
+def bench_train(iterations, n_rounds, log):
+    import jax
+
+    from refnet import network as net
+    from refnet.twin import network as twin
+
+    X, Y = notebook_problem()
+    P = net.initialize_parameters((2, 4, 1), seed=2)
+    compile_s, _ = timed(lambda: jax.block_until_ready(twin.train(X, Y, P, iterations=iterations)))
+
+    contenders = {
+        "minimal loop (notebook inlined)": lambda: minimal_loop(X, Y, P, iterations),
+        "refnet.network.train": lambda: net.train(X, Y, 4, parameters=P, iterations=iterations,
+                                                  progress=False),
+        "refnet train, unfused (before)": lambda: unfused_train(X, Y, P, iterations),
+        "twin.train (jit + lax.scan)": lambda: jax.block_until_ready(
+            twin.train(X, Y, P, iterations=iterations)),
+    }
+    times, outs = rounds(contenders, n_rounds)
+    base = median(times["minimal loop (notebook inlined)"])
+    rows = {k: dict(median_s=median(v), per_iteration_us=median(v) / iterations * 1e6,
+                    ratio_to_minimal=median(v) / base) for k, v in times.items()}
+    # the same trajectory: costs agree (the minimal loop's cost is the probability form)
+    c_min = outs["minimal loop (notebook inlined)"][1]
+    for k in rows:
+        c = np.asarray(outs[k][1])
+        rows[k]["max_rel_cost_difference_to_minimal"] = float(np.max(np.abs(c - c_min) / np.abs(c_min)))
+    log("  " + ", ".join(f"{k} {v['per_iteration_us']:.1f} us ({v['ratio_to_minimal']:.2f}x)"
+                         for k, v in rows.items()))
+    return dict(problem="notebook 2-4-1, m=3, lr=0.01", iterations=iterations, rounds=n_rounds,
+                twin_compile_s=compile_s, rows=rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# d. the test suite
+
+
+def bench_suite(log, workers=None):
+    """Wall time of ``pytest -q`` in a subprocess: no persistent cache, a cold one, a warm one."""
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        runs = [("no persistent cache", {}), ("cache cold (empty)", {"REFNET_JAX_CACHE": cache}),
+                ("cache warm", {"REFNET_JAX_CACHE": cache})]
+        for name, extra in runs:
+            env = {k: v for k, v in os.environ.items() if k != "REFNET_JAX_CACHE"}
+            env.update(extra)
+            cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+            if workers:
+                cmd += ["-n", str(workers)]
+            dt, proc = timed(lambda: subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
+                                                    text=True))
+            lines = proc.stdout.strip().splitlines()
+            tail = lines[-1] if lines else ""
+            failed = [ln.split(" - ")[0][len("FAILED "):] for ln in lines if ln.startswith("FAILED ")]
+            out[name] = dict(wall_s=dt, returncode=proc.returncode, summary=tail, failed=failed)
+            log(f"  suite, {name}: {dt:.1f} s ({tail})")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the table
+
+
+def markdown(res):
+    L = []
+    L.append(f"Machine: {res['machine']}.  Command: `{res['command']}`.  Times are medians over "
+             "the rounds shown; ratios are ratios of medians from the same run.\n")
+    a = res.get("check")
+    if a:
+        L.append("### a. One verified gradient (tanh / sigmoid network, the notebook's cost)\n")
+        tools = list(a[0]["median_s"])
+        L.append("| network | P | " + " | ".join(tools) + " |")
+        L.append("|---|---|" + "---|" * len(tools))
+        for row in a:
+            cells = []
+            for t in tools:
+                v = "ok" if row["verdict"][t] else "**fails**"
+                cells.append(f"{row['median_s'][t] * 1e3:.1f} ms ({row['ratio_to_refnet'][t]:.2f}×), {v}")
+            L.append(f"| {row['network']} ({row['rounds']} rounds) | {row['parameters']} | " +
+                     " | ".join(cells) + " |")
+        L.append("")
+        L.append("First call at a new shape (tracing / compilation included): " + "; ".join(
+            f"{row['network']}: check_grads {row['first_call_s']['jax check_grads (rev)']:.2f} s, "
+            f"refnet {row['first_call_s']['refnet check_gradient']:.2f} s" for row in a) + ".\n")
+    b = res.get("batch")
+    if b:
+        L.append(f"### b. Batched verification, {b['shape']}, {b['sets']:,} parameter sets "
+                 f"({b['rounds']} rounds)\n")
+        L.append("| what | sets / s | verdict |")
+        L.append("|---|---|---|")
+        for k, v in b["rows"].items():
+            verdict = ""
+            if "ok" in v:
+                verdict = (f"{'ok' if v['ok'] else 'FAIL'}: {v['fast']:,} by the fast pass, "
+                           f"{v['richardson']} by Richardson")
+            L.append(f"| {k} | {v['per_second']:,.0f} | {verdict} |")
+        L.append(f"\nThe twin's compile at this shape: {b['twin_compile_s']:.2f} s (not in the rates).\n")
+    c = res.get("train")
+    if c:
+        L.append(f"### c. Training, {c['problem']}, {c['iterations']:,} iterations "
+                 f"({c['rounds']} rounds)\n")
+        L.append("| loop | µs / iteration | × minimal loop |")
+        L.append("|---|---|---|")
+        for k, v in c["rows"].items():
+            L.append(f"| {k} | {v['per_iteration_us']:.1f} | {v['ratio_to_minimal']:.2f} |")
+        L.append(f"\nThe twin's compile: {c['twin_compile_s']:.2f} s (not in the rates).\n")
+    d = res.get("suite")
+    if d:
+        L.append("### d. Test suite wall time (`pytest -q`, one run each)\n")
+        L.append("| JAX persistent compilation cache | wall time | result |")
+        L.append("|---|---|---|")
+        for k, v in d.items():
+            L.append(f"| {k} | {v['wall_s']:.1f} s | {v['summary']} |")
+        failed = sorted({t for v in d.values() for t in v.get("failed", [])})
+        if failed:
+            L.append("\nFailing tests in these runs: " + ", ".join(f"`{t}`" for t in failed) + ".")
+        L.append("")
+    return "\n".join(L)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds and examples; no suite")
+    ap.add_argument("--only", nargs="+", choices=["check", "batch", "train", "suite"],
+                    help="run only these parts")
+    ap.add_argument("--suite", action="store_true", help="time the test suite even with --quick")
+    ap.add_argument("--out", default=str(RESULTS / "latest.json"))
+    args = ap.parse_args(argv)
+    parts = set(args.only or ["check", "batch", "train", "suite"])
+    if args.quick and not args.suite and not args.only:
+        parts.discard("suite")
+    q = args.quick
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    res = dict(command="python -m benchmarks.run" + (" --quick" if q else ""),
+               machine=f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                       f"{platform.python_version()}, NumPy {np.__version__}",
+               started=time.strftime("%Y-%m-%d %H:%M:%S"))
+    if "check" in parts:
+        log("a. one verified gradient")
+        res["check"] = bench_check(n_rounds=3 if q else 7, big_rounds=1 if q else 3, log=log)
+    if "batch" in parts:
+        log("b. batched verification")
+        res["batch"] = bench_batch(n_sets=5_000 if q else 20_000, n_rounds=3 if q else 7, log=log)
+    if "train" in parts:
+        log("c. training")
+        res["train"] = bench_train(iterations=500 if q else 2_000, n_rounds=5 if q else 11, log=log)
+    if "suite" in parts:
+        log("d. test suite")
+        res["suite"] = bench_suite(log)
+    import jax
+    import torch
+
+    res["machine"] += f", JAX {jax.__version__} ({jax.default_backend()}), torch {torch.__version__}"
+    table = markdown(res)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2))
+    out.with_suffix(".md").write_text(table + "\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

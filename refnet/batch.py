@@ -1,0 +1,182 @@
+"""Verifying the network's gradient for many parameter sets at once.
+
+``backward_batch`` is :func:`refnet.network.backward_propagation` for parameters with a leading
+batch axis (``W_l`` of shape ``(B, n_l, n_{l-1})``, ``b_l`` of shape ``(B, n_l, 1)``; X and Y
+shared): the same code, run once for all B sets.
+
+``verify_batch`` checks a batched gradient (refnet's own, or ``backward``'s) against an oracle
+for all B sets in one vectorised pass, as :func:`refnet.check.check_gradient` does for one:
+
+1. Fast pass, accept only.  ``oracle="differences"``: one central difference per coordinate,
+   all 2·P perturbations of all B sets evaluated by :func:`refnet.network.loss` in a few calls
+   (chunks of sets); ``oracle="twin"``: ``jax.grad`` of the JAX twin, ``jax.vmap``-ed over the
+   sets (:func:`refnet.twin.network.gradients_batch`).
+2. A set with any entry outside the fast tolerance goes to Richardson
+   (:func:`refnet.gradient_oracles.richardson_gradient`) and fails only where the tableau
+   disagrees beyond its own error bar plus ``CHECK_RTOL``.
+
+Tolerances: ``refnet.tolerances`` (``BATCH_FD_NOISE_ULPS`` and the ``CHECK_*`` constants), with
+their reasons.  A batch is ``ok`` when no set fails; ``failed`` lists the sets that did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from refnet import gradient_oracles as go
+from refnet import network as net
+from refnet import tolerances as tol
+
+__all__ = ["BatchReport", "backward_batch", "verify_batch"]
+
+# parameter sets per loss call in the difference pass: B·2P networks at once, chunked so the
+# temporaries stay in cache-sized blocks (measured best between 256 and 2048 at 2-4-1)
+_CHUNK = 512
+
+
+@dataclass
+class BatchReport:
+    """``ok``: no set failed.  ``size``: sets checked; ``fast``: sets accepted by the fast pass;
+    ``richardson``: sets sent on to Richardson; ``failed``: indices of the sets with a mismatch;
+    ``worst``: the largest |g - d| / (its allowance) among the failed entries (0 when none)."""
+
+    ok: bool
+    size: int
+    fast: int
+    richardson: int
+    failed: list
+    worst: float
+    oracle: str
+
+    def __str__(self):
+        verdict = "ok" if self.ok else f"{len(self.failed)} set(s) FAILED: {self.failed[:10]}"
+        return (f"verify_batch ({self.oracle}): {self.size} sets, {self.fast} accepted by the fast "
+                f"pass, {self.richardson} judged by Richardson: {verdict}")
+
+
+def _keys(L):
+    return [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")]
+
+
+def backward_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None):
+    """dW1, db1, …, each with the parameters' leading batch axes: refnet's backward pass
+    (``network._backward``, the code :func:`refnet.network.backward_propagation` runs) for every
+    parameter set at once."""
+    X = net._matrix(X, "X")
+    act = net._hidden_name(hidden)
+    output = net._output_name(output)
+    L = net._depth(parameters)
+    Ws = [np.asarray(parameters[f"W{l}"], dtype=np.float64) for l in range(1, L + 1)]
+    bs = [np.asarray(parameters[f"b{l}"], dtype=np.float64) for l in range(1, L + 1)]
+    Y = net._labels(Y, (Ws[-1].shape[-2], X.shape[1]))
+    m = net._m(m, X)
+    Zs, As = net._forward(X, Ws, bs, act.forward, output)
+    dWs, dbs = net._backward(X, Y, Ws, Zs, As, act.derivative, net._lambd(lambd), m, output)
+    grads = {}
+    for l in range(1, L + 1):
+        grads[f"dW{l}"], grads[f"db{l}"] = dWs[l - 1], dbs[l - 1]
+    return grads
+
+
+def _flat_batch(d, keys, B):
+    return np.concatenate([np.asarray(d[k], dtype=np.float64).reshape(B, -1) for k in keys], axis=1)
+
+
+def _loss_rounding(parameters, keys, X, Y, hidden, output, lambd):
+    """The size of what one evaluation of J rounds, per set: |J| + Σ (|Y| + |A_L|)(|Z_L| + 1) / m
+    + the penalty.  softplus(Z) - Y Z and Z - log Σ e^Z cancel terms of size |Z| and 1, so a small
+    J (a well-fitted set) is known to eps of those terms, not of J."""
+    L = len(keys) // 2
+    Ws = [np.asarray(parameters[f"W{l}"], dtype=np.float64) for l in range(1, L + 1)]
+    bs = [np.asarray(parameters[f"b{l}"], dtype=np.float64) for l in range(1, L + 1)]
+    m = X.shape[1]
+    Zs, As = net._forward(X, Ws, bs, net._hidden_name(hidden).forward, output)
+    with np.errstate(over="ignore"):
+        J = np.sum(net._cost_terms(Zs[-1], Y, output) / m, axis=(-2, -1))
+        size = np.abs(J) + np.sum((np.abs(Y) + np.abs(As[-1])) * (np.abs(Zs[-1]) + 1.0),
+                                  axis=(-2, -1)) / m
+    if lambd:
+        size = size + net.l2_penalty(Ws, lambd, m)
+    return size
+
+
+def _difference_pass(theta, layout, X, Y, hidden, output, lambd):
+    """(d, J, h): one central difference per coordinate for every set, J at each set."""
+    B, P = theta.shape
+    h = tol.CHECK_FAST_STEP * np.maximum(1.0, np.abs(theta))  # (B, P)
+    d = np.empty((B, P))
+    J = np.empty(B)
+    eye = np.eye(P)
+    for s in range(0, B, _CHUNK):
+        t = theta[s:s + _CHUNK]
+        hs = h[s:s + _CHUNK]
+        step = hs[:, :, None] * eye  # (b, P, P): row i moves θ_i by h_i
+        batch = np.concatenate([t[:, None, :] + step, t[:, None, :] - step, t[:, None, :]], axis=1)
+        vals = net.loss(go.unflatten(batch, layout), X, Y, hidden, output, lambd)  # (b, 2P + 1)
+        taken = (batch[:, :P] - batch[:, P:2 * P])[:, np.arange(P), np.arange(P)]
+        d[s:s + _CHUNK] = (vals[:, :P] - vals[:, P:2 * P]) / taken
+        J[s:s + _CHUNK] = vals[:, -1]
+    return d, J, h
+
+
+def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *,
+                 backward=None, oracle="differences"):
+    """Check the gradient of J = ``refnet.network.loss`` for every parameter set of a batch.
+
+    ``parameters``: a dict W1, b1, … with one leading batch axis (B sets).  ``backward``: a
+    function ``(parameters, X, Y, hidden, output, lambd) -> grads`` (dW1, db1, …, batched like the
+    parameters) to check; refnet's own :func:`backward_batch` when None.  ``oracle``:
+    ``"differences"`` (NumPy only) or ``"twin"`` (``jax.grad`` of the JAX twin, vmapped).
+    Returns a :class:`BatchReport`.
+    """
+    if oracle not in ("differences", "twin"):
+        raise ValueError(f"oracle: expected 'differences' or 'twin', got {oracle!r}")
+    X = net._matrix(X, "X")
+    Y = np.asarray(Y, dtype=np.float64)
+    lambd = net._lambd(lambd)
+    L = net._depth(parameters)
+    keys = _keys(L)
+    B = np.shape(parameters["W1"])[0]
+    layout = [(k, np.shape(parameters[k])[1:]) for k in keys]
+    theta = _flat_batch(parameters, keys, B)
+    backward = backward or backward_batch
+    grads = backward(parameters, X, Y, hidden, output, lambd)
+    g = _flat_batch({k: grads[f"d{k}"] for k in keys}, keys, B)
+
+    size_J = _loss_rounding(parameters, keys, X, Y, hidden, output, lambd)
+    if oracle == "differences":
+        d, J, h = _difference_pass(theta, layout, X, Y, hidden, output, lambd)
+        allow = tol.CHECK_FAST_RTOL * np.abs(d) + \
+            tol.BATCH_FD_NOISE_ULPS * tol.EPS * size_J[:, None] / h
+    else:
+        from refnet.twin import network as twin
+
+        _, tg = twin.gradients_batch({k: parameters[k] for k in keys}, X, Y, lambd,
+                                     hidden=hidden, output=output)
+        d = _flat_batch({k: np.asarray(tg[k]) for k in keys}, keys, B)
+        allow = tol.CHECK_FAST_RTOL * np.abs(d) + \
+            tol.NET_GRAD_ULPS * tol.EPS * np.max(np.abs(d), axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        accepted = np.all(np.abs(g - d) <= allow, axis=1)
+
+    failed, worst = [], 0.0
+    rest = np.flatnonzero(~accepted)
+    for s in rest:
+        p_s = {k: np.asarray(parameters[k][s]) for k in keys}
+
+        def f(thetas, lay=[(k, p_s[k].shape) for k in keys]):
+            return net.loss(go.unflatten(thetas, lay), X, Y, hidden, output, lambd)
+
+        est, err = go.richardson_gradient(
+            f, theta[s], h0=tol.CHECK_H0 * np.maximum(1.0, np.abs(theta[s])),
+            levels=tol.CHECK_LEVELS, eval_error=tol.FD_EVAL_ULPS * tol.EPS * size_J[s])
+        bound = tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(est) + err
+        bad = ~tol.within(g[s], est, atol=tol.CHECK_ATOL, rtol=tol.CHECK_RTOL, err=err)
+        if bad.any():
+            failed.append(int(s))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                worst = max(worst, float(np.nanmax(np.abs(g[s] - est)[bad] / bound[bad])))
+    return BatchReport(ok=not failed, size=B, fast=int(accepted.sum()), richardson=int(rest.size),
+                       failed=failed, worst=worst, oracle=oracle)
