@@ -625,14 +625,16 @@ def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iteration
     lambd = _lambd(lambd)
     if isinstance(iterations, bool) or not isinstance(iterations, Integral) or iterations < 0:
         raise ValueError(f"iterations: expected an integer >= 0, got {iterations!r}")
-    if isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr):
-        raise ValueError(f"lr: expected a finite number, got {lr!r}")
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"lr: expected a finite number >= 0 (a descent step), got {lr!r}")
     m_all = X.shape[1]
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, Integral)
                                    or not 1 <= batch_size):
         raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
-    if batch_size is not None and batch_size >= m_all:
-        batch_size = None
+    if batch_size is not None and batch_size > m_all:
+        raise ValueError(f"batch_size: {batch_size} is more than the {m_all} samples of X")
+    if batch_size is not None and batch_size == m_all:
+        batch_size = None  # one batch of everything: the full-batch step
     rng = np.random.default_rng(seed)
     if parameters is None:
         parameters = initialize_parameters(dims, seed=rng, scale=scale)

@@ -369,3 +369,12 @@ def _report_count():
     yield
     if os.environ.get("REFNET_COUNT_BAD_INPUT"):
         print(f"\n[bad input] {BAD_CASES_TRIED['n']} malformed cases tried")
+
+
+def test_train_refuses_bad_settings():
+    X = np.random.default_rng(0).normal(size=(2, 5))
+    Y = (X[:1] > 0).astype(float)
+    _raises(lambda: net.train(X, Y, 3, iterations=2, batch_size=6), ["batch_size", "5 samples"])
+    _raises(lambda: net.train(X, Y, 3, iterations=2, lr=-0.1), ["lr", ">= 0"])
+    _raises(lambda: net.train(X, Y, 3, iterations=-1), ["iterations"])
+    _raises(lambda: net.train(X, Y, 3, iterations=2.5), ["iterations"])

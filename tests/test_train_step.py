@@ -96,12 +96,11 @@ def test_forward_and_derivative_is_bitwise_the_pair(name):
     z = np.concatenate([
         np.linspace(-40, 40, 801), [0.0, -0.0, 1e-310, -1e-310, 5e-324, 700.0, -700.0, 745.5,
                                     -745.5, 800.0, -800.0, 1e3, -1e3, 1e308, -1e308, 1.7e308,
-                                    -1.7e308, np.inf, -np.inf, np.nan],
-    ])
+                                    -1.7e308],
+    ])  # finite only: the activations refuse inf and NaN
     act = A.ACTIVATIONS[name]
-    with np.errstate(invalid="ignore"):  # inf and nan inputs: only the bits are compared
-        f, d = A.forward_and_derivative(name)(z)
-        f0, d0 = act.forward(z), act.derivative(z)
+    f, d = A.forward_and_derivative(name)(z)
+    f0, d0 = act.forward(z), act.derivative(z)
     # identical values, signed zeros included (a NaN is only required to be a NaN)
     for new, old in ((f, f0), (d, d0)):
         assert np.array_equal(new, old, equal_nan=True)
