@@ -115,6 +115,9 @@ def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=Non
     S per operation (rounding in a sum is relative to the sum of the magnitudes, not to the
     result), so tolerances on gradient entries are multiples of eps · S.
 
+    With ``second_derivative`` (g''), the rounding of each pre-activation is carried too: into
+    A = g(Z) through |g'(Z)| and into g'(Z) through |g''(Z)| (see the comments below).
+
     ``derivative_floor`` is added to every |g'(Z)|: with 1.0 the result bounds how much an
     absolute error in g' moves each gradient entry (per unit of that error), the right model
     for an oracle whose g' is accurate only in absolute terms in the tails (autodiff of the
@@ -132,9 +135,24 @@ def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=Non
     with np.errstate(divide="ignore"):
         cond = 1.0 + np.where(AL > 0, np.abs(np.log(np.where(AL > 0, AL, 1.0))), 0.0)
     G = (AL * cond + np.abs(Y)) / m
+    # The size of each pre-activation's rounding: Z_l = W_l A_{l-1} + b_l is a sum, rounded
+    # relative to |W_l||A_{l-1}| + |b_l|, not to |Z_l|.  That rounding moves A_l = g(Z_l) by
+    # |g'(Z_l)| times it, which matters where A_l is small against it (gelu(z) at z = -10 has
+    # a condition number z² = 100): each |A_l| below carries |g'(Z_l)|·Zsize_l beside it.
+    Zsize = {}
+    A_abs = np.abs(X)
+    for l in range(1, L):
+        Zsize[l] = np.abs(parameters[f"W{l}"]) @ A_abs + np.abs(parameters[f"b{l}"])
+        A_abs = np.abs(cache[f"A{l}"])
     scale = {}
     for l in range(L, 0, -1):
-        A_prev = np.abs(cache[f"A{l - 1}"]) if l > 1 else np.abs(X)
+        if l > 1:
+            Zp = cache[f"Z{l - 1}"]
+            A_prev = np.abs(cache[f"A{l - 1}"])
+            if second_derivative is not None:
+                A_prev = A_prev + np.abs(derivative(Zp)) * Zsize[l - 1]
+        else:
+            A_prev = np.abs(X)
         W = np.abs(parameters[f"W{l}"])
         scale[f"dW{l}"] = G @ A_prev.T + (lambd / m) * W
         scale[f"db{l}"] = np.sum(G, axis=1, keepdims=True)
@@ -142,8 +160,8 @@ def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=Non
             Z = cache[f"Z{l - 1}"]
             gp = np.abs(derivative(Z)) + derivative_floor
             if second_derivative is not None:
-                # Z itself is rounded (by about eps·|Z|), which moves g'(Z) by |g''(Z)|·eps|Z|:
-                # for g' = e^z (celu, elu at z ≪ 0) a relative |z| ulps, 290 at z = -290
-                gp = gp + np.abs(second_derivative(Z)) * np.abs(Z)
+                # Z itself is rounded (by about eps·Zsize), which moves g'(Z) by |g''(Z)| times
+                # that: for g' = e^z (celu, elu at z ≪ 0) a relative |z| ulps, 290 at z = -290
+                gp = gp + np.abs(second_derivative(Z)) * np.maximum(np.abs(Z), Zsize[l - 1])
             G = (W.T @ G) * gp
     return {k: scale[k] for k in sorted(scale, key=lambda k: (int(k[2:]), k[1]), reverse=False)}

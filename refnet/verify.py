@@ -379,7 +379,7 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
                             jnp.asarray(Y), hidden=hidden, output=output)
     gt, _ = go.flatten({k: np.asarray(gt[k]) for k in p})
     add("grad jax.grad", gt, np.abs(gv - gt) <= base + tol.TWIN_DERIVATIVE_ATOL * S1
-        + tol.TWIN_RTOL * np.abs(gt))
+        + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)
 
     def J(thetas):
         return net.loss(go.unflatten(thetas, layout), X, Y, hidden, output)
