@@ -354,14 +354,27 @@ COMMAND_LINES = [
 
 
 @pytest.mark.parametrize("argv", COMMAND_LINES, ids=" ".join)
-def test_command_line_bad_usage_exits_2_without_traceback(argv, tmp_path):
+def test_command_line_bad_usage_exits_2_without_traceback(argv, tmp_path, monkeypatch, capsys):
+    # in-process (refnet.cli.main is what the console script runs); one real subprocess below
+    from refnet.cli import main
+
     BAD_CASES_TRIED["n"] += 1
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, (code, err)
+    assert "Traceback" not in err and "error" in err.lower()
+
+
+def test_command_line_bad_usage_in_a_real_process(tmp_path):
     root = str(Path(__file__).resolve().parents[1])  # importable even when not installed
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    r = subprocess.run([sys.executable, "-m", "refnet", *argv], capture_output=True, text=True,
-                       timeout=120, cwd=tmp_path, env=env)
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr and "error" in r.stderr.lower()
+    r = subprocess.run([sys.executable, "-m", "refnet", "vectors", "nope", "-o", "v.json"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "unknown" in r.stderr
 
 
 @pytest.fixture(scope="module", autouse=True)
