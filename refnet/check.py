@@ -70,7 +70,10 @@ class Report:
     largest absolute and relative difference from the analytic values there.  ``worst`` is the
     element furthest outside (or closest to the edge of) its oracle's bound; ``mismatches``,
     ``unresolved`` and ``subgradients`` list elements (the first few; ``counts`` has the totals).
-    ``noise_floor`` is the largest estimated error of one evaluation of f.
+    ``noise_floor`` is the largest estimated error of one evaluation of f: measured from f
+    along a line through x where any element needed it (``noise_floor_measured``), else the
+    rounding model eval_ulps·eps·|f(x)| (every element was verified by the fast pass, and the
+    65 evaluations a measurement costs were not spent).
     """
 
     kind: str
@@ -83,6 +86,7 @@ class Report:
     unresolved: list = field(default_factory=list)
     subgradients: list = field(default_factory=list)
     noise_floor: float = 0.0
+    noise_floor_measured: bool = True
     complex_safe: bool | None = None
     complex_reason: str = ""
     error: str | None = None
@@ -97,7 +101,8 @@ class Report:
             "kind": self.kind, "ok": self.ok, "size": self.size, "counts": self.counts,
             "oracles": self.oracles, "worst": self.worst, "mismatches": self.mismatches,
             "unresolved": self.unresolved, "subgradients": self.subgradients,
-            "noise_floor": self.noise_floor, "complex_safe": self.complex_safe,
+            "noise_floor": self.noise_floor, "noise_floor_measured": self.noise_floor_measured,
+            "complex_safe": self.complex_safe,
             "complex_reason": self.complex_reason, "error": self.error,
             "seconds": self.seconds,
         })
@@ -152,7 +157,8 @@ def _table(r: Report) -> str:
     if r.complex_safe is not None:
         cs = "yes" if r.complex_safe else f"no ({r.complex_reason})"
         lines.append(f"complex step: {cs}")
-    lines.append(f"noise floor of f (one evaluation): {r.noise_floor:.3e}")
+    how = "measured" if r.noise_floor_measured else "rounding model; every element verified at once"
+    lines.append(f"noise floor of f (one evaluation): {r.noise_floor:.3e} ({how})")
     if r.oracles:
         lines.append("")
         lines.append(f"{'oracle':<20} {'elements':>9} {'max abs err':>13} {'max rel err':>13}")
@@ -424,53 +430,78 @@ def _fit_noise(F):
     return np.where(np.isfinite(sig), sig, np.inf)
 
 
-def _line_analysis(prob: _Problem, v, rng):
+class _Line:
     """f along one direction d through x: the noise floor and a directional derivative.
 
     d is a random unit vector (for an elementwise f: every element moves by its own step
-    scale).  f is evaluated at x + j (h0/32) d for j = -32..32 and again at spacing
-    h0/32 * CHECK_NOISE_NARROW; the noise (:func:`_fit_noise`) is the smaller of the two fits.
-    A degree-6 fit over the wide span leaves the curvature of a fast-varying f (gelu's Gaussian
-    tail: its seventh derivative is z**7 times f) in the residual, which would pass for noise;
-    over the narrow span that misfit is 2**-42 times smaller, while rounding noise is the same.
-    CHECK_NOISE_SIGMAS of it bound the error of one evaluation.  The wide points hold a
-    Richardson tableau (steps h0, h0/2, h0/4, h0/8) for the directional derivative.
-    Returns ((wide noise bound (p,) or (n,), a function giving the narrower one), d,
-    directional estimate, its error bar).
+    scale).  The directional Richardson tableau needs f at x ± h0·2^-k d only (k = 0..3, 8
+    evaluations); the noise floor needs f at x + j (h0/32) d for j = -32..32 and again at
+    spacing h0/32 * CHECK_NOISE_NARROW, and is computed only when asked for (the fast pass
+    that verifies every element never asks).  The noise (:func:`_fit_noise`) is the smaller of
+    the two fits: a degree-6 fit over the wide span leaves the curvature of a fast-varying f
+    (gelu's Gaussian tail: its seventh derivative is z**7 times f) in the residual, which would
+    pass for noise; over the narrow span that misfit is 2**-42 times smaller, while rounding
+    noise is the same.  CHECK_NOISE_SIGMAS of it bound the error of one evaluation.
     """
-    if prob.elementwise:
-        d = _steps(v, np.arange(prob.n), 1.0)
-    else:
-        d = rng.standard_normal(prob.n)
-        d /= max(np.linalg.norm(d), tol.TINY)
-    h0 = tol.CHECK_H0
-    js = np.arange(-_LINE_POINTS, _LINE_POINTS + 1)
 
-    def along(spacing):
-        F = np.stack([prob.line(j * spacing, d) if j else prob.f0 for j in js])
-        return F.reshape(len(js), -1)  # (65, q)
+    def __init__(self, prob: _Problem, v, rng):
+        self.prob = prob
+        if prob.elementwise:
+            d = _steps(v, np.arange(prob.n), 1.0)
+        else:
+            d = rng.standard_normal(prob.n)
+            d /= max(np.linalg.norm(d), tol.TINY)
+        self.d = d
+        self.h0 = tol.CHECK_H0
+        self._values = {0: prob.f0.reshape(-1)}
+        self._noise = None
+        self._narrow = None
 
-    F = along(h0 / _LINE_POINTS)
-    noise = tol.CHECK_NOISE_SIGMAS * _fit_noise(F)
+    def _at(self, js, spacing):
+        """f at x + j·spacing·d for each j (cached for the wide spacing), rows (len(js), q)."""
+        wide = spacing == self.h0 / _LINE_POINTS
+        out = []
+        for j in js:
+            if wide and j in self._values:
+                out.append(self._values[j])
+                continue
+            val = self.prob.line(j * spacing, self.d).reshape(-1) if j else self._values[0]
+            if wide:
+                self._values[j] = val
+            out.append(val)
+        return np.stack(out)
 
-    def narrow():
-        # only Richardson needs it (the fast pass and the probe can use the wider bound): 64
-        # more evaluations of f, spent only when some element goes on to Richardson
-        return np.minimum(noise, tol.CHECK_NOISE_SIGMAS *
-                          _fit_noise(along(h0 / _LINE_POINTS * tol.CHECK_NOISE_NARROW)))
+    def noise(self):
+        """The noise bound of one evaluation (wide fit), (p,) or (n,)."""
+        if self._noise is None:
+            js = np.arange(-_LINE_POINTS, _LINE_POINTS + 1)
+            self._noise = tol.CHECK_NOISE_SIGMAS * _fit_noise(self._at(js, self.h0 / _LINE_POINTS))
+        return self._noise
 
-    # the directional Richardson tableau from the wide points
-    rows, errs = [], []
-    for k in range(tol.CHECK_LEVELS):
-        j = _LINE_POINTS >> k
-        hk = h0 * 2.0**-k
-        with np.errstate(all="ignore"):
-            fp, fm = F[_LINE_POINTS + j], F[_LINE_POINTS - j]
-            rows.append((fp - fm) / (2 * hk))
-            e_eval = np.maximum(noise, tol.FD_EVAL_ULPS * tol.EPS * np.maximum(abs(fp), abs(fm)))
-            errs.append(e_eval / hk)
-    est, err = _tableau(rows, errs, 2.0)
-    return (noise, narrow), d, est, err
+    def narrow(self):
+        """The smaller of the wide and the narrow fit (64 more evaluations; only Richardson
+        needs it)."""
+        if self._narrow is None:
+            js = np.arange(-_LINE_POINTS, _LINE_POINTS + 1)
+            F = self._at(js, self.h0 / _LINE_POINTS * tol.CHECK_NOISE_NARROW)
+            self._narrow = np.minimum(self.noise(), tol.CHECK_NOISE_SIGMAS * _fit_noise(F))
+        return self._narrow
+
+    def directional(self, with_noise):
+        """The directional derivative by a Richardson tableau at steps h0, h0/2, h0/4, h0/8,
+        with its error bar: rounding eval_ulps·eps·|f| per evaluation, or the measured noise
+        floor when ``with_noise``."""
+        rows, errs = [], []
+        floor = self.noise() if with_noise else 0.0
+        for k in range(tol.CHECK_LEVELS):
+            j = _LINE_POINTS >> k
+            hk = self.h0 * 2.0**-k
+            fp, fm = self._at([j, -j], self.h0 / _LINE_POINTS)
+            with np.errstate(all="ignore"):
+                rows.append((fp - fm) / (2 * hk))
+                e_eval = np.maximum(floor, tol.FD_EVAL_ULPS * tol.EPS * np.maximum(abs(fp), abs(fm)))
+                errs.append(e_eval / hk)
+        return _tableau(rows, errs, 2.0)
 
 
 def _tableau(rows, errs, power):
@@ -596,7 +627,7 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
     that may accept an element; ``extra`` maps more oracles (mpmath) to the same, judged like
     Richardson (their error bar is honest).  ``known_kink`` (n,) marks elements at a kink,
     ``near_side`` (n,) a one-sided stencil direction for elements beside one (0 elsewhere).
-    ``line_noise`` is the (noise bound, narrower bound) pair from :func:`_line_analysis`.  ``arbiter`` is an optional
+    ``line_noise`` is the :class:`_Line` through x (its noise floor, measured on demand).  ``arbiter`` is an optional
     (name, fn): fn(rows) returns (estimate, error) for those elements with an honest bar, and is
     asked only about the elements the differences leave unresolved (mpmath, on demand).
     """
@@ -644,11 +675,16 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
 
     # 2. the rest: Richardson, noise floor, kink detection
     pending = np.flatnonzero((status < 0).any(axis=1))
-    line_noise, narrow = line_noise
+    line = line_noise
     if pending.size:
-        line_noise = narrow()
+        line_noise = line.narrow()
+    else:
+        # every element verified at once: no verdict needed the measured floor (65 more
+        # evaluations), so the report gives the rounding model eval_ulps·eps·|f| instead
+        line_noise = tol.FD_EVAL_ULPS * tol.EPS * np.abs(prob.f0).reshape(-1)
     finite = line_noise[np.isfinite(line_noise)]
     noise_floor = float(np.max(finite, initial=0.0))
+    noise_measured = line._noise is not None
     if pending.size:
         ln = line_noise[pending][:, None] if prob.elementwise else line_noise[None, :]
         noise = np.broadcast_to(ln, (pending.size, p))
@@ -744,11 +780,11 @@ def _judge(prob: _Problem, v, G, *, fast: dict, extra: dict, known_kink=None, ne
         sub = best_name[pending]
         sub[todo] = np.where(at_kink, "one-sided", "richardson")[todo]
         best_name[pending] = sub
-    return status, reason, best_name, best_est, best_err, oracle_vals, noise_floor
+    return status, reason, best_name, best_est, best_err, oracle_vals, (noise_floor, noise_measured)
 
 
 def _build_report(kind, lay_in, lay_out, G, judged, t0, complex_safe, complex_reason) -> Report:
-    status, reason, best_name, best_est, best_err, oracle_vals, noise_floor = judged
+    status, reason, best_name, best_est, best_err, oracle_vals, (noise_floor, measured) = judged
     n, p = G.shape
 
     def loc(i, j):
@@ -798,7 +834,8 @@ def _build_report(kind, lay_in, lay_out, G, judged, t0, complex_safe, complex_re
     return Report(kind=kind, ok=counts["mismatch"] == 0, size=int(G.size), counts=counts,
                   oracles=oracles, worst=worst, mismatches=listing(MISMATCH),
                   unresolved=listing(UNRESOLVED), subgradients=listing(SUBGRADIENT),
-                  noise_floor=noise_floor, complex_safe=complex_safe,
+                  noise_floor=noise_floor, noise_floor_measured=measured,
+                  complex_safe=complex_safe,
                   complex_reason=complex_reason, seconds=time.perf_counter() - t0)
 
 
@@ -837,18 +874,25 @@ def _fast_oracles(prob, v, idx_all, complex_step, rng, skip=None):
     """The fast pass: complex step where f is complex-safe, else one central difference.
 
     Returns (fast oracles, complex-safe?, why not, the noise pair from the line analysis)."""
-    line_noise, d, est, err = _line_analysis(prob, v, rng)
-    noise = line_noise[0]
+    line = _Line(prob, v, rng)
+    d = line.d
     fast = {}
     safe, why = False, "switched off"
     if complex_step in ("auto", True):
+        # first against differences with a rounding-only error bar (8 evaluations); a noisy f
+        # may fail that, so then again with the measured noise floor (65 more)
+        est, err = line.directional(with_noise=False)
         safe, why = _probe_complex(prob, d, est, err, skip)
+        if not safe:
+            est, err = line.directional(with_noise=True)
+            safe, why = _probe_complex(prob, d, est, err, skip)
         if complex_step is True and not safe:
             raise _Abort(f"complex_step=True but f is not complex-safe: {why}")
     if safe:
         c_est, c_err = _complex_step(prob, idx_all)
         fast["complex step"] = (c_est, c_err, np.ones(prob.n, bool))
     else:
+        noise = line.noise()
         h = _steps(v, idx_all, tol.CHECK_FAST_STEP)
         fp = prob.shift(idx_all, h)
         fm = prob.shift(idx_all, -h)
@@ -864,7 +908,7 @@ def _fast_oracles(prob, v, idx_all, complex_step, rng, skip=None):
                            tol.FD_EVAL_ULPS * tol.EPS * np.abs(f0)) * 4 / h[:, None]
         avail = np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
         fast["central difference"] = (c_est, np.zeros_like(c_est), avail)
-    return fast, safe, why, line_noise
+    return fast, safe, why, line
 
 
 def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
