@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from refnet.examples import notebook_style_network
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -68,39 +70,6 @@ NETWORKS = [  # (name, n_x, n_h, n_y, m)
 ]
 
 
-def network_case(n_x, n_h, n_y, m, seed=0):
-    """Unit-variance weights and biases, random X and 0/1 labels, the cost written the
-    notebook's way: -Σ(Y log A + (1-Y) log(1-A)) / m, tanh hidden, sigmoid output."""
-    r = np.random.default_rng(seed)
-    X = r.standard_normal((n_x, m))
-    Y = (r.random((n_y, m)) < 0.5).astype(float)
-    P = dict(W1=r.standard_normal((n_h, n_x)), b1=r.standard_normal((n_h, 1)),
-             W2=r.standard_normal((n_y, n_h)), b2=r.standard_normal((n_y, 1)))
-    return X, Y, P
-
-
-def numpy_cost_and_grad(X, Y):
-    m = X.shape[1]
-
-    def forward(p):
-        A1 = np.tanh(p["W1"] @ X + p["b1"])
-        A2 = 1 / (1 + np.exp(-(p["W2"] @ A1 + p["b2"])))
-        return A1, A2
-
-    def cost(p):
-        _, A2 = forward(p)
-        return -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m
-
-    def grad(p):
-        A1, A2 = forward(p)
-        dZ2 = A2 - Y
-        dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
-        return dict(W1=dZ1 @ X.T / m, b1=dZ1.sum(1, keepdims=True) / m,
-                    W2=dZ2 @ A1.T / m, b2=dZ2.sum(1, keepdims=True) / m)
-
-    return cost, grad
-
-
 def bench_check(n_rounds, big_rounds, log):
     import warnings
 
@@ -115,8 +84,8 @@ def bench_check(n_rounds, big_rounds, log):
     torch.set_default_dtype(torch.float64)
     out = []
     for name, n_x, n_h, n_y, m in NETWORKS:
-        X, Y, P = network_case(n_x, n_h, n_y, m)
-        cost, grad = numpy_cost_and_grad(X, Y)
+        # unit-variance weights and biases, the cost written the notebook's way
+        X, Y, P, cost, grad = notebook_style_network(0, n_x, n_h, n_y, m)
         Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
         Pj = {k: jnp.asarray(v) for k, v in P.items()}
         Xt, Yt = torch.tensor(X), torch.tensor(Y)

@@ -8,6 +8,7 @@ import pytest
 from refnet import activations as A
 from refnet import tolerances as tol
 from refnet.check import check_derivative, check_gradient, check_jacobian
+from refnet.examples import notebook_style_network
 from refnet.testing import assert_derivative_matches, assert_gradients_ok
 
 
@@ -15,28 +16,7 @@ from refnet.testing import assert_derivative_matches, assert_gradients_ok
 
 
 def saturated_net(seed=0, n_x=20, n_h=64, n_y=10, m=256):
-    r = np.random.default_rng(seed)
-    X = r.standard_normal((n_x, m))
-    Y = (r.random((n_y, m)) < 0.5).astype(float)
-    P = dict(W1=r.standard_normal((n_h, n_x)), b1=r.standard_normal((n_h, 1)),
-             W2=r.standard_normal((n_y, n_h)), b2=r.standard_normal((n_y, 1)))
-
-    def forward(p):
-        A1 = np.tanh(p["W1"] @ X + p["b1"])
-        A2 = 1 / (1 + np.exp(-(p["W2"] @ A1 + p["b2"])))
-        return A1, A2
-
-    def cost(p):
-        _, A2 = forward(p)
-        return -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m
-
-    def grad(p):
-        A1, A2 = forward(p)
-        dZ2 = A2 - Y
-        dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
-        return dict(W1=dZ1 @ X.T / m, b1=dZ1.sum(1, keepdims=True) / m,
-                    W2=dZ2 @ A1.T / m, b2=dZ2.sum(1, keepdims=True) / m)
-
+    _, _, P, cost, grad = notebook_style_network(seed, n_x, n_h, n_y, m)
     return P, cost, grad
 
 
