@@ -13,7 +13,7 @@ f′ and f″ are compared with mpmath's correctly rounded float64 values:
 - ``torch``: ``torch.nn.functional`` in float64, f′ and f″ by ``torch.autograd.grad`` with
   ``create_graph=True`` (optional: skipped with a message when torch is not installed).
 
-The ulp policy is refnet's (``refnet/verify.py``): where the correctly rounded value is a normal
+The ulp policy is refnet's (``refnet/checking/verify.py``): where the correctly rounded value is a normal
 float (or zero) the error is counted in ulps; where it is subnormal it has fewer than 53 bits and
 an absolute error within ``tolerances.SUBNORMAL_ABS`` counts as exact (beyond it, the error is
 counted in units of the subnormal grid, 2**-1074, and is at least 4096).  A NaN or an infinity

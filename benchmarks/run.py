@@ -147,7 +147,7 @@ def notebook_problem():
 
 
 def bench_batch(n_sets, n_rounds, log):
-    from refnet import batch
+    from refnet.checking import batch
     from refnet.check import check_gradient
     from refnet import network as net
     from refnet.twin import network as twin

@@ -13,7 +13,7 @@ import sys
 
 # name -> (module, one-line help)
 COMMANDS = {
-    "verify": ("refnet.verify", "run refnet's built-in gradient checks and print a table"),
+    "verify": ("refnet.checking.verify", "run refnet's built-in gradient checks and print a table"),
     "formulas": ("refnet.formulas_cli", "print each activation's formulas and measured accuracy"),
     "plot": ("refnet.plot", "plot an activation's derivatives and their errors (needs matplotlib)"),
     "vectors": ("refnet.vectors", "write reference vectors (correctly rounded values) as JSON or .npz"),

@@ -111,10 +111,10 @@ def assert_gradients_match(backward, case: str, *, ulps: float | None = None) ->
     −Σ[Y log A + (1−Y) log(1−A)]/m (sigmoid output) or −Σ Y log A/m (softmax), m the number of
     samples.  A gradient entry is a sum whose terms can cancel, so each entry is held to
     ``tolerances.NET_GRAD_ULPS`` ulps of S, the same backward pass run on absolute values
-    (``refnet.gradient_oracles.network_gradient_scale``); pass ``ulps`` to demand another
+    (``refnet.checking.scales.network_gradient_scale``); pass ``ulps`` to demand another
     multiple.  Raises ``AssertionError`` with a table of the worst entries.
     """
-    from refnet import gradient_oracles as go
+    from refnet.checking.scales import network_gradient_scale
     from refnet import network as net
     from refnet import tolerances as tol
     from refnet.activations import ACTIVATIONS
@@ -134,7 +134,7 @@ def assert_gradients_match(backward, case: str, *, ulps: float | None = None) ->
         raise AssertionError(f"{case}: gradient keys differ: missing {missing}, unexpected {extra}")
     act = ACTIVATIONS[ref["hidden"]]
     _, cache = net.forward_propagation(X, ref["params"], ref["hidden"], ref["output"])
-    S = go.network_gradient_scale(ref["params"], cache, X, Y, act.derivative,
+    S = network_gradient_scale(ref["params"], cache, X, Y, act.derivative,
                                   second_derivative=act.second_derivative)
     k_ulps = tol.NET_GRAD_ULPS if ulps is None else ulps
     rows, worst = [], []

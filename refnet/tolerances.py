@@ -139,8 +139,8 @@ CHECK_NOISE_NARROW = 2.0**-6
 # only costs speed (the fast pass falls back to differences), never a verdict.
 CHECK_PROBE_RTOL = 1e-6
 
-# --- refnet.batch: many parameter sets at once -------------------------------------------------
-# The fast pass of refnet.batch.verify_batch is check_gradient's, vectorised over every seed: one
+# --- refnet.checking.batch: many parameter sets at once -------------------------------------------------
+# The fast pass of refnet.checking.batch.verify_batch is check_gradient's, vectorised over every seed: one
 # central difference per coordinate at h = CHECK_FAST_STEP · max(1, |θ_i|), or jax.grad of the
 # twin.  An element is accepted when |g - d| <= CHECK_FAST_RTOL |d| + BATCH_FD_NOISE_ULPS · eps ·
 # S_J / h: the second term is the rounding noise of the difference quotient (two evaluations of J,
@@ -214,7 +214,7 @@ FD_MIN_STEP = 2.0**-26
 # --- network gradients -----------------------------------------------------------------------
 # A gradient entry of the backward pass is a sum over samples and units of products along the
 # chain; its rounding error is relative to S, the same sum taken over absolute values
-# (gradient_oracles.network_gradient_scale), not to the (possibly cancelling) result.  Per layer
+# (checking.scales.network_gradient_scale), not to the (possibly cancelling) result.  Per layer
 # a product of at most 5 terms summed, a derivative within 4 ulps, a division by m: ~11 ulps of
 # S; four layers, ~44; so 64 ulps of S for refnet's backward against an oracle that is itself
 # accurate to a few ulps of S (jax.grad of the twin, the complex step).  Measured worst over
@@ -226,7 +226,7 @@ NET_GRAD_ULPS = 64
 # (≈ 1), and autodiff of forms like log1p(e^-|z|) sums terms of size ~1 that cancel.  Measured:
 # with no allowance, a softplus network's complex-step gradient misses the 64-ulp bound by 26×.
 # So g' from an oracle is trusted to 8 eps absolute;
-# gradient_oracles.network_gradient_scale with derivative_floor=1 carries it to each entry.
+# checking.scales.network_gradient_scale with derivative_floor=1 carries it to each entry.
 TWIN_DERIVATIVE_ATOL = 8 * EPS
 
 # --- training trajectories -------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 
 from refnet import activations as act_mod
 from refnet import oracles
+from refnet.oracles import mpmath as mp_oracle
 
 FORMAT = "refnet-vectors"
 VERSION = 1
@@ -128,7 +129,7 @@ def _mp_network(X, Y, params, hidden, output, hp):
 
 
 def _to_array(mat) -> np.ndarray:
-    return np.array([[oracles._to_float(mat[r, c]) for c in range(mat.cols)]
+    return np.array([[mp_oracle._to_float(mat[r, c]) for c in range(mat.cols)]
                      for r in range(mat.rows)])
 
 
@@ -140,7 +141,7 @@ def network_reference(X, Y, params, hidden="tanh", output="sigmoid"):
     with mp.workprec(160):
         cost, grads = _mp_network(np.asarray(X, float), np.asarray(Y, float), params, hidden,
                                   output, hp)
-        return oracles._to_float(cost), {k: _to_array(v) for k, v in grads.items()}
+        return mp_oracle._to_float(cost), {k: _to_array(v) for k, v in grads.items()}
 
 
 def _notebook_case():

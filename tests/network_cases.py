@@ -26,7 +26,8 @@ import refnet.twin  # noqa: F401  (switches on x64 before any JAX array is made)
 import jax
 import jax.numpy as jnp
 
-from refnet import gradient_oracles as go
+from refnet.checking import flatten as go
+from refnet.checking.scales import network_gradient_scale
 from refnet import network as net
 from refnet import tolerances as tol
 from refnet.activations import ACTIVATIONS
@@ -151,10 +152,10 @@ def backward(case, p, backward_fn=None):
 
 
 def scale_of(case, p, derivative_floor=0.0):
-    """The rounding scale S of each gradient entry (see gradient_oracles.network_gradient_scale)."""
+    """The rounding scale S of each gradient entry (see checking.scales.network_gradient_scale)."""
     _, cache = net.forward_propagation(case["X"], p, case["hidden"], case["output"])
     act = ACTIVATIONS[case["hidden"]]
-    return go.network_gradient_scale(p, cache, case["X"], case["Y"], act.derivative, case["lambd"],
+    return network_gradient_scale(p, cache, case["X"], case["Y"], act.derivative, case["lambd"],
                                      derivative_floor=derivative_floor,
                                      second_derivative=act.second_derivative)
 

@@ -4,7 +4,7 @@ For random shapes (0-d to 4-d) and values (ordinary, large, tiny, subnormal, nex
 on them): ``derivative`` agrees with ``jax.grad`` of the twin, with Richardson differences (one-
 sided beside a kink) and with the complex step; ``second_derivative`` with jax.grad of jax.grad
 and with differences of ``derivative``; the notebook's output form with ``derivative`` within the
-bound of its conditioning (``refnet.verify.output_form_bound``).  The twin is compiled once per
+bound of its conditioning (``refnet.checking.verify.output_form_bound``).  The twin is compiled once per
 function and bucket length, so a new shape costs no compile.
 """
 
@@ -17,7 +17,7 @@ from hypothesis import given
 from refnet import activations as A
 from refnet import oracles
 from refnet import tolerances as tol
-from refnet.verify import format_table, judge_activation
+from refnet.checking.verify import format_table, judge_activation
 
 from strategies import activation_arrays
 

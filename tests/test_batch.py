@@ -1,4 +1,4 @@
-"""refnet.batch: the batched backward is refnet's backward, and verify_batch catches planted bugs
+"""refnet.checking.batch: the batched backward is refnet's backward, and verify_batch catches planted bugs
 (and accepts the correct gradient) with both oracles."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from refnet import batch
+from refnet.checking import batch
 from refnet import network as net
 
 

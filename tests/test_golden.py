@@ -17,6 +17,7 @@ import pytest
 
 from refnet import activations as A
 from refnet import oracles
+from refnet import tolerances as tol
 from refnet import vectors as V
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,14 +49,47 @@ def own_values():
     return out
 
 
-def _diff(path, golden, now, budget):
-    """Readable differences between two decoded documents, at most 25 lines."""
+# refnet's own values inside vectors.json (the points where refnet is off by more than an ulp)
+# come from NumPy's libm like refnet-own.json, so they are platform-dependent: refnet-own.json
+# already holds them within OWN_ULPS_BUDGET, and the bit-for-bit comparison skips this key.
+PLATFORM_DEPENDENT = {"refnet_off_by_more_than_1_ulp"}
+
+
+def gradient_allowances():
+    """Per gradient entry of each network case, how far two platforms' backward passes may
+    differ: a gradient entry is a sum that can cancel (its rounding is relative to S, the sum of
+    magnitudes, not to the result; tolerances.NET_GRAD_ULPS), and BLAS builds sum in different
+    orders, so each side is within NET_GRAD_ULPS eps S of the truth and the two within twice
+    that.  Keyed by the entry's path in refnet-own.json."""
+    from refnet import network as net
+    from refnet.checking.scales import network_gradient_scale
+
+    out = {}
+    for case in V.network_cases():
+        h, o = case["hidden"], case["output"]
+        act = A.ACTIVATIONS[h]
+        _, cache = net.forward_propagation(case["X"], case["params"], h, o)
+        S = network_gradient_scale(case["params"], cache, case["X"], case["Y"], act.derivative,
+                                   second_derivative=act.second_derivative)
+        for key, s in S.items():
+            path = f"refnet-own.json.networks.{case['name']}.grads.{key}"
+            out[path] = 2 * tol.NET_GRAD_ULPS * tol.EPS * np.ravel(s)
+    return out
+
+
+def _diff(path, golden, now, budget, skip=frozenset(), allowances=None):
+    """Readable differences between two decoded documents, at most 25 lines; keys in ``skip``
+    are not compared; a path in ``allowances`` is compared within those absolute allowances
+    instead of ``budget`` ulps."""
     lines = []
+    allowances = allowances or {}
 
     def walk(p, g, n):
         if len(lines) >= 25:
             return
         if isinstance(g, dict) and isinstance(n, dict):
+            g = {k: v for k, v in g.items() if k not in skip}
+            n = {k: v for k, v in n.items() if k not in skip}
             for k in sorted(set(g) | set(n)):
                 if k not in g or k not in n:
                     lines.append(f"{p}.{k}: {'missing now' if k not in n else 'new'}")
@@ -70,8 +104,14 @@ def _diff(path, golden, now, budget):
             gf = np.array([float(x) for x in ga.ravel()])
             nf = np.array([float(x) for x in na.ravel()])
             u = oracles.ulps(gf, nf)
-            for i in np.flatnonzero(u > budget)[:5]:
+            bad = u > budget
+            if p in allowances:
+                bad = np.abs(gf - nf) > allowances[p]
+            for i in np.flatnonzero(bad)[:5]:
                 lines.append(f"{p}[{i}]: golden {float(gf[i])!r}, now {float(nf[i])!r} ({u[i]:.0f} ulps)")
+        elif isinstance(g, float) and isinstance(n, float):
+            if oracles.ulps(g, n) > budget:
+                lines.append(f"{p}: golden {g!r}, now {n!r} ({oracles.ulps(g, n):.0f} ulps)")
         elif g != n:
             lines.append(f"{p}: golden {g!r}, now {n!r}")
 
@@ -79,7 +119,7 @@ def _diff(path, golden, now, budget):
     return lines
 
 
-def _check(request, filename, doc, budget):
+def _check(request, filename, doc, budget, skip=frozenset(), allowances=None):
     path = GOLDEN / filename
     text = V.to_json(doc) + "\n"
     if request.config.getoption("--update-golden"):
@@ -88,16 +128,17 @@ def _check(request, filename, doc, budget):
     assert path.exists(), f"{path} is missing: run pytest --update-golden"
     golden = json.loads(path.read_text())
     now = json.loads(text)
-    lines = _diff(filename, golden, now, budget)
+    lines = _diff(filename, golden, now, budget, skip, allowances)
     assert not lines, "golden values drifted:\n" + "\n".join(lines)
 
 
 def test_reference_vectors_match_golden_bit_for_bit(request):
-    _check(request, "vectors.json", V.build(), budget=0)
+    _check(request, "vectors.json", V.build(), budget=0, skip=PLATFORM_DEPENDENT)
 
 
 def test_refnets_own_values_match_golden(request):
-    _check(request, "refnet-own.json", own_values(), budget=OWN_ULPS_BUDGET)
+    _check(request, "refnet-own.json", own_values(), budget=OWN_ULPS_BUDGET,
+           allowances=gradient_allowances())
 
 
 def test_the_diff_is_readable():
@@ -179,10 +220,16 @@ def test_assert_gradients_match_passes_refnet_and_fails_planted_bugs():
 
 def test_a_drift_beyond_the_budget_is_reported():
     now = json.loads(V.to_json(own_values()))
-    golden = json.loads((GOLDEN / "refnet-own.json").read_text())
+    # compare against this platform's own values, so only the planted drifts can show
+    golden = json.loads(json.dumps(now))
+    allow = gradient_allowances()
     now["activations"]["tanh"]["df"][40] *= 1 + 1e-14  # ~45 ulps: beyond the 6-ulp budget
-    lines = _diff("refnet-own.json", golden, now, OWN_ULPS_BUDGET)
+    lines = _diff("refnet-own.json", golden, now, OWN_ULPS_BUDGET, allowances=allow)
     assert len(lines) == 1 and "activations.tanh.df[40]" in lines[0]
     now["activations"]["tanh"]["df"][40] = golden["activations"]["tanh"]["df"][40]
     now["networks"]["notebook"]["grads"]["dW1"][0][0] *= 1 + 4e-16  # 2 ulps here: within it
-    assert _diff("refnet-own.json", golden, now, OWN_ULPS_BUDGET) == []
+    assert _diff("refnet-own.json", golden, now, OWN_ULPS_BUDGET, allowances=allow) == []
+    # a gradient entry off by 1e-6 of its value is far beyond 128 eps S
+    now["networks"]["notebook"]["grads"]["dW1"][0][0] *= 1 + 1e-6
+    lines = _diff("refnet-own.json", golden, now, OWN_ULPS_BUDGET, allowances=allow)
+    assert len(lines) == 1 and "notebook.grads.dW1[0]" in lines[0]

@@ -11,7 +11,7 @@ import pytest
 
 from refnet import activations as A
 from refnet import oracles
-from refnet.verify import judge_activation, judge_softmax
+from refnet.checking.verify import judge_activation, judge_softmax
 
 # well-conditioned points, the saturation range, and the kinks with their neighbours
 Z = np.concatenate([

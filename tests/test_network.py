@@ -32,7 +32,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import network_cases as nc
-from refnet import gradient_oracles as go
+from refnet.checking import flatten as go
 from refnet import oracles
 from refnet import network as net
 from refnet import tolerances as tol
@@ -67,7 +67,7 @@ def richardson_check(case, p, backward_fn=None):
     h = nc.kink_safe_step(case, theta, layout)
     if h is None:
         return None
-    est, err = go.richardson_gradient(
+    est, err = oracles.richardson_gradient(
         nc.batched_loss(case, layout), theta, h0=h,
         eval_error=tol.FD_EVAL_ULPS * tol.EPS * nc.loss_rounding(case, p))
     g, _ = go.flatten(nc.backward(case, p, backward_fn))
@@ -79,7 +79,7 @@ def richardson_check(case, p, backward_fn=None):
 def complex_step_check(case, p, backward_fn=None):
     """|backward - complex step| / bound for one parameter set."""
     theta, layout = go.flatten(p)
-    est, err = go.complex_step_gradient(nc.batched_loss(case, layout), theta)
+    est, err = oracles.complex_step_gradient(nc.batched_loss(case, layout), theta)
     g, _ = go.flatten(nc.backward(case, p, backward_fn))
     S, _ = go.flatten(nc.scale_of(case, p))
     bound = err + tol.NET_GRAD_ULPS * tol.EPS * S

@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 from refnet import activations as A
 from refnet import tolerances as tol
-from refnet.verify import format_table, judge_softmax
+from refnet.checking.verify import format_table, judge_softmax
 
 
 @st.composite

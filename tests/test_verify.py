@@ -10,7 +10,7 @@ import pytest
 
 from refnet import activations as A
 from refnet import network as net
-from refnet import verify
+from refnet.checking import verify
 
 
 def _refnet(*args):

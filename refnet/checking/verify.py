@@ -349,8 +349,10 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     twin, Richardson differences, the complex step (analytic activations) and the correctly
     rounded gradient from an independent mpmath forward and backward pass.  Gradient entries
     are sums that can cancel, so each tolerance is a multiple of eps·S, S the backward pass run
-    on absolute values (``gradient_oracles.network_gradient_scale``)."""
-    from refnet import gradient_oracles as go
+    on absolute values (``checking.scales.network_gradient_scale``)."""
+    from refnet import oracles as orc
+    from refnet.checking.flatten import flatten, unflatten
+    from refnet.checking.scales import network_gradient_scale
     from refnet import network as net
     from refnet import vectors
 
@@ -358,11 +360,11 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     X, Y, p, cache = _network_problem(hidden, output, seed, dims, m, scale)
     backward = backward or net.backward_propagation
     g = backward(p, cache, X, Y, hidden, output)
-    theta, layout = go.flatten(p)
-    gv, _ = go.flatten({k: g["d" + k] for k in p})
-    S, _ = go.flatten({k[1:]: v for k, v in go.network_gradient_scale(
+    theta, layout = flatten(p)
+    gv, _ = flatten({k: g["d" + k] for k in p})
+    S, _ = flatten({k[1:]: v for k, v in network_gradient_scale(
         p, cache, X, Y, act.derivative, second_derivative=act.second_derivative).items()})
-    S1, _ = go.flatten({k[1:]: v for k, v in go.network_gradient_scale(
+    S1, _ = flatten({k[1:]: v for k, v in network_gradient_scale(
         p, cache, X, Y, act.derivative, derivative_floor=1.0,
         second_derivative=act.second_derivative).items()})
     base = tol.NET_GRAD_ULPS * tol.EPS * S
@@ -377,23 +379,23 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
 
     gt = twin_net.gradients({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
                             jnp.asarray(Y), hidden=hidden, output=output)
-    gt, _ = go.flatten({k: np.asarray(gt[k]) for k in p})
+    gt, _ = flatten({k: np.asarray(gt[k]) for k in p})
     add("grad jax.grad", gt, np.abs(gv - gt) <= base + tol.TWIN_DERIVATIVE_ATOL * S1
         + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)
 
     def J(thetas):
-        return net.loss(go.unflatten(thetas, layout), X, Y, hidden, output)
+        return net.loss(unflatten(thetas, layout), X, Y, hidden, output)
 
     Z, A = cache[f"Z{len(dims) - 1}"], cache[f"A{len(dims) - 1}"]
     J0 = float(net.loss(p, X, Y, hidden, output))
     rounding = abs(J0) + float(np.sum((np.abs(Y) + np.abs(A)) * (np.abs(Z) + 1.0)) / m)
-    est, err = go.richardson_gradient(J, theta, eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
+    est, err = orc.richardson_gradient(J, theta, eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
     add("grad richardson", est, np.abs(gv - est) <= err + base)
     if act.analytic:
-        est, err = go.complex_step_gradient(J, theta)
+        est, err = orc.complex_step_gradient(J, theta)
         add("grad complex step", est, np.abs(gv - est) <= err + base)
     _, ref = vectors.network_reference(X, Y, p, hidden, output)
-    rv, _ = go.flatten({k: ref["d" + k] for k in p})
+    rv, _ = flatten({k: ref["d" + k] for k in p})
     rows.append(_result("network", name, "grad mpmath", gv, rv, np.abs(gv - rv) <= base,
                         ulps=oracles.ulps(gv, rv)))
     return rows

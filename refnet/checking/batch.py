@@ -12,7 +12,7 @@ for all B sets in one vectorised pass, as :func:`refnet.check.check_gradient` do
    (chunks of sets); ``oracle="twin"``: ``jax.grad`` of the JAX twin, ``jax.vmap``-ed over the
    sets (:func:`refnet.twin.network.gradients_batch`).
 2. A set with any entry outside the fast tolerance goes to Richardson
-   (:func:`refnet.gradient_oracles.richardson_gradient`) and fails only where the tableau
+   (:func:`refnet.oracles.differences.richardson_gradient`) and fails only where the tableau
    disagrees beyond its own error bar plus ``CHECK_RTOL``.
 
 Tolerances: ``refnet.tolerances`` (``BATCH_FD_NOISE_ULPS`` and the ``CHECK_*`` constants), with
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from refnet import gradient_oracles as go
+from refnet.checking.flatten import flatten, unflatten
+from refnet.oracles.differences import richardson_gradient
 from refnet import network as net
 from refnet import tolerances as tol
 
@@ -114,7 +115,7 @@ def _difference_pass(theta, layout, X, Y, hidden, output, lambd):
         hs = h[s:s + _CHUNK]
         step = hs[:, :, None] * eye  # (b, P, P): row i moves θ_i by h_i
         batch = np.concatenate([t[:, None, :] + step, t[:, None, :] - step, t[:, None, :]], axis=1)
-        vals = net.loss(go.unflatten(batch, layout), X, Y, hidden, output, lambd)  # (b, 2P + 1)
+        vals = net.loss(unflatten(batch, layout), X, Y, hidden, output, lambd)  # (b, 2P + 1)
         taken = (batch[:, :P] - batch[:, P:2 * P])[:, np.arange(P), np.arange(P)]
         d[s:s + _CHUNK] = (vals[:, :P] - vals[:, P:2 * P]) / taken
         J[s:s + _CHUNK] = vals[:, -1]
@@ -167,9 +168,9 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
         p_s = {k: np.asarray(parameters[k][s]) for k in keys}
 
         def f(thetas, lay=[(k, p_s[k].shape) for k in keys]):
-            return net.loss(go.unflatten(thetas, lay), X, Y, hidden, output, lambd)
+            return net.loss(unflatten(thetas, lay), X, Y, hidden, output, lambd)
 
-        est, err = go.richardson_gradient(
+        est, err = richardson_gradient(
             f, theta[s], h0=tol.CHECK_H0 * np.maximum(1.0, np.abs(theta[s])),
             levels=tol.CHECK_LEVELS, eval_error=tol.FD_EVAL_ULPS * tol.EPS * size_J[s])
         bound = tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(est) + err
