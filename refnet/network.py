@@ -30,7 +30,6 @@ from numbers import Integral, Real
 import numpy as np
 
 from refnet.activations import (
-    _CLIP,
     ACTIVATIONS,
     forward_and_derivative,
     log_softmax,

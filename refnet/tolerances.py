@@ -59,6 +59,11 @@ TWIN2_RTOL = 64 * EPS
 TWIN2_ATOL_PER_DERIVATIVE = 64 * EPS
 
 # --- finite differences (Richardson) ---------------------------------------------------------
+# The largest step of every Richardson tableau (oracles.differences.default_step: this for
+# |x| < 2**14, growing with |x| beyond): 2**-6.  Large steps keep the noise of f, divided by h,
+# small; f is assumed to vary on a scale of 1 (where it varies faster, a check refines with
+# CHECK_REFINE_STEPS); a power of two, so halving it and adding it to x are exact.
+FD_H0 = 2.0**-6
 # The tableau's own error estimate (spread between its last two levels plus propagated rounding
 # noise) is added to the tolerance; on top of it the formula's own 16 ulps.
 FD_RTOL = 16 * EPS
@@ -88,13 +93,13 @@ COMPLEX_STEP_FLOOR = 4 * SUBNORMAL / COMPLEX_STEP_H
 # log(1 - sigmoid) of saturated outputs is off by ~3e-9 relative on a 20-64-10 network) and what
 # one central difference at h ~ eps**(1/3) loses on a well-scaled f (~1e-10).
 CHECK_FAST_RTOL = 1e-8
-# The step of the fast central difference, relative to max(1, |x_i|): 2**-17 ~ 7.6e-6 ~
-# eps**(1/3), which balances the truncation h**2 |f'''| / 6 against the rounding eps |f| / h.
+# The step of the fast central difference (through oracles.differences.default_step, the one
+# step policy: absolute for |x| < 2**14, growing with |x| beyond): 2**-17 ~ 7.6e-6 ~ eps**(1/3),
+# which balances the truncation h**2 |f'''| / 6 against the rounding eps |f| / h for f varying
+# on a scale of 1.
 CHECK_FAST_STEP = 2.0**-17
-# The largest Richardson step, relative to max(1, |x_i|) (as oracles.default_step), and the
-# number of levels: steps 2**-6 ... 2**-9.  Large steps keep the noise of f, divided by h, small;
-# the tableau removes the truncation error h**2, h**4, h**6 a level at a time.
-CHECK_H0 = 2.0**-6
+# The number of Richardson levels in a check: steps FD_H0 ... FD_H0/8.  The tableau removes the
+# truncation error h**2, h**4, h**6 a level at a time.
 CHECK_LEVELS = 4
 # Against Richardson: the analytic gradient is itself a float64 computation (sums over samples
 # and units, where cancellation leaves an error of n eps times the terms, not the result).  1e-12
@@ -116,7 +121,7 @@ CHECK_RESOLVE_REL = 1e-7
 # subgradient is accepted when both one-sided bars are within 1e-3 of the values, so the interval
 # is known to 0.1%.
 CHECK_KINK_RESOLVE_REL = 1e-3
-# Where the tableau from h0 = 2**-6 max(1, |x|) is not resolved to CHECK_RESOLVE_REL, it is taken
+# Where the tableau from h0 = FD_H0 is not resolved to CHECK_RESOLVE_REL, it is taken
 # again from 2**-10 and 2**-14 of the scale and the narrowest bar kept: f may vary on a scale far
 # below |x| (gelu's tail, e^(-z²/2), on a scale 1/|z|: at z = -8 the first tableau's spread is
 # 1e-4 of f'; from 2**-10 it is below 1e-12).  Smaller steps only raise the noise term (noise/h),
@@ -141,12 +146,12 @@ CHECK_PROBE_RTOL = 1e-6
 
 # --- refnet.checking.batch: many parameter sets at once -------------------------------------------------
 # The fast pass of refnet.checking.batch.verify_batch is check_gradient's, vectorised over every seed: one
-# central difference per coordinate at h = CHECK_FAST_STEP · max(1, |θ_i|), or jax.grad of the
+# central difference per coordinate at h = default_step(θ_i, CHECK_FAST_STEP), or jax.grad of the
 # twin.  An element is accepted when |g - d| <= CHECK_FAST_RTOL |d| + BATCH_FD_NOISE_ULPS · eps ·
 # S_J / h: the second term is the rounding noise of the difference quotient (two evaluations of J,
 # each within FD_EVAL_ULPS ulps of S_J, over 2h), which dominates the truncation h² |J'''| / 6 ~
 # 1e-11 |J'''| at this step.  The fast pass never fails anything: a seed with an element outside it
-# goes to Richardson (CHECK_H0, CHECK_LEVELS) and is judged as check_gradient judges: a mismatch
+# goes to Richardson (FD_H0, CHECK_LEVELS) and is judged as check_gradient judges: a mismatch
 # only beyond the tableau's error bar plus CHECK_RTOL |d| + CHECK_ATOL.  Against jax.grad of the
 # twin the fast pass accepts within CHECK_FAST_RTOL |d| + NET_GRAD_ULPS · eps · max|d| over the
 # seed's entries (an entry that cancels to near 0 keeps the rounding of the largest terms).

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 
 import numpy as np
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from refnet.checking.flatten import flatten, unflatten
-from refnet.oracles.differences import richardson_gradient
+from refnet.checking.flatten import Layout, unflatten
+from refnet.oracles.differences import default_step, richardson_gradient
 from refnet import network as net
 from refnet import tolerances as tol
 
@@ -106,7 +106,7 @@ def _loss_rounding(parameters, keys, X, Y, hidden, output, lambd):
 def _difference_pass(theta, layout, X, Y, hidden, output, lambd):
     """(d, J, h): one central difference per coordinate for every set, J at each set."""
     B, P = theta.shape
-    h = tol.CHECK_FAST_STEP * np.maximum(1.0, np.abs(theta))  # (B, P)
+    h = default_step(theta, tol.CHECK_FAST_STEP)  # (B, P)
     d = np.empty((B, P))
     J = np.empty(B)
     eye = np.eye(P)
@@ -140,7 +140,7 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
     L = net._depth(parameters)
     keys = _keys(L)
     B = np.shape(parameters["W1"])[0]
-    layout = [(k, np.shape(parameters[k])[1:]) for k in keys]
+    layout = Layout(tuple(keys), tuple(np.shape(parameters[k])[1:] for k in keys))
     theta = _flat_batch(parameters, keys, B)
     backward = backward or backward_batch
     grads = backward(parameters, X, Y, hidden, output, lambd)
@@ -167,11 +167,11 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
     for s in rest:
         p_s = {k: np.asarray(parameters[k][s]) for k in keys}
 
-        def f(thetas, lay=[(k, p_s[k].shape) for k in keys]):
+        def f(thetas, lay=Layout(tuple(keys), tuple(p_s[k].shape for k in keys))):
             return net.loss(unflatten(thetas, lay), X, Y, hidden, output, lambd)
 
         est, err = richardson_gradient(
-            f, theta[s], h0=tol.CHECK_H0 * np.maximum(1.0, np.abs(theta[s])),
+            f, theta[s],
             levels=tol.CHECK_LEVELS, eval_error=tol.FD_EVAL_ULPS * tol.EPS * size_J[s])
         bound = tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(est) + err
         bad = ~tol.within(g[s], est, atol=tol.CHECK_ATOL, rtol=tol.CHECK_RTOL, err=err)

@@ -1,29 +1,132 @@
-"""One flattener: a parameter dict (or an array) to one flat vector and back."""
+"""One flattener: an array or a dict of arrays to one flat float64 vector and back.
+
+Every part of refnet that moves between a structure and a vector (the checks, the network's
+oracles, batched verification) uses :func:`flatten` and a :class:`Layout`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["flatten", "unflatten"]
+from refnet.checking.errors import Abort
+
+__all__ = ["Layout", "flatten", "unflatten", "flatten_like"]
 
 
-def flatten(parameters):
-    """θ = the entries of W1, b1, W2, b2, … (in the dict's order), and the list of
-    ``(key, shape)`` that :func:`unflatten` needs."""
-    layout = [(k, np.shape(v)) for k, v in parameters.items()]
-    theta = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in parameters.values()])
+@dataclass(frozen=True)
+class Layout:
+    """Where each part of a structure sits in the flat vector: ``keys`` (``(None,)`` for a plain
+    array) and ``shapes``, in order."""
+
+    keys: tuple
+    shapes: tuple
+
+    @property
+    def sizes(self) -> tuple:
+        return tuple(int(np.prod(s, dtype=np.int64)) for s in self.shapes)
+
+    @property
+    def n(self) -> int:
+        return int(sum(self.sizes))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def unflatten(self, theta):
+        """The structure of θ; leading batch axes of θ, ``(..., n)``, lead every part too."""
+        theta = np.asarray(theta)
+        if theta.shape[-1:] != (self.n,):
+            raise ValueError(f"theta: has {theta.shape[-1:] or 'no'} entries, the layout needs "
+                             f"{self.n}")
+        batch = theta.shape[:-1]
+        if self.keys == (None,):
+            return theta.reshape(batch + tuple(self.shapes[0]))
+        out, start = {}, 0
+        for k, s, n in zip(self.keys, self.shapes, self.sizes):
+            out[k] = theta[..., start:start + n].reshape(batch + tuple(s))
+            start += n
+        return out
+
+    def locate(self, i):
+        """(key, index tuple) of flat element ``i``."""
+        start = 0
+        for k, s, n in zip(self.keys, self.shapes, self.sizes):
+            if i < start + n:
+                return k, tuple(int(j) for j in np.unravel_index(i - start, s)) if s else ()
+            start += n
+        raise IndexError(i)
+
+    def name(self, i) -> str:
+        """A readable name of flat element ``i``: ``W1[0,2]``, ``[3]``, or ``b`` for a 0-d part."""
+        key, index = self.locate(i)
+        key = "" if key is None else str(key)
+        if not index:
+            return key or "[]"
+        return f"{key}[{','.join(str(j) for j in index)}]"
+
+
+def flatten(x, what="x"):
+    """``(θ, layout)``: the entries of an array, or of a dict of arrays in the dict's order, as
+    one float64 vector.  Raises TypeError for a part that is not real and numeric."""
+    if isinstance(x, dict):
+        keys = tuple(x)
+        arrays = [np.asarray(x[k]) for k in keys]
+    else:
+        keys, arrays = (None,), [np.asarray(x)]
+    for k, a in zip(keys, arrays):
+        if a.dtype.kind not in "biuf":
+            name = what if k is None else f"{what}[{k!r}]"
+            raise TypeError(f"{name}: expected a real numeric array, got dtype {a.dtype}")
+    layout = Layout(keys, tuple(a.shape for a in arrays))
+    theta = np.concatenate([a.astype(np.float64).ravel() for a in arrays]) if arrays else \
+        np.zeros(0)
     return theta, layout
 
 
-def unflatten(theta, layout):
-    """The parameter dict of θ; a leading batch axis of θ, ``(B, P)``, gives arrays ``(B, *shape)``."""
-    theta = np.asarray(theta)
-    batch = theta.shape[:-1]
-    out, i = {}, 0
-    for key, shape in layout:
-        n = int(np.prod(shape))
-        out[key] = theta[..., i:i + n].reshape(batch + tuple(shape))
-        i += n
-    if i != theta.shape[-1]:
-        raise ValueError(f"theta: has {theta.shape[-1]} entries, the layout needs {i}")
-    return out
+def unflatten(theta, layout: Layout):
+    """The structure of θ (see :meth:`Layout.unflatten`)."""
+    return layout.unflatten(theta)
+
+
+def _matching_keys(layout: Layout, g: dict, what: str) -> list:
+    """The keys of ``g`` for each key of the layout: the same, or with a ``d`` before it (the
+    ``dW1`` of a backward pass for ``W1``); Abort naming the keys received otherwise."""
+    if all(k in g for k in layout.keys):
+        return list(layout.keys)
+    prefixed = [f"d{k}" for k in layout.keys]
+    if all(k in g for k in prefixed):
+        return prefixed
+    missing = [k for k in layout.keys if k not in g]
+    raise Abort(f"{what} returned a dict with keys {sorted(map(str, g))}; expected keys "
+                f"{list(layout.keys)} (or {prefixed}); missing {missing}")
+
+
+def flatten_like(layout: Layout, g, what="grad") -> np.ndarray:
+    """Flatten ``g``, which must have the structure of the layout (a dict may name its parts
+    ``dW1`` for ``W1``), finite and real; raise :class:`Abort` saying what is wrong otherwise."""
+    if layout.keys == (None,):
+        if isinstance(g, dict):
+            raise Abort(f"{what} returned a dict, expected an array of shape {layout.shapes[0]}")
+        parts = [(None, g)]
+    else:
+        if not isinstance(g, dict):
+            raise Abort(f"{what} returned {type(g).__name__}, expected a dict with keys "
+                        f"{list(layout.keys)}")
+        parts = [(k, g[k]) for k in _matching_keys(layout, g, what)]
+    out = []
+    for (k, a), shape in zip(parts, layout.shapes):
+        name = what if k is None else f"{what}[{k!r}]"
+        try:
+            a = np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise Abort(f"{name} is not a real array: {exc}") from None
+        if a.shape != tuple(shape):
+            raise Abort(f"{name} has shape {a.shape}, expected {tuple(shape)}")
+        bad = ~np.isfinite(a)
+        if bad.any():
+            j = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise Abort(f"{name} is not finite at {j}: {a[j]}")
+        out.append(a.ravel())
+    return np.concatenate(out) if out else np.zeros(0)

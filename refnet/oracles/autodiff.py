@@ -5,10 +5,11 @@ one of a few lengths, so one compile serves every shape)."""
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
-__all__ = ["bucket_length", "twin_derivative"]
+__all__ = ["bucket_length", "twin_derivative", "twin_gradient", "twin_elementwise_derivative"]
 
 _BUCKETS = (16, 256, 4096)
 
@@ -49,3 +50,51 @@ def twin_derivative(name: str, z, order: int = 1, **params) -> np.ndarray:
     params = {k: np.float64(v) for k, v in params.items()}
     out = np.asarray(_compiled_twin_derivative(name, order)(padded, params))
     return out[:n].reshape(z.shape)
+
+
+_TWIN_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def twin_gradient(twin, lay, v):
+    """``jax.grad`` of a user's JAX ``twin`` at the flat point ``v`` (structured by the layout
+    ``lay``), flat; compiled once per twin and shape (the compiled gradient is cached by the twin)."""
+    import jax
+
+    import refnet.twin  # noqa: F401  (switches on float64)
+
+    try:
+        g = _TWIN_CACHE[twin]
+    except (KeyError, TypeError):
+        g = jax.jit(jax.grad(twin))
+        try:
+            _TWIN_CACHE[twin] = g
+        except TypeError:
+            pass
+    x = lay.unflatten(v)
+    out = g(x)
+    if lay.keys == (None,):
+        return np.asarray(out, dtype=np.float64).ravel()
+    return np.concatenate([np.asarray(out[k], dtype=np.float64).ravel() for k in lay.keys])
+
+
+_TWIN_EW_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def twin_elementwise_derivative(twin, flat):
+    """The vmapped ``jax.grad`` of a scalar JAX ``twin`` at each element of ``flat``, padded to a
+    bucket length so one compile serves many sizes."""
+    import jax
+
+    import refnet.twin  # noqa: F401
+
+    try:
+        g = _TWIN_EW_CACHE[twin]
+    except (KeyError, TypeError):
+        g = jax.jit(jax.vmap(jax.grad(twin)))
+        try:
+            _TWIN_EW_CACHE[twin] = g
+        except TypeError:
+            pass
+    padded = np.zeros(bucket_length(max(flat.size, 1)))
+    padded[: flat.size] = flat
+    return np.asarray(g(padded), dtype=np.float64)[: flat.size]

@@ -14,19 +14,21 @@ import numpy as np
 
 from refnet import tolerances as tol
 
-__all__ = ["default_step", "extrapolate", "richardson_derivative", "richardson_gradient"]
+__all__ = ["default_step", "extrapolate", "tableau", "richardson", "richardson_derivative",
+           "richardson_gradient", "noise_floor"]
 
-def default_step(z) -> np.ndarray:
-    """The largest step of the tableau: 2**-6 for |z| ≤ 2**14, |z| * 2**-20 beyond.
+def default_step(x, h0=tol.FD_H0) -> np.ndarray:
+    """The one step policy: ``h0`` for |x| < 2**14, growing with |x| beyond (h0 · 2**(e-14), 2**e
+    the power of two above |x|).
 
-    The activations vary on a scale of 1, so a fixed step serves moderate z; for large |z| the
-    step must stay well above |z| eps to be resolved at all.  The steps are powers of two times
-    a power of two, so halving them is exact.
+    f is assumed to vary on a scale of 1 (the activations do; a user's f is probed and refined
+    with smaller steps where it does not); for large |x| the step must stay far above |x| eps
+    (here 2**-14 h0 / eps above it) to be resolved at all.  Each step is a power of two times
+    ``h0``, so with ``h0`` a power of two, halving it and adding it to x are exact.
     """
-    z = np.abs(np.asarray(z, dtype=np.float64))
-    _, e = np.frexp(np.maximum(z, 1.0))  # 2**e is the power of two above |z|
-    big = np.ldexp(1.0, e - 20)
-    return np.maximum(2.0**-6, big)
+    x = np.abs(np.asarray(x, dtype=np.float64))
+    _, e = np.frexp(np.maximum(x, 1.0))  # 2**e is the power of two above |x|
+    return np.ldexp(np.asarray(h0, dtype=np.float64), np.maximum(e - 14, 0))
 
 
 def extrapolate(rows, noise, power):
@@ -57,81 +59,150 @@ def extrapolate(rows, noise, power):
     return best, trunc + E[-1][-1]
 
 
+def tableau(rows, noise, power):
+    """:func:`extrapolate`, with an infinite error bar wherever the estimate or its bar is not
+    finite (f left the float range on the stencil: nothing is resolved there)."""
+    with np.errstate(all="ignore"):
+        best, err = extrapolate(rows, noise, power)
+    bad = ~np.isfinite(best) | ~np.isfinite(err)
+    return best, np.where(bad, np.inf, err)
+
+
+_ROUND = tol.EPS / 2  # the rounding of one quotient, relative
+
+
+def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.0,
+               eval_ulps=tol.FD_EVAL_ULPS):
+    """Richardson tableaux for k coordinates at once, from one set of evaluations.
+
+    ``evaluate(rows, t)`` returns f with coordinate ``x[rows[j]]`` moved by ``t[j]`` (one at a
+    time), as a ``(len(rows), p)`` array; ``f0`` ``(k, p)`` is f at x; ``h0`` ``(k,)`` the
+    largest steps (:func:`default_step`).  For ``side`` 0, f is taken at x ± h0·2^-l
+    (l < ``levels``) and three tableaux come from the same values: central (error series in h²,
+    h⁴, …), forward and backward (series in h).  For ``side`` ±1 (beside a kink) only x ± h is
+    taken and all three are that one-sided tableau.  Within a step of the largest float the
+    stencil turns one-sided inwards, so no step overflows.
+
+    Error bar of each quotient: the error of its evaluations (``noise`` ``(k, p)``, at least
+    ``eval_ulps``·eps·|f|), divided by the step actually taken, plus its own rounding (half an
+    ulp, and the subnormal grid 2**-1074); the tableau carries it (see :func:`extrapolate`).
+    Returns three ``(estimate, error)`` pairs, each ``(k, p)``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    k = x.size
+    f0 = np.asarray(f0, dtype=np.float64)
+    side = np.broadcast_to(np.asarray(side), (k,))
+    h0 = np.broadcast_to(np.asarray(h0, dtype=np.float64), (k,))
+    edge = np.abs(x) > np.finfo(np.float64).max - h0
+    side = np.where(edge & (side == 0), -np.sign(x), side)
+    central = side == 0
+    c = np.flatnonzero(central)
+    direction = np.where(central, 1.0, np.sign(side))
+    cen, fwd, bwd = ([], []), ([], []), ([], [])
+    with np.errstate(all="ignore"):
+        floor0 = np.maximum(noise, eval_ulps * tol.EPS * np.abs(f0))
+        for lev in range(levels):
+            h = h0 * 2.0**-lev
+            xp = x + direction * h
+            fp = np.asarray(evaluate(np.arange(k), direction * h), dtype=np.float64)
+            fm = f0.copy()
+            xm = x.copy()
+            if c.size:
+                fm[c] = evaluate(c, -h[c])
+                xm[c] = x[c] - h[c]
+            ep = np.maximum(noise, eval_ulps * tol.EPS * np.abs(fp))
+            em = np.maximum(noise, eval_ulps * tol.EPS * np.abs(fm))
+            sp = (xp - x)[:, None]  # the steps actually taken (exact in floating point)
+            sm = (x - xm)[:, None]
+            one = (fp - f0) / sp
+            one_e = (ep + floor0) / np.abs(sp) + _ROUND * np.abs(one) + tol.SUBNORMAL
+            cq = np.where(central[:, None], (fp - fm) / (sp + sm), one)
+            cen[0].append(cq)
+            cen[1].append(np.where(central[:, None], (ep + em) / np.abs(sp + sm) +
+                                   _ROUND * np.abs(cq) + tol.SUBNORMAL, one_e))
+            fwd[0].append(one)
+            fwd[1].append(one_e)
+            bq = np.where(central[:, None], (f0 - fm) / sm, one)
+            bwd[0].append(bq)
+            bwd[1].append(np.where(central[:, None], (floor0 + em) / np.abs(sm) +
+                                   _ROUND * np.abs(bq) + tol.SUBNORMAL, one_e))
+    power = np.where(central, 2.0, 1.0)[:, None]
+    return (tableau(cen[0], cen[1], power), tableau(fwd[0], fwd[1], 1.0),
+            tableau(bwd[0], bwd[1], 1.0))
+
+
 def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
                           eval_ulps: float = tol.FD_EVAL_ULPS, eval_error=None):
-    """Differences of an elementwise ``f`` at ``z`` with steps h0, h0/2, …, extrapolated.
+    """Differences of an elementwise ``f`` at ``z`` with steps h0, h0/2, …, extrapolated
+    (:func:`richardson`, central or, where ``side`` is ±1, one-sided).
 
-    ``side`` (a scalar or an array like ``z``) is 0 for central differences, +1 for forward and
-    -1 for backward ones (used beside a kink, so the stencil stays on one side).  Central
-    differences have an error series in h², h⁴, …; one-sided ones in h, h², …; level j of the
-    tableau removes the j-th term.  Within a step of the largest float the stencil turns
-    one-sided inwards, so no step overflows.
-
-    The rounding error of one evaluation of f is ``eval_error`` (absolute; a scalar or like z)
-    if given, else eval_ulps·eps·|f|.  Returns ``(estimate, error)`` (see :func:`extrapolate`).
-    Six levels by default: with four, a one-sided tableau's error bar on sin stays near 5e-6,
-    too wide to see a 1e-6 relative bug; with six it is 4e-11 (central: 6e-12).
+    ``side`` is a scalar or an array like ``z``; ``h0`` defaults to :func:`default_step`.  The
+    error of one evaluation of f is ``eval_error`` (absolute; a scalar or like z) where given,
+    else eval_ulps·eps·|f|.  Returns ``(estimate, error)`` shaped like ``z``.  Six levels by
+    default: with four, a one-sided tableau's error bar on sin stays near 5e-6, too wide to see
+    a 1e-6 relative bug; with six it is 4e-11 (central: 6e-12).
     """
     z = np.asarray(z, dtype=np.float64)
-    side = np.broadcast_to(np.asarray(side), z.shape)
-    h0 = default_step(z) if h0 is None else np.broadcast_to(np.asarray(h0, float), z.shape)
-    # at the top of the float range a step outwards overflows: difference inwards instead
-    edge = np.abs(z) > np.finfo(np.float64).max - h0
-    side = np.where(edge & (side == 0), -np.sign(z), side)
-    central = side == 0
-    direction = np.where(central, 1.0, np.sign(side))
+    flat = z.ravel()
+    h0 = default_step(flat) if h0 is None else np.broadcast_to(np.asarray(h0, float), z.shape).ravel()
+    side = np.broadcast_to(np.asarray(side), z.shape).ravel()
+    noise = 0.0 if eval_error is None else \
+        np.broadcast_to(np.asarray(eval_error, float), z.shape).reshape(-1, 1)
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        rows, noise = [], []
-        for k in range(levels):
-            h = h0 * 2.0**-k
-            zp = z + direction * h
-            zm = np.where(central, z - h, z)
-            fp = np.asarray(f(zp), dtype=np.float64)
-            fm = np.asarray(f(zm), dtype=np.float64)
-            step = zp - zm  # the step actually taken, exact in floating point
-            rows.append((fp - fm) / step)
-            if eval_error is None:
-                e = eval_ulps * tol.EPS * np.maximum(np.abs(fp), np.abs(fm))
-            else:
-                e = eval_error
-            noise.append(2.0 * e / np.abs(step))
-        best, err = extrapolate(rows, noise, np.where(central, 2.0, 1.0))
-        # f left the float range on the stencil (overflow to inf): nothing resolved there
-        err = np.where(np.isfinite(best) & np.isfinite(err), err, np.inf)
-    return best, err
+    def evaluate(rows, t):
+        with np.errstate(all="ignore"):
+            return np.asarray(f(flat[rows] + t), dtype=np.float64).reshape(-1, 1)
+
+    f0 = evaluate(np.arange(flat.size), np.zeros(flat.size))
+    (est, err), _, _ = richardson(evaluate, flat, f0, h0, side=side, levels=levels, noise=noise,
+                                  eval_ulps=eval_ulps)
+    return est.reshape(z.shape), err.reshape(z.shape)
 
 
-def richardson_gradient(f: Callable, theta, *, h0=2.0**-6, levels: int = 4,
-                        eval_error=None):
-    """∂J/∂θ_i by central differences at steps h0, h0/2, …, extrapolated (Richardson).
+def richardson_gradient(f: Callable, theta, *, h0=None, levels: int = 4, eval_error=None):
+    """∂J/∂θ_i by central differences at steps h0, h0/2, …, extrapolated (:func:`richardson`).
 
-    D_k = (J(θ + h_k e_i) - J(θ - h_k e_i)) / (2 h_k) has an error series in h², h⁴, …; the
-    tableau R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (4^j - 1) removes one term per
-    level.  ``h0`` is a scalar or one step per coordinate.  All 2·levels·P evaluations are one
-    call ``f(thetas)`` with ``thetas`` of shape ``(2·levels·P, P)``.
-
-    Returns ``(estimate, error)``: the error is the larger change of the last level (against the
-    level before and the row before) plus the rounding noise, ``eval_error / h`` at each step
-    carried through the tableau's weights; ``eval_error`` (the absolute rounding error of one
-    evaluation of J) defaults to FD_EVAL_ULPS · eps · |J(θ)|.
+    ``f`` takes a ``(B, P)`` array of parameter vectors and returns the ``(B,)`` values (refnet's
+    :func:`refnet.network.loss` accepts parameters with a leading batch axis), so each level is
+    one call for all P perturbations.  ``h0`` (a scalar or one per coordinate) defaults to
+    :func:`default_step`; ``eval_error``, the absolute rounding error of one evaluation of J,
+    to FD_EVAL_ULPS · eps · |J(θ)|.  Returns ``(estimate, error)``, each ``(P,)``.
     """
     theta = np.asarray(theta, dtype=np.float64)
     P = theta.size
-    h0 = np.broadcast_to(np.asarray(h0, dtype=np.float64), (P,))
-    steps = np.stack([h0 * 2.0**-k for k in range(levels)])  # (levels, P)
-    eye = np.eye(P)
-    plus = theta + steps[:, :, None] * eye  # (levels, P, P): row i moves θ_i
-    minus = theta - steps[:, :, None] * eye
-    batch = np.concatenate([plus.reshape(-1, P), minus.reshape(-1, P), theta[None]])
-    values = np.asarray(f(batch), dtype=np.float64)
-    n = levels * P
-    fp = values[:n].reshape(levels, P)
-    fm = values[n:2 * n].reshape(levels, P)
-    f0 = values[-1]
-    taken = (plus - minus)[:, np.arange(P), np.arange(P)]  # the steps actually taken
-    rows = (fp - fm) / taken
-    if eval_error is None:
-        eval_error = tol.FD_EVAL_ULPS * tol.EPS * abs(f0)
-    noise = 2.0 * eval_error / taken
-    return extrapolate(list(rows), list(noise), 2.0)
+    h0 = default_step(theta) if h0 is None else np.broadcast_to(np.asarray(h0, float), (P,))
+
+    def evaluate(rows, t):
+        batch = np.repeat(theta[None], len(rows), axis=0)
+        batch[np.arange(len(rows)), rows] += t
+        return np.asarray(f(batch), dtype=np.float64).reshape(-1, 1)
+
+    f0 = np.asarray(f(theta[None]), dtype=np.float64).reshape(1, 1)
+    noise = 0.0 if eval_error is None else float(eval_error)
+    (est, err), _, _ = richardson(evaluate, theta, np.broadcast_to(f0, (P, 1)), h0,
+                                  levels=levels, noise=noise)
+    return est[:, 0], err[:, 0]
+
+
+def noise_floor(F):
+    """The noise of one evaluation of f from its values at 2q + 1 equally spaced points (the rows
+    of ``F``; each column is one output or element).
+
+    On each half a polynomial of degree 6 is fitted; the residual's standard deviation
+    (corrected for the fitted degrees of freedom) estimates the noise; the smaller half is kept,
+    so that a kink on one side does not pass for noise.  Each column is scaled by its largest
+    |f| before squaring, so f near 1e300 does not overflow the sum of squares.
+    """
+    q = (F.shape[0] - 1) // 2
+    half = q + 1
+    V = np.vander(np.linspace(-1.0, 1.0, half), 7)
+    H = V @ np.linalg.pinv(V)  # the hat matrix of the least-squares fit
+    dof = half - 7
+    sig = np.full(F.shape[1], np.inf)
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(F), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        for part in (F[:half], F[q:]):
+            res = (part - H @ part) / scale
+            sig = np.minimum(sig, scale * np.sqrt(np.sum(res * res, axis=0) / dof))
+    return np.where(np.isfinite(sig), sig, np.inf)

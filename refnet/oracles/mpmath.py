@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MP_ACTIVATIONS", "mp_value", "ulps"]
+from refnet import tolerances as tol
+
+__all__ = ["MP_ACTIVATIONS", "mp_value", "mp_derivative", "ulps"]
 
 _MP_PREC = 160  # bits; no form below cancels, so 160 bits give the correctly rounded float64
 
@@ -339,3 +341,14 @@ def ulps(a, b) -> np.ndarray:
     d_cross = np.abs(oa.astype(np.float64)) + np.abs(ob.astype(np.float64))
     d = np.where(same, d_same, d_cross)
     return np.where(np.isnan(a) | np.isnan(b), np.inf, d)
+
+
+def mp_derivative(name, z, params):
+    """mpmath's correctly rounded derivative at z, as (estimate (k, 1), error bar (k, 1)).
+
+    The bar is half an ulp where the value is normal (or 0); where it is subnormal the
+    registry's own derivatives are held to an absolute tolerances.SUBNORMAL_ABS (they have
+    fewer than 53 bits), so that is the bar there: a correct subnormal value is never flagged."""
+    m = mp_value(name, z, 1, **params)
+    err = np.where(np.abs(m) < tol.TINY, tol.SUBNORMAL_ABS, 0.5 * tol.EPS * np.abs(m))
+    return m[:, None], err[:, None]

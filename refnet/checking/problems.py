@@ -1,0 +1,140 @@
+"""The function under check seen as coordinates -> outputs: f at shifted points.
+
+A :class:`Problem` evaluates f with one coordinate moved at a time (real or complex), or along a
+direction; user code is called through :func:`call`, which turns anything it raises into
+:class:`~refnet.checking.errors.Abort` with a message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from refnet.checking.errors import Abort
+
+__all__ = ["Problem", "call", "real_out", "scalar_problem", "vector_problem",
+           "elementwise_problem", "center_values"]
+
+
+class Problem:
+    """The function under check seen as coordinates -> outputs.
+
+    ``shift(idx, t)`` returns f at x + t_k e_{idx_k} for each k, as a (len(idx), p) array of the
+    p outputs that depend on coordinate idx_k (p = 1 for a scalar f and for an elementwise f);
+    ``cshift(idx, h)`` the same at x + i h e_{idx_k}, complex.
+    """
+
+    def __init__(self, n, p, shift, cshift, f0, elementwise=False, line=None, cline=None):
+        self.n, self.p, self.shift, self.cshift, self.f0 = n, p, shift, cshift, f0
+        self.elementwise = elementwise
+        # line(t, d): f at x + t d (all coordinates at once), shape (p,) or (n,) if elementwise
+        self.line, self.cline = line, cline
+
+
+def call(f, arg, what="f"):
+    try:
+        with np.errstate(all="ignore"):
+            return f(arg)
+    except Abort:
+        raise
+    except Exception as exc:  # a user's f may raise anything: the report says what
+        raise Abort(f"{what} raised {type(exc).__name__}: {exc}") from None
+
+
+def real_out(val, p, what="f"):
+    a = np.asarray(val)
+    if a.dtype.kind == "c":
+        a = a.real
+    try:
+        a = a.astype(np.float64)
+    except (TypeError, ValueError):
+        raise Abort(f"{what} returned {type(val).__name__}, not a number") from None
+    if a.size != p:
+        raise Abort(f"{what} returned {a.size} values (shape {a.shape}), expected "
+                     f"{'a scalar' if p == 1 else p}")
+    return a.ravel()
+
+
+def scalar_problem(f, lay, v, f0):
+    def shift(idx, t):
+        out = np.empty((len(idx), 1))
+        w = v.copy()
+        for k, (i, ti) in enumerate(zip(idx, t)):
+            w[i] = v[i] + ti
+            out[k, 0] = real_out(call(f, lay.unflatten(w)), 1)[0]
+            w[i] = v[i]
+        return out
+
+    def cshift(idx, h):
+        out = np.empty((len(idx), 1), dtype=complex)
+        w = v.astype(complex)
+        for k, i in enumerate(idx):
+            w[i] = v[i] + 1j * h
+            out[k, 0] = complex(np.asarray(f(lay.unflatten(w))).ravel()[0])
+            w[i] = v[i]
+        return out
+
+    def line(t, d):
+        return real_out(call(f, lay.unflatten(v + t * d)), 1)
+
+    def cline(h, d):
+        return np.asarray(f(lay.unflatten(v + 1j * h * d)), dtype=complex).ravel()
+
+    return Problem(lay.n, 1, shift, cshift, np.array([f0]), line=line, cline=cline)
+
+
+def vector_problem(f, lay, v, f0):
+    p = f0.size
+
+    def shift(idx, t):
+        out = np.empty((len(idx), p))
+        w = v.copy()
+        for k, (i, ti) in enumerate(zip(idx, t)):
+            w[i] = v[i] + ti
+            out[k] = real_out(call(f, lay.unflatten(w)), p)
+            w[i] = v[i]
+        return out
+
+    def cshift(idx, h):
+        out = np.empty((len(idx), p), dtype=complex)
+        w = v.astype(complex)
+        for k, i in enumerate(idx):
+            w[i] = v[i] + 1j * h
+            out[k] = np.asarray(f(lay.unflatten(w)), dtype=complex).ravel()
+            w[i] = v[i]
+        return out
+
+    def line(t, d):
+        return real_out(call(f, lay.unflatten(v + t * d)), p)
+
+    def cline(h, d):
+        return np.asarray(f(lay.unflatten(v + 1j * h * d)), dtype=complex).ravel()
+
+    return Problem(lay.n, p, shift, cshift, f0, line=line, cline=cline)
+
+
+def elementwise_problem(f, z, f0):
+    shape = z.shape
+
+    def shift(idx, t):
+        zz = z.ravel()[idx] + np.asarray(t, dtype=np.float64)
+        return real_out(call(f, zz), len(idx))[:, None]
+
+    def cshift(idx, h):
+        return np.asarray(f(z.ravel()[idx] + 1j * h), dtype=complex).ravel()[:, None]
+
+    def line(t, d):
+        return real_out(call(f, z.ravel() + t * d), z.size)
+
+    def cline(h, d):
+        return np.asarray(f(z.ravel() + 1j * h * d), dtype=complex).ravel()
+
+    del shape
+    return Problem(z.size, 1, shift, cshift, f0.ravel(), elementwise=True, line=line,
+                    cline=cline)
+
+
+def center_values(prob, idx, f0):
+    """f at x itself for coordinates idx (for an elementwise f, each element's own value)."""
+    if prob.elementwise:
+        return prob.f0[idx][:, None]
+    return np.array(f0, dtype=float)
