@@ -20,6 +20,7 @@ from refnet.checking.flatten import Layout, flatten, flatten_like
 from refnet.checking.judge import fast_pass, judge
 from refnet.checking.problems import call, elementwise_problem, real_out, scalar_problem, vector_problem
 from refnet.checking.report import Report, build_report, error_report
+from refnet.oracles import MPMATH, TWIN
 from refnet.oracles.differences import default_step
 
 # the exact oracles (jax and mpmath) are imported on first use: `import refnet.check` stays light
@@ -27,16 +28,38 @@ from refnet.oracles.differences import default_step
 __all__ = ["Report", "check_gradient", "check_derivative", "check_jacobian"]
 
 
+def _options(rtol, atol, strict, accept_inconclusive) -> dict:
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if v is not None and not (np.isfinite(v) and v >= 0):
+            raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}")
+    return {"rtol": rtol, "atol": atol, "strict": bool(strict),
+            "accept_inconclusive": bool(accept_inconclusive)}
+
+
+def _verdict(opts) -> dict:
+    return {"rtol": opts["rtol"], "atol": opts["atol"], "strict": opts["strict"]}
+
+
 def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
-                   complex_step="auto", seed: int = 0) -> Report:
+                   complex_step="auto", seed: int = 0, rtol: float | None = None,
+                   atol: float | None = None, strict: bool = False,
+                   accept_inconclusive: bool = False) -> Report:
     """Check ``grad`` against the gradient of the scalar function ``f`` at ``x``.
 
     ``x`` is an array or a dict of arrays; ``grad(x)`` must return the same structure.  ``twin``
     is an optional JAX-traceable twin of ``f`` whose ``jax.grad`` joins the fast pass (compiled
     once per twin and shape).  ``complex_step`` is "auto" (probe), True (require) or False.
     Returns a :class:`Report`; nothing raises for a misbehaving f or grad (the report says).
+
+    Verdict options (the same for every check): ``rtol`` (default ``CHECK_RTOL``) is the
+    relative tolerance of each comparison beyond the oracle's error bar; ``atol`` replaces the
+    lossy scale (default ``CHECK_LOSSY_ULPS`` eps times the gradient's scale): a disagreement
+    below it is lossy, not a mismatch; ``strict=True`` fails lossy elements too;
+    ``accept_inconclusive=True`` makes ``Report.ok`` true when nothing failed but some elements
+    stayed unresolved.  See :mod:`refnet.checking.report` for the five states.
     """
     t0 = time.perf_counter()
+    opts = _options(rtol, atol, strict, accept_inconclusive)
     v, lay = flatten(x)
     try:
         f0 = real_out(call(f, lay.unflatten(v.copy())), 1)
@@ -45,16 +68,35 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
         G = flatten_like(lay, call(grad, lay.unflatten(v.copy()), "grad"))[:, None]
         prob = scalar_problem(f, lay, v, f0[0])
         rng = np.random.default_rng(seed)
-        fast, safe, why, line_noise = fast_pass(prob, v, np.arange(lay.n), complex_step, rng)
+        fp = fast_pass(prob, v, np.arange(lay.n), complex_step, rng)
+        fast, safe, why = fp.oracles, fp.complex_safe, fp.why
         if twin is not None:
             from refnet.oracles.autodiff import twin_gradient
 
             t = twin_gradient(twin, lay, v)[:, None]
-            fast["twin"] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(lay.n, bool))
-        judged = judge(prob, v, G, fast=fast, extra={}, line_noise=line_noise)
+            fast[TWIN] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(lay.n, bool))
+        judged = judge(prob, v, G, fast=fast, extra={}, line=fp.line, slope=fp.slope, accept_only=fp.accept_only, **_verdict(opts))
     except Abort as exc:
-        return error_report("check_gradient", lay.n, str(exc), t0)
-    return build_report("check_gradient", lay, None, G, judged, t0, safe, why)
+        return error_report("check_gradient", lay.n, str(exc), t0, opts)
+    return build_report("check_gradient", lay, None, G, judged, t0, safe, why, opts)
+
+
+def _with_params(fn, params):
+    """``fn`` with the registry's ``params`` bound, where it accepts them (by name or **kw)."""
+    if not params:
+        return fn
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn
+    takes = {k for k, p in sig.parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+        takes = set(params)
+    given = {k: v for k, v in params.items() if k in takes}
+    return (lambda a: fn(a, **given)) if given else fn
 
 
 def registry_entry(f):
@@ -71,7 +113,9 @@ def registry_entry(f):
 
 
 def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="auto",
-                     twin: Callable | None = None, complex_step="auto") -> Report:
+                     twin: Callable | None = None, complex_step="auto",
+                     rtol: float | None = None, atol: float | None = None, strict: bool = False,
+                     accept_inconclusive: bool = False) -> Report:
     """Check the derivative ``df`` of an elementwise ``f`` at every element of ``z``.
 
     ``f`` is a function of an array (elementwise) or the name of a registry activation; a
@@ -81,12 +125,21 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
     activation, mpmath's correctly rounded derivative decides every element the differences
     leave unresolved (``mpmath="auto"``, the default: the tails, where f has rounded to its
     limit and its differences say nothing about f'); ``mpmath=True`` judges every element by
-    it too, ``mpmath=False`` never (such elements stay unresolved).  The complex step only ever
-    accepts (fast pass): through a quotient like soft_sign's z/(1 + z) its imaginary part
-    cancels (relative error ~eps |z|), so it is never trusted to fail an element.  ``twin`` is an optional
-    scalar JAX function whose vmapped ``jax.grad`` joins the fast pass.
+    it too, ``mpmath=False`` never (such elements stay unresolved).  The complex step fails an
+    element only where the differences do not contradict it (through a quotient like
+    soft_sign's z/(1 + z) its imaginary part can cancel).  ``twin`` is an optional scalar JAX
+    function whose vmapped ``jax.grad`` joins the fast pass.  A registry's parameters (``params``
+    and the defaults, e.g. leaky_relu's alpha) are passed to ``df`` only if it accepts them.
+
+    Verdict options (the same for every check): ``rtol`` (default ``CHECK_RTOL``) is the
+    relative tolerance of each comparison beyond the oracle's error bar; ``atol`` replaces the
+    lossy scale (default ``CHECK_LOSSY_ULPS`` eps times the gradient's scale): a disagreement
+    below it is lossy, not a mismatch; ``strict=True`` fails lossy elements too;
+    ``accept_inconclusive=True`` makes ``Report.ok`` true when nothing failed but some elements
+    stayed unresolved.  See :mod:`refnet.checking.report` for the five states.
     """
     t0 = time.perf_counter()
+    opts = _options(rtol, atol, strict, accept_inconclusive)
     z = np.asarray(z, dtype=np.float64)
     entry = registry_entry(f)
     params = dict(entry.params if entry is not None else {}, **(params or {}))
@@ -102,7 +155,7 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
         if not np.isfinite(f0).all():
             i = int(np.flatnonzero(~np.isfinite(f0))[0])
             raise Abort(f"f is not finite at z[{np.unravel_index(i, z.shape)}] = {flat[i]}")
-        dfn = df if not params else (lambda a: df(a, **params))
+        dfn = _with_params(df, params)
         G = flatten_like(lay, call(dfn, z.copy(), "df"), "df")[:, None]
         prob = elementwise_problem(fn, flat, f0)
         idx = np.arange(flat.size)
@@ -113,14 +166,14 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
             known |= flat == k
             near = (flat != k) & (np.abs(flat - k) <= h0)
             side = np.where(near, np.where(flat > k, 1, -1), side)
-        fast, safe, why, line_noise = fast_pass(prob, flat, idx, complex_step,
-                                                    np.random.default_rng(0),
-                                                    skip=known | (side != 0))
+        fp = fast_pass(prob, flat, idx, complex_step, np.random.default_rng(0),
+                       skip=known | (side != 0))
+        fast, safe, why = fp.oracles, fp.complex_safe, fp.why
         if twin is not None:
             from refnet.oracles.autodiff import twin_elementwise_derivative
 
             t = twin_elementwise_derivative(twin, flat)[:, None]
-            fast["twin"] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(flat.size, bool))
+            fast[TWIN] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(flat.size, bool))
         extra, arbiter = {}, None
         if mpmath is True or mpmath == "auto":
             if entry is None and mpmath is True:
@@ -132,19 +185,31 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
                     return mp_derivative(name, flat[rows], params)
                 if mpmath is True:
                     m, e = mp_oracle(np.arange(flat.size))
-                    extra["mpmath"] = (m, e, np.ones(flat.size, bool))
+                    extra[MPMATH] = (m, e, np.ones(flat.size, bool))
                 else:
-                    arbiter = ("mpmath", mp_oracle)
-        judged = judge(prob, flat, G, fast=fast, extra=extra, known_kink=known,
-                        near_side=side, line_noise=line_noise, arbiter=arbiter)
+                    arbiter = (MPMATH, mp_oracle)
+        judged = judge(prob, flat, G, fast=fast, extra=extra, known_kink=known, near_side=side,
+                       line=fp.line, arbiter=arbiter, slope=fp.slope,
+                       accept_only=fp.accept_only, **_verdict(opts))
     except Abort as exc:
-        return error_report("check_derivative", flat.size, str(exc), t0)
-    return build_report("check_derivative", lay, None, G, judged, t0, safe, why)
+        return error_report("check_derivative", flat.size, str(exc), t0, opts)
+    return build_report("check_derivative", lay, None, G, judged, t0, safe, why, opts)
 
 
-def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto") -> Report:
-    """Check ``jac(x)`` (shape f(x).shape + x.shape) against the Jacobian of ``f`` at ``x``."""
+def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
+                   rtol: float | None = None, atol: float | None = None, strict: bool = False,
+                   accept_inconclusive: bool = False) -> Report:
+    """Check ``jac(x)`` (shape f(x).shape + x.shape) against the Jacobian of ``f`` at ``x``.
+
+    Verdict options (the same for every check): ``rtol`` (default ``CHECK_RTOL``) is the
+    relative tolerance of each comparison beyond the oracle's error bar; ``atol`` replaces the
+    lossy scale (default ``CHECK_LOSSY_ULPS`` eps times the gradient's scale): a disagreement
+    below it is lossy, not a mismatch; ``strict=True`` fails lossy elements too;
+    ``accept_inconclusive=True`` makes ``Report.ok`` true when nothing failed but some elements
+    stayed unresolved.  See :mod:`refnet.checking.report` for the five states.
+    """
     t0 = time.perf_counter()
+    opts = _options(rtol, atol, strict, accept_inconclusive)
     x = np.asarray(x, dtype=np.float64)
     lay = Layout((None,), (x.shape,))
     flat = x.ravel()
@@ -161,10 +226,11 @@ def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto") -> Rep
             raise Abort("jac is not finite")
         G = J.reshape(f0.size, x.size).T  # (inputs, outputs)
         prob = vector_problem(f, lay, flat, f0)
-        fast, safe, why, line_noise = fast_pass(prob, flat, np.arange(flat.size), complex_step,
-                                        np.random.default_rng(0))
-        judged = judge(prob, flat, G, fast=fast, extra={}, line_noise=line_noise)
+        fp = fast_pass(prob, flat, np.arange(flat.size), complex_step, np.random.default_rng(0))
+        fast, safe, why = fp.oracles, fp.complex_safe, fp.why
+        judged = judge(prob, flat, G, fast=fast, extra={}, line=fp.line, slope=fp.slope, accept_only=fp.accept_only,
+                       **_verdict(opts))
     except Abort as exc:
-        return error_report("check_jacobian", x.size, str(exc), t0)
+        return error_report("check_jacobian", x.size, str(exc), t0, opts)
     out_lay = Layout((None,), (out_shape,))
-    return build_report("jacobian", lay, out_lay, G, judged, t0, safe, why)
+    return build_report("check_jacobian", lay, out_lay, G, judged, t0, safe, why, opts)

@@ -116,6 +116,16 @@ CHECK_ATOL = SUBNORMAL_ABS
 # leaves such a bug 9e-7 outside it.  A wider bar could hide the bug, so the element is reported
 # unresolved (with the reason) rather than verified.  It is not a failure.
 CHECK_RESOLVE_REL = 1e-7
+# The gradient's rounding scale: a float64 gradient is a computation of its own (sums over
+# samples and units, products along a chain), whose rounding is relative to the size of the
+# terms it sums, not to each result: an element far below the largest one carries an absolute
+# error of a few hundred to a few thousand eps times the gradient's scale S (the largest |g|
+# or oracle value), e.g. sums of ~1000 terms of S's size with cancellation.  An element that an
+# honest oracle contradicts by less than CHECK_LOSSY_ULPS eps S is "lossy" (the formula is
+# right and has lost digits: s*(1-s) at z = 34, 0.5*(1+tanh(z/2)) at z = -30), not a mismatch;
+# an error bar within it resolves an element.  4096 eps S = 9.1e-13 S: a 1e-6 relative error is
+# still caught on every element larger than 9.1e-7 S.  The user's atol= replaces it.
+CHECK_LOSSY_ULPS = 4096
 # At a kink only membership of the interval between the two one-sided derivatives is judged (no
 # 1e-6 promise there: a one-sided tableau has an error series in h and keeps ~1e-6 of spread); a
 # subgradient is accepted when both one-sided bars are within 1e-3 of the values, so the interval
@@ -127,6 +137,11 @@ CHECK_KINK_RESOLVE_REL = 1e-3
 # 1e-4 of f'; from 2**-10 it is below 1e-12).  Smaller steps only raise the noise term (noise/h),
 # which the bar carries, so the narrowest bar is the honest choice.
 CHECK_REFINE_STEPS = (2.0**-10, 2.0**-14)
+# Then from larger steps, 2**-3 and 2**-1: where the bar is the noise of f divided by h (a
+# saturated cross-entropy rounds at 1e-9 of itself), an 8 or 32 times larger step narrows it as
+# much, and the tableau removes the larger truncation error; again the narrowest bar is kept,
+# and a step too large for f shows as a wide spread, never as a narrow wrong bar.
+CHECK_COARSE_STEPS = (2.0**-3, 2.0**-1)
 # The noise floor of f: the standard deviation of the residual of a degree-6 polynomial fitted to
 # f at 33 equally spaced points on each side of x along the probe line (the smaller side, so a
 # kink does not pass for noise).  A bound on the error of one evaluation is taken as 4 of them (a

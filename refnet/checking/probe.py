@@ -12,7 +12,7 @@ from refnet.checking.problems import Problem
 from refnet.oracles.complex_step import error_bar
 from refnet.oracles.differences import default_step, noise_floor, tableau
 
-__all__ = ["Line", "LINE_POINTS", "probe_complex", "complex_step"]
+__all__ = ["Line", "LINE_POINTS", "evaluation_noise", "probe_complex", "complex_step"]
 
 LINE_POINTS = 32  # points on each side of x along the probe direction, spacing h0/32
 
@@ -43,6 +43,7 @@ class Line:
         self._values = {0: prob.f0.reshape(-1)}
         self._noise = None
         self._narrow = None
+        self._narrow_values = None
 
     def _at(self, js, spacing):
         """f at x + j·spacing·d for each j (cached for the wide spacing), rows (len(js), q)."""
@@ -71,15 +72,31 @@ class Line:
         if self._narrow is None:
             js = np.arange(-LINE_POINTS, LINE_POINTS + 1)
             F = self._at(js, self.h0 / LINE_POINTS * tol.CHECK_NOISE_NARROW)
-            self._narrow = np.minimum(self.noise(), tol.CHECK_NOISE_SIGMAS * noise_floor(F))
+            self._narrow_values = F
+            # a span over which f did not change at all (a flat step of a staircase) has no
+            # residual and says nothing about the noise: the wide fit stands there
+            narrow = np.where(np.any(F != F[LINE_POINTS], axis=0),
+                              tol.CHECK_NOISE_SIGMAS * noise_floor(F), np.inf)
+            self._narrow = np.minimum(self.noise(), narrow)
         return self._narrow
+
+    def moved(self):
+        """Per output: did f change anywhere along the line, among the points taken so far?"""
+        F = np.stack(list(self._values.values()))
+        if self._narrow_values is not None:
+            F = np.concatenate([F, self._narrow_values])
+        return np.any(F != F[:1], axis=0)
 
     def directional(self, with_noise):
         """The directional derivative by a Richardson tableau at steps h0, h0/2, h0/4, h0/8,
-        with its error bar: rounding eval_ulps·eps·|f| per evaluation, or the measured noise
-        floor when ``with_noise``."""
+        with its error bar: the rounding model (:func:`evaluation_noise`) per evaluation, or
+        the measured noise floor when ``with_noise``."""
         rows, errs = [], []
-        floor = self.noise() if with_noise else 0.0
+        for k in range(tol.CHECK_LEVELS):  # take the points first: what moved sets the floor
+            j = LINE_POINTS >> k
+            self._at([j, -j], self.h0 / LINE_POINTS)
+        floor = evaluation_noise(self.prob, self.noise() if with_noise else np.zeros(1),
+                                 self.moved())
         for k in range(tol.CHECK_LEVELS):
             j = LINE_POINTS >> k
             hk = self.h0 * 2.0**-k
@@ -91,10 +108,33 @@ class Line:
         return tableau(rows, errs, 2.0)
 
 
-def probe_complex(prob: Problem, d, est, err, skip=None) -> tuple[bool, str]:
-    """Is f complex-safe?  Im f(x + i h d)/h with warnings as errors, against differences."""
+def evaluation_noise(prob, measured, moved=None):
+    """The error of one evaluation of f, per output (per element of an elementwise f): the
+    measured noise floor, at least FD_EVAL_ULPS eps |f|.
+
+    Where an output did not move at all along the probe line (``moved`` False), its own |f|
+    says nothing about its rounding: a value far below the intermediates it is computed from
+    (log(1 + e^z) at z = -40 is 0, with the rounding of the 1 inside it) carries theirs, and
+    eps·|f_i| would be an error bar that the truth falls outside.  There the floor is that of
+    the largest output of the problem (for a scalar f, its own)."""
+    f0 = np.abs(np.asarray(prob.f0, dtype=np.float64)).reshape(-1)
+    finite = np.where(np.isfinite(f0), f0, 0.0)
+    floor = np.maximum(np.asarray(measured, dtype=np.float64).reshape(-1),
+                       tol.FD_EVAL_ULPS * tol.EPS * finite)
+    if moved is not None:
+        top = tol.FD_EVAL_ULPS * tol.EPS * float(np.max(finite, initial=0.0))
+        floor = np.where(np.asarray(moved).reshape(-1), floor, np.maximum(floor, top))
+    return floor
+
+
+def probe_complex(prob: Problem, d, est, err, skip=None) -> tuple[bool, str, bool]:
+    """Is f complex-safe?  Im f(x + i h d)/h with warnings as errors, against differences.
+
+    Returns ``(safe, why not, validated)``: ``validated`` says that some directional
+    difference was resolved well enough (to CHECK_PROBE_RTOL) to confirm the complex step; an
+    unvalidated complex step may accept elements but never fail one."""
     if prob.n == 0:
-        return False, "no elements"
+        return False, "no elements", False
     h = tol.COMPLEX_STEP_H
     try:
         with warnings.catch_warnings():
@@ -102,22 +142,27 @@ def probe_complex(prob: Problem, d, est, err, skip=None) -> tuple[bool, str]:
             with np.errstate(all="ignore"):  # underflow in exp is benign; NaN is checked below
                 cs = prob.cline(h, d)
     except Exception as exc:  # ComplexWarning, TypeError, FloatingPointError, ...
-        return False, f"f rejects complex input ({type(exc).__name__}: {str(exc)[:60]})"
+        return False, f"f rejects complex input ({type(exc).__name__}: {str(exc)[:60]})", False
     if cs.size != est.size or not np.all(np.isfinite(cs) | ~np.isfinite(prob.f0)):
-        return False, "f is not finite (or changes shape) at a complex point"
+        return False, "f is not finite (or changes shape) at a complex point", False
     if not np.any(cs.imag != 0) and np.any(np.abs(est) > err):
-        return False, "the imaginary part of f does not move (abs, float() or a cast drops it)"
+        return False, "the imaginary part of f does not move (abs, float() or a cast drops it)", \
+            False
     # the imaginary part must also be right (conj, abs of a complex value break it); a
     # disagreement only costs speed, never a verdict
     dcs = cs.imag / h
     fine = np.abs(dcs - est) <= err + tol.CHECK_PROBE_RTOL * np.abs(est) + \
         tol.COMPLEX_STEP_FLOOR
-    fine |= ~np.isfinite(err)
+    # a difference whose bar is too wide to see a 1e-6 disagreement cannot judge it (f has
+    # rounded to a constant there, or is noisy): left out
+    unresolved = ~np.isfinite(err) | (err > tol.CHECK_PROBE_RTOL * np.abs(est))
     if skip is not None:  # elements at or beside a known kink: the line crosses it
-        fine |= skip
+        unresolved |= np.broadcast_to(skip, unresolved.shape)
+    fine |= unresolved
     if not np.all(fine):
-        return False, "Im f(x + ih)/h disagrees with differences (f is not analytic in complex)"
-    return True, ""
+        return False, "Im f(x + ih)/h disagrees with differences (f is not analytic in complex)", \
+            False
+    return True, "", bool(np.any(~unresolved))
 
 
 def complex_step(prob: Problem, idx):

@@ -1,6 +1,18 @@
-"""The report of a check: a verdict per element, the oracles that judged it, and the worst.
+"""The report of a check: a headline verdict, a verdict per element, the oracles, the worst.
 
-Statuses of an element: verified, subgradient (at a kink), unresolved, mismatch.
+Each element is one of
+
+- **verified**: an oracle agrees within its error bar, and that bar is narrow enough to see a
+  relative error of 1e-6 (or is within the gradient's rounding scale);
+- **subgradient**: at a kink, between the one-sided derivatives (the convention of the code);
+- **lossy**: an honest oracle disagrees beyond its bar, but by less than the rounding scale of
+  the gradient (CHECK_LOSSY_ULPS eps times its largest element, or the user's ``atol``): the
+  formula is right and has lost digits there;
+- **unresolved**: no oracle could decide (every error bar too wide): neither a pass nor a fail;
+- **mismatch**: an oracle disagrees beyond its error bar and beyond the rounding scale.
+
+The headline is **MISMATCH** if any element is a mismatch (or f or the gradient misbehaved:
+**ERROR**), else **INCONCLUSIVE** if any is unresolved, else **OK**.
 """
 
 from __future__ import annotations
@@ -8,32 +20,53 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from refnet import tolerances as tol
 
-__all__ = ["Report", "STATUS", "VERIFIED", "SUBGRADIENT", "UNRESOLVED", "MISMATCH"]
+__all__ = ["Report", "Judged", "STATUS", "VERIFIED", "SUBGRADIENT", "LOSSY", "UNRESOLVED",
+           "MISMATCH", "build_report", "error_report"]
 
-VERIFIED, SUBGRADIENT, UNRESOLVED, MISMATCH = 0, 1, 2, 3
-STATUS = {VERIFIED: "verified", SUBGRADIENT: "subgradient", UNRESOLVED: "unresolved",
-          MISMATCH: "mismatch"}
-SHOW = 10  # elements listed in the table per category
+VERIFIED, SUBGRADIENT, LOSSY, UNRESOLVED, MISMATCH = 0, 1, 2, 3, 4
+STATUS = {VERIFIED: "verified", SUBGRADIENT: "subgradient", LOSSY: "lossy",
+          UNRESOLVED: "unresolved", MISMATCH: "mismatch"}
+SHOW = 10  # elements listed in the table per category (every element: Report.elements())
+
+
+class Judged(NamedTuple):
+    """What the judge leaves: per element ``(n, p)`` arrays of status, reason and the oracle the
+    verdict rests on (name, estimate, error bar); every oracle's values; the noise floor of f;
+    the gradient's scale S and the lossy scale."""
+
+    status: np.ndarray
+    reason: np.ndarray
+    name: np.ndarray
+    est: np.ndarray
+    err: np.ndarray
+    records: dict
+    noise_floor: float
+    noise_measured: bool
+    scale: float
+    lossy_scale: float
 
 
 @dataclass
 class Report:
     """The outcome of a check.
 
-    ``ok`` is True when no element is a mismatch and nothing went wrong (f and the gradient ran
-    and were finite).  ``oracles`` maps each oracle used to how many elements it judged and the
-    largest absolute and relative difference from the analytic values there.  ``worst`` is the
-    element furthest outside (or closest to the edge of) its oracle's bound; ``mismatches``,
-    ``unresolved`` and ``subgradients`` list elements (the first few; ``counts`` has the totals).
-    ``noise_floor`` is the largest estimated error of one evaluation of f: measured from f
-    along a line through x where any element needed it (``noise_floor_measured``), else the
-    rounding model eval_ulps·eps·|f(x)| (every element was verified by the fast pass, and the
-    65 evaluations a measurement costs were not spent).
+    ``verdict`` is "OK", "INCONCLUSIVE", "MISMATCH" or "ERROR" (f or the gradient misbehaved:
+    ``error`` says how).  ``ok`` is true for OK only, unless the check was asked to accept
+    inconclusive results (``accept_inconclusive=True``).  ``counts`` has the number of elements
+    per status; ``mismatches``, ``lossy``, ``unresolved`` and ``subgradients`` list the first
+    few of each, worst first (the largest margin beyond its bound); :meth:`elements` gives every
+    element.  ``worst`` is the element furthest beyond its bound, with every oracle's value.
+    ``oracles`` maps each oracle to the elements it judged and its largest differences from the
+    analytic values.  ``scale`` is the gradient's scale S and ``lossy_scale`` the rounding scale
+    below which a disagreement is lossy, not a mismatch.  ``noise_floor`` is the largest error
+    of one evaluation of f: measured along a line through x where a verdict needed it
+    (``noise_floor_measured``), else the rounding model eval_ulps·eps·|f(x)|.
     """
 
     kind: str
@@ -45,36 +78,73 @@ class Report:
     mismatches: list = field(default_factory=list)
     unresolved: list = field(default_factory=list)
     subgradients: list = field(default_factory=list)
+    lossy: list = field(default_factory=list)
+    verdict: str = "OK"
+    scale: float = 0.0
+    lossy_scale: float = 0.0
+    options: dict = field(default_factory=dict)
     noise_floor: float = 0.0
     noise_floor_measured: bool = True
     complex_safe: bool | None = None
     complex_reason: str = ""
     error: str | None = None
     seconds: float = 0.0
+    _element: object = field(default=None, repr=False)  # flat index -> element dict
 
     def __bool__(self) -> bool:
         return self.ok
 
+    def elements(self, status: str | None = None) -> list:
+        """Every element (or those with ``status``), as dicts: key, index, name, value, status,
+        reason, oracle, oracle_value, oracle_error, margin (|value - oracle| over its bound)."""
+        if self._element is None:
+            return []
+        every = (self._element(k) for k in range(self.size))
+        return [e for e in every if status is None or e["status"] == status]
+
+    def summary(self) -> str:
+        """One line: the verdict, the counts, and where the worst element is."""
+        c = self.counts
+        parts = [f"{c.get(s, 0)} {s}" for s in ("verified", "subgradient", "lossy",
+                                               "unresolved", "mismatch") if c.get(s, 0)]
+        line = f"refnet {self.kind}: {self.verdict} - {self.size} elements: " + \
+            (", ".join(parts) if parts else "none judged")
+        if self.error:
+            return line + f"; error: {self.error}"
+        if self.verdict == "MISMATCH" and self.worst:
+            w = self.worst
+            keys = sorted({str(e["key"]) for e in self.mismatches if e["key"] is not None})
+            where = f" in {', '.join(keys)}" if keys else ""
+            line += (f"; worst {w['name']}: {_fmt(w['value']).strip()} vs "
+                     f"{_fmt(w['oracle_value']).strip()}{where}")
+        elif self.verdict == "INCONCLUSIVE" and self.unresolved:
+            line += f"; unresolved: {self.unresolved[0]['reason']}"
+        return line
+
     def to_dict(self) -> dict:
-        """A JSON-safe dict (non-finite floats become strings)."""
+        """A strict-JSON-safe dict (non-finite floats become the strings "inf", "-inf", "nan")."""
         return _json_safe({
-            "kind": self.kind, "ok": self.ok, "size": self.size, "counts": self.counts,
-            "oracles": self.oracles, "worst": self.worst, "mismatches": self.mismatches,
-            "unresolved": self.unresolved, "subgradients": self.subgradients,
+            "kind": self.kind, "verdict": self.verdict, "ok": self.ok, "size": self.size,
+            "counts": self.counts, "oracles": self.oracles, "worst": self.worst,
+            "mismatches": self.mismatches, "lossy": self.lossy, "unresolved": self.unresolved,
+            "subgradients": self.subgradients, "scale": self.scale,
+            "lossy_scale": self.lossy_scale, "options": self.options,
             "noise_floor": self.noise_floor, "noise_floor_measured": self.noise_floor_measured,
-            "complex_safe": self.complex_safe,
-            "complex_reason": self.complex_reason, "error": self.error,
-            "seconds": self.seconds,
+            "complex_safe": self.complex_safe, "complex_reason": self.complex_reason,
+            "error": self.error, "seconds": self.seconds,
         })
 
     def assert_ok(self) -> "Report":
-        """Raise ``AssertionError`` with the table unless ``ok``; return the report otherwise."""
+        """Raise ``AssertionError`` unless ``ok``: the summary line first, then the table."""
         if not self.ok:
-            raise AssertionError("\n" + str(self))
+            raise AssertionError(self.summary() + "\n" + str(self))
         return self
 
     def __str__(self) -> str:
         return _table(self)
+
+    def _repr_html_(self) -> str:
+        return _html(self)
 
 
 def _json_safe(obj):
@@ -100,113 +170,162 @@ def _fmt(v) -> str:
     return f"{v: .6e}"
 
 
-def _elem_name(e) -> str:
-    """``W1[0,2]``; a 0-d part by its key alone; a plain array's element as ``[3]``."""
-    key = "" if e["key"] is None else str(e["key"])
-    if not e["index"]:
-        return key or "[]"
-    return f"{key}[{','.join(str(i) for i in e['index'])}]"
+_TITLES = (("mismatches", "mismatch"), ("lossy (right formula, digits lost)", "lossy"),
+           ("unresolved", "unresolved"), ("subgradients accepted at kinks", "subgradient"))
+
+
+def _listing(r: Report, title: str, status: str) -> list:
+    items = getattr(r, {"mismatch": "mismatches", "lossy": "lossy", "unresolved": "unresolved",
+                        "subgradient": "subgradients"}[status])
+    n = r.counts.get(status, 0)
+    if not items:
+        return []
+    more = f" (the {len(items)} worst of {n}; Report.elements() has all)" if n > len(items) else ""
+    out = ["", f"{title}{more}:",
+           f"  {'element':<16} {'analytic':>14} {'oracle':>14} {'+/-':>9} {'margin':>8}  reason"]
+    for e in items:
+        out.append(f"  {e['name']:<16} {_fmt(e['value']):>14} {_fmt(e['oracle_value']):>14} "
+                   f"{e['oracle_error']:>9.1e} {_fmt_margin(e['margin']):>8}  {e['reason']}")
+    return out
+
+
+def _fmt_margin(m) -> str:
+    return "-" if not np.isfinite(m) else f"{m:.3g}"
 
 
 def _table(r: Report) -> str:
-    c = r.counts
-    head = "OK" if r.ok else "MISMATCH" if r.error is None else "ERROR"
-    lines = [f"refnet {r.kind}: {head} - {r.size} elements: {c.get('verified', 0)} verified, "
-             f"{c.get('subgradient', 0)} subgradient at a kink, {c.get('unresolved', 0)} "
-             f"unresolved, {c.get('mismatch', 0)} mismatch  ({r.seconds * 1e3:.1f} ms)"]
+    lines = [r.summary()]
     if r.error:
-        lines.append(f"error: {r.error}")
+        return "\n".join(lines)
     if r.complex_safe is not None:
         cs = "yes" if r.complex_safe else f"no ({r.complex_reason})"
         lines.append(f"complex step: {cs}")
     how = "measured" if r.noise_floor_measured else "rounding model; every element verified at once"
     lines.append(f"noise floor of f (one evaluation): {r.noise_floor:.3e} ({how})")
+    lines.append(f"gradient scale {r.scale:.3e}; a disagreement below {r.lossy_scale:.1e} is "
+                 f"lossy{' and fails (strict)' if r.options.get('strict') else ''}; "
+                 f"{r.seconds * 1e3:.1f} ms")
     if r.oracles:
         lines.append("")
         lines.append(f"{'oracle':<20} {'elements':>9} {'max abs err':>13} {'max rel err':>13}")
         for name, o in r.oracles.items():
-            lines.append(f"{name:<20} {o['elements']:>9} {o['max_abs']:>13.3e} "
-                         f"{o['max_rel']:>13.3e}")
+            rel = "-" if o["max_rel"] is None else f"{o['max_rel']:.3e}"
+            lines.append(f"{name:<20} {o['elements']:>9} {o['max_abs']:>13.3e} {rel:>13}")
     if r.worst:
         w = r.worst
         lines.append("")
-        lines.append(f"worst element: {_elem_name(w)} ({w['status']}; {w['reason']})")
+        lines.append(f"worst element: {w['name']} ({w['status']}, margin "
+                     f"{_fmt_margin(w['margin'])}; {w['reason']})")
         lines.append(f"  {'analytic':<20} {_fmt(w['value'])}")
         for name, o in w["oracles"].items():
             lines.append(f"  {name:<20} {_fmt(o['value'])}  +/- {o['error']:.1e}")
-    for title, items, n in (("mismatches", r.mismatches, c.get("mismatch", 0)),
-                            ("unresolved", r.unresolved, c.get("unresolved", 0)),
-                            ("subgradients accepted at kinks", r.subgradients,
-                             c.get("subgradient", 0))):
-        if not items:
-            continue
-        lines.append("")
-        more = f" (first {len(items)} of {n})" if n > len(items) else ""
-        lines.append(f"{title}{more}:")
-        lines.append(f"  {'element':<16} {'analytic':>14} {'oracle':>14} {'+/-':>9}  reason")
-        for e in items:
-            lines.append(f"  {_elem_name(e):<16} {_fmt(e['value']):>14} "
-                         f"{_fmt(e['oracle_value']):>14} {e['oracle_error']:>9.1e}  {e['reason']}")
+    for title, status in _TITLES:
+        lines += _listing(r, title, status)
+    if r.verdict == "INCONCLUSIVE":
+        lines += ["", "INCONCLUSIVE: no element failed, but the unresolved ones were not "
+                      "checked (their error bars are too wide); pass accept_inconclusive=True "
+                      "to accept this, or give a twin / a complex-safe f to resolve them."]
     return "\n".join(lines)
 
 
-def error_report(kind: str, size: int, message: str, t0: float) -> Report:
+def _html(r: Report) -> str:
+    import html
+
+    rows = []
+    for title, status in _TITLES:
+        items = r.elements(status)[:SHOW]
+        for e in items:
+            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
+                status, e["name"], _fmt(e["value"]), _fmt(e["oracle_value"]),
+                f"{e['oracle_error']:.1e}", _fmt_margin(e["margin"]), e["reason"])) + "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("status", "element", "analytic", "oracle", "+/-",
+                                             "margin", "reason"))
+    table = f"<table><tr>{head}</tr>{''.join(rows)}</table>" if rows else ""
+    return f"<div><p><b>{html.escape(r.summary())}</b></p>{table}</div>"
+
+
+def error_report(kind: str, size: int, message: str, t0: float, options=None) -> Report:
     counts = {name: 0 for name in STATUS.values()}
-    return Report(kind=kind, ok=False, size=size, counts=counts, oracles={},
-                  worst=None, error=message, seconds=time.perf_counter() - t0)
+    return Report(kind=kind, ok=False, size=size, counts=counts, oracles={}, worst=None,
+                  verdict="ERROR", error=message, options=dict(options or {}),
+                  seconds=time.perf_counter() - t0)
 
 
-def build_report(kind, lay_in, lay_out, G, judged, t0, complex_safe, complex_reason) -> Report:
-    status, reason, best_name, best_est, best_err, oracle_vals, (noise_floor, measured) = judged
-    n, p = G.shape
+def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, complex_reason,
+                 options=None) -> Report:
+    """The report of a judged check: counts, the verdict, listings ranked by margin."""
+    options = dict(options or {})
+    J = judged
+    rtol = tol.CHECK_RTOL if options.get("rtol") is None else options["rtol"]
 
     def loc(i, j):
-        if kind == "jacobian":
-            ko, io = lay_out.locate(j) if lay_out is not None else (None, (j,))
+        if lay_out is not None:
+            _, io = lay_out.locate(j)
             ki, ii = lay_in.locate(i)
             return ki, tuple(io) + tuple(ii)
         return lay_in.locate(i)
 
+    with np.errstate(all="ignore"):
+        bound = J.err + tol.CHECK_ATOL + rtol * np.abs(J.est)
+        margin = np.abs(G - J.est) / np.where(bound > 0, bound, np.inf)
+    margin = np.where(np.isfinite(margin), margin, np.where(np.isnan(J.est), np.nan, 0.0))
+
     def element(i, j, full=False):
         key, index = loc(i, j)
-        e = {"key": key, "index": list(index), "value": float(G[i, j]),
-             "status": STATUS[int(status[i, j])], "reason": str(reason[i, j]),
-             "oracle": str(best_name[i, j]), "oracle_value": float(best_est[i, j]),
-             "oracle_error": float(best_err[i, j])}
+        name = f"{'' if key is None else key}" + (f"[{','.join(map(str, index))}]" if index
+                                                  else ("" if key is not None else "[]"))
+        e = {"key": key, "index": list(index), "name": name, "value": float(G[i, j]),
+             "status": STATUS[int(J.status[i, j])], "reason": str(J.reason[i, j]),
+             "oracle": str(J.name[i, j]), "oracle_value": float(J.est[i, j]),
+             "oracle_error": float(J.err[i, j]), "margin": float(margin[i, j])}
         if full:
             e["oracles"] = {name: {"value": float(ov[0][i, j]), "error": float(ov[1][i, j])}
-                            for name, ov in oracle_vals.items() if np.isfinite(ov[0][i, j])}
+                            for name, ov in J.records.items() if np.isfinite(ov[0][i, j])}
         return e
 
-    counts = {name: int(np.sum(status == code)) for code, name in STATUS.items()}
+    counts = {name: int(np.sum(J.status == code)) for code, name in STATUS.items()}
     oracles = {}
-    for name, (est, err) in oracle_vals.items():
+    for name, (est, err) in J.records.items():
         m = np.isfinite(est)
         if not m.any():
             continue
-        d = np.abs(G[m] - est[m])
-        rel = d / np.maximum(np.abs(est[m]), tol.TINY)
+        with np.errstate(all="ignore"):
+            d = np.abs(G[m] - est[m])
+            # relative errors only where the oracle's value is above the lossy scale: below
+            # it a relative error says nothing (and would print as 1e+300)
+            big = np.abs(est[m]) > max(J.lossy_scale, tol.TINY)
+            rel = d[big] / np.abs(est[m][big])
         oracles[name] = {"elements": int(m.sum()), "max_abs": float(d.max()),
-                         "max_rel": float(rel.max()),
+                         "max_rel": float(rel.max()) if rel.size else None,
                          "max_error_bar": float(np.max(err[m]))}
-    # worst: the largest |analytic - oracle| / (its bound), mismatches first
-    with np.errstate(all="ignore"):
-        bound = best_err + tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(best_est)
-        ratio = np.abs(G - best_est) / np.where(bound > 0, bound, tol.TINY)
-    ratio = np.where(np.isfinite(ratio), ratio, 0.0) + (status == MISMATCH) * 1e300
+    # rank: the worst status first, then the largest margin beyond the bound
+    rank_status = {MISMATCH: 4, LOSSY: 3, UNRESOLVED: 2, SUBGRADIENT: 1, VERIFIED: 0}
+    key_status = np.vectorize(rank_status.get, otypes=[float])(J.status) if G.size else \
+        np.zeros(G.shape)
+    key_margin = np.where(np.isfinite(margin), margin, -1.0)
     worst = None
+    order_all = np.lexsort((-key_margin.ravel(), -key_status.ravel())) if G.size else []
     if G.size:
-        i, j = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        i, j = np.unravel_index(int(order_all[0]), G.shape)
         worst = element(i, j, full=True)
 
     def listing(code):
-        ii, jj = np.nonzero(status == code)
-        order = np.argsort(-ratio[ii, jj], kind="stable")[:SHOW]
-        return [element(ii[o], jj[o]) for o in order]
+        flat = [k for k in order_all if J.status.ravel()[k] == code][:SHOW]
+        return [element(*np.unravel_index(int(k), G.shape)) for k in flat]
 
-    return Report(kind=kind, ok=counts["mismatch"] == 0, size=int(G.size), counts=counts,
-                  oracles=oracles, worst=worst, mismatches=listing(MISMATCH),
-                  unresolved=listing(UNRESOLVED), subgradients=listing(SUBGRADIENT),
-                  noise_floor=noise_floor, noise_floor_measured=measured,
-                  complex_safe=complex_safe,
-                  complex_reason=complex_reason, seconds=time.perf_counter() - t0)
+    if counts["mismatch"]:
+        verdict = "MISMATCH"
+    elif counts["unresolved"]:
+        verdict = "INCONCLUSIVE"
+    else:
+        verdict = "OK"
+    ok = verdict == "OK" or (verdict == "INCONCLUSIVE" and bool(options.get("accept_inconclusive")))
+    rep = Report(kind=kind, ok=ok, size=int(G.size), counts=counts, oracles=oracles,
+                 worst=worst, mismatches=listing(MISMATCH), unresolved=listing(UNRESOLVED),
+                 subgradients=listing(SUBGRADIENT), lossy=listing(LOSSY), verdict=verdict,
+                 scale=J.scale, lossy_scale=J.lossy_scale, options=options,
+                 noise_floor=J.noise_floor, noise_floor_measured=J.noise_measured,
+                 complex_safe=complex_safe, complex_reason=complex_reason,
+                 seconds=time.perf_counter() - t0)
+    rep._element = lambda k: element(*np.unravel_index(int(k), G.shape))
+    return rep

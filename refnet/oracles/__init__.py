@@ -16,7 +16,21 @@ from refnet.oracles.differences import (
 )
 from refnet.oracles.mpmath import MP_ACTIVATIONS, mp_value, ulps
 
+# The oracles' names, as they appear in reports and are used in code.
+TWIN = "twin"  # jax.grad of a JAX twin
+RICHARDSON = "richardson"  # Richardson-extrapolated central differences
+CENTRAL = "central difference"  # one central difference (the fast pass)
+ONE_SIDED = "one-sided"  # one-sided Richardson tableaux, at and beside kinks
+COMPLEX_STEP = "complex step"
+MPMATH = "mpmath"
+
 __all__ = [
+    "TWIN",
+    "RICHARDSON",
+    "CENTRAL",
+    "ONE_SIDED",
+    "COMPLEX_STEP",
+    "MPMATH",
     "twin_derivative",
     "richardson_derivative",
     "richardson_gradient",

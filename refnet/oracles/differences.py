@@ -190,8 +190,11 @@ def noise_floor(F):
 
     On each half a polynomial of degree 6 is fitted; the residual's standard deviation
     (corrected for the fitted degrees of freedom) estimates the noise; the smaller half is kept,
-    so that a kink on one side does not pass for noise.  Each column is scaled by its largest
-    |f| before squaring, so f near 1e300 does not overflow the sum of squares.
+    so that a kink on one side does not pass for noise.  A half over which f did not change at
+    all says nothing (a flat step of a staircase of rounding has no residual): only the other
+    half counts, and where both are flat the result is 0 (f did not move: the caller's rounding
+    model applies).  Each column is scaled by its largest |f| before squaring, so f near 1e300
+    does not overflow the sum of squares.
     """
     q = (F.shape[0] - 1) // 2
     half = q + 1
@@ -202,7 +205,12 @@ def noise_floor(F):
     with np.errstate(all="ignore"):
         scale = np.max(np.abs(F), axis=0)
         scale = np.where(scale > 0, scale, 1.0)
+        flat_both = np.ones(F.shape[1], bool)
         for part in (F[:half], F[q:]):
             res = (part - H @ part) / scale
-            sig = np.minimum(sig, scale * np.sqrt(np.sum(res * res, axis=0) / dof))
-    return np.where(np.isfinite(sig), sig, np.inf)
+            flat = np.all(part == part[:1], axis=0)
+            flat_both &= flat
+            s = scale * np.sqrt(np.sum(res * res, axis=0) / dof)
+            sig = np.minimum(sig, np.where(flat, np.inf, s))
+    sig = np.where(flat_both, 0.0, sig)
+    return np.where(np.isfinite(sig) | flat_both, sig, np.inf)
