@@ -39,8 +39,8 @@ def extrapolate(rows, noise, power):
     R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (2^(pj) - 1).  ``noise[k]`` bounds the
     rounding error of ``rows[k]`` and is carried through the same weights.
 
-    Returns ``(estimate, error)``: the error is the larger change of the last level (against the
-    level before and the row before) plus the carried noise.
+    Returns ``(estimate, error)``: the error is FD_TRUNCATION_SAFETY times the larger change of
+    the last level (against the level before and the row before) plus the carried noise.
     """
     R, E = [[rows[0]]], [[noise[0]]]
     for k in range(1, len(rows)):
@@ -56,7 +56,7 @@ def extrapolate(rows, noise, power):
         trunc = np.maximum(np.abs(best - R[-1][-2]), np.abs(best - R[-2][-2]))
     else:
         trunc = np.zeros_like(best)
-    return best, trunc + E[-1][-1]
+    return best, tol.FD_TRUNCATION_SAFETY * trunc + E[-1][-1]
 
 
 def tableau(rows, noise, power):
