@@ -145,6 +145,29 @@ def test_kink_conventions(name):
                 )
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_the_kinks_are_declared(name):
+    """A point where f′ or f″ jumps is a kink, and a kink must be declared (in
+    ``kink_derivatives``), or the stencils straddle it unseen and its convention goes untested.
+    Scanned with the mpmath forms at 160 bits on both sides, ±2**-60, of every multiple of 1/8
+    in [-12, 12] (where every kink of the registry lies): a smooth f′ moves by about 2**-60 f″
+    there, a jump by O(1).  Every declared kink must show a jump in f′ or f″ (sparse_plus and
+    soft_sign are C¹: only f″ jumps)."""
+    import mpmath as mp
+
+    a = ACTIVATIONS[name]
+    _, d1, d2 = M.ACTIVATIONS[name]
+    eps = mp.mpf(2) ** -60
+    jumps = []
+    with mp.workprec(160):
+        for i in range(-96, 97):
+            x = mp.mpf(i) / 8
+            if any(abs(d(x + eps, **a.params) - d(x - eps, **a.params)) > mp.mpf(2) ** -40
+                   for d in (d1, d2)):
+                jumps.append(float(x))
+    assert tuple(jumps) == a.kinks, f"{name}: f′ or f″ jumps at {jumps}, kinks {a.kinks}"
+
+
 def test_leaky_relu_kink_is_alpha_for_any_alpha_unlike_jax():
     """leaky_relu'(0) = alpha whatever alpha (the left side, as relu'(0) = 0 and the notebook's
     dlrelu); jax.nn.leaky_relu branches on z >= 0 and its autodiff gives 1 there, while
