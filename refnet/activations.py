@@ -33,97 +33,16 @@ from refnet._root_series import (
     _SILU_SECOND_DERIVATIVE_ZEROS,
 )
 
+# the names outside the registry; the registry's functions are appended below it, so a new
+# activation is exported by registering it
 __all__ = [
-    "Activation",
     "ACTIVATIONS",
-    "sigmoid",
-    "sigmoid_derivative",
-    "sigmoid_derivative_from_output",
-    "sigmoid_second_derivative",
-    "tanh",
-    "tanh_derivative",
-    "tanh_derivative_from_output",
-    "tanh_second_derivative",
-    "relu",
-    "relu_derivative",
-    "relu_derivative_from_output",
-    "relu_second_derivative",
-    "leaky_relu",
-    "leaky_relu_derivative",
-    "leaky_relu_derivative_from_output",
-    "leaky_relu_second_derivative",
-    "relu6",
-    "relu6_derivative",
-    "relu6_derivative_from_output",
-    "relu6_second_derivative",
-    "elu",
-    "elu_derivative",
-    "elu_derivative_from_output",
-    "elu_second_derivative",
-    "celu",
-    "celu_derivative",
-    "celu_derivative_from_output",
-    "celu_second_derivative",
-    "selu",
-    "selu_derivative",
-    "selu_derivative_from_output",
-    "selu_second_derivative",
-    "gelu",
-    "gelu_derivative",
-    "gelu_second_derivative",
-    "gelu_tanh",
-    "gelu_tanh_derivative",
-    "gelu_tanh_second_derivative",
-    "silu",
-    "silu_derivative",
-    "silu_second_derivative",
-    "softplus",
-    "softplus_derivative",
-    "softplus_derivative_from_output",
-    "softplus_second_derivative",
-    "log_sigmoid",
-    "log_sigmoid_derivative",
-    "log_sigmoid_derivative_from_output",
-    "log_sigmoid_second_derivative",
-    "soft_sign",
-    "soft_sign_derivative",
-    "soft_sign_derivative_from_output",
-    "soft_sign_second_derivative",
-    "hard_tanh",
-    "hard_tanh_derivative",
-    "hard_tanh_derivative_from_output",
-    "hard_tanh_second_derivative",
-    "hard_sigmoid",
-    "hard_sigmoid_derivative",
-    "hard_sigmoid_derivative_from_output",
-    "hard_sigmoid_second_derivative",
-    "hard_silu",
-    "hard_silu_derivative",
-    "hard_silu_second_derivative",
-    "mish",
-    "mish_derivative",
-    "mish_second_derivative",
-    "squareplus",
-    "squareplus_derivative",
-    "squareplus_derivative_from_output",
-    "squareplus_second_derivative",
-    "sparse_plus",
-    "sparse_plus_derivative",
-    "sparse_plus_derivative_from_output",
-    "sparse_plus_second_derivative",
-    "sparse_sigmoid",
-    "sparse_sigmoid_derivative",
-    "sparse_sigmoid_derivative_from_output",
-    "sparse_sigmoid_second_derivative",
-    "identity",
-    "identity_derivative",
-    "identity_derivative_from_output",
-    "identity_second_derivative",
-    "softmax",
+    "Activation",
+    "forward_and_derivative",
     "log_softmax",
+    "softmax",
     "softmax_jacobian",
     "softmax_vjp",
-    "forward_and_derivative",
 ]
 
 # Past this |z|, exp(-2|z|) is below the smallest subnormal (exp(-745.2) rounds to 0), so
@@ -214,6 +133,11 @@ class Activation:
     analytic on each side of its kinks and complex-safe, so the complex step applies away from
     the kinks.  ``forward_ulps`` bounds the forward's error in ulps (0 where it is exact), which
     sets the tolerance of ``derivative_from_output``.
+
+    ``kink_derivatives`` pins refnet's convention at each kink k: ``{k: (f'(k), f''(k))}`` at
+    the default ``params``, the values that ``derivative``, ``second_derivative``, the twin's
+    jax.grad and the mpmath forms must all give there exactly.  Its keys are the kinks:
+    ``kinks`` is derived from it when not given, and must match it when given.
     """
 
     name: str
@@ -225,6 +149,16 @@ class Activation:
     params: Mapping[str, float] = field(default_factory=dict)
     analytic: bool = True
     forward_ulps: int = 4
+    kink_derivatives: Mapping[float, tuple[float, float]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        pinned = tuple(float(k) for k in self.kink_derivatives)
+        if not self.kinks:
+            object.__setattr__(self, "kinks", pinned)
+        elif pinned and tuple(self.kinks) != pinned:
+            raise ValueError(f"{self.name}: kinks {self.kinks} differ from the kinks of "
+                             f"kink_derivatives {pinned}")
+        object.__setattr__(self, "kink_derivatives", MappingProxyType(dict(self.kink_derivatives)))
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}, kinks={self.kinks}, params={dict(self.params)})"
@@ -1298,28 +1232,35 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         ),
         "relu": Activation(
             "relu", relu, relu_derivative, relu_derivative_from_output, relu_second_derivative,
-            kinks=(0.0,), forward_ulps=0,
+            forward_ulps=0,
+            kink_derivatives={0.0: (0.0, 0.0)},  # as jax
         ),
         "leaky_relu": Activation(
             "leaky_relu", leaky_relu, leaky_relu_derivative, leaky_relu_derivative_from_output,
-            leaky_relu_second_derivative, kinks=(0.0,), params=MappingProxyType({"alpha": 0.01}),
-            forward_ulps=1,
+            leaky_relu_second_derivative, params=MappingProxyType({"alpha": 0.01}), forward_ulps=1,
+            kink_derivatives={0.0: (0.01, 0.0)},  # the left side, alpha (jax: 1)
         ),
         "relu6": Activation(
             "relu6", relu6, relu6_derivative, relu6_derivative_from_output,
-            relu6_second_derivative, kinks=(0.0, 6.0),
+            relu6_second_derivative,
+            kink_derivatives={0.0: (0.0, 0.0), 6.0: (0.0, 0.0)},  # the flat side, as jax
         ),
         "elu": Activation(
             "elu", elu, elu_derivative, elu_derivative_from_output,
-            elu_second_derivative, kinks=(0.0,), params=MappingProxyType({"alpha": 1.0}),
+            elu_second_derivative, params=MappingProxyType({"alpha": 1.0}),
+            kink_derivatives={0.0: (1.0, 1.0)},  # the z ≤ 0 branch: alpha, alpha, as jax
         ),
         "celu": Activation(
             "celu", celu, celu_derivative, celu_derivative_from_output,
-            celu_second_derivative, kinks=(0.0,), params=MappingProxyType({"alpha": 1.0}),
+            celu_second_derivative, params=MappingProxyType({"alpha": 1.0}),
+            # f' continuous; f''(0) = 1/alpha (jax: 1/(4 alpha))
+            kink_derivatives={0.0: (1.0, 1.0)},
         ),
         "selu": Activation(
             "selu", selu, selu_derivative, selu_derivative_from_output,
-            selu_second_derivative, kinks=(0.0,),
+            selu_second_derivative,
+            # scale·alpha, correctly rounded, for both, as jax
+            kink_derivatives={0.0: (1.7580993408473768, 1.7580993408473768)},
         ),
         "gelu": Activation(
             "gelu", gelu, gelu_derivative, None,
@@ -1347,23 +1288,28 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         ),
         "soft_sign": Activation(
             "soft_sign", soft_sign, soft_sign_derivative, soft_sign_derivative_from_output,
-            soft_sign_second_derivative, kinks=(0.0,),
+            soft_sign_second_derivative,
+            kink_derivatives={0.0: (1.0, -2.0)},  # f'' from the z ≥ 0 branch, as jax
         ),
         "hard_tanh": Activation(
             "hard_tanh", hard_tanh, hard_tanh_derivative, hard_tanh_derivative_from_output,
-            hard_tanh_second_derivative, kinks=(-1.0, 1.0),
+            hard_tanh_second_derivative,
+            kink_derivatives={-1.0: (0.0, 0.0), 1.0: (0.0, 0.0)},  # the flat side (jax: 1)
         ),
         "hard_sigmoid": Activation(
             "hard_sigmoid", hard_sigmoid, hard_sigmoid_derivative, hard_sigmoid_derivative_from_output,
-            hard_sigmoid_second_derivative, kinks=(-3.0, 3.0),
+            hard_sigmoid_second_derivative,
+            kink_derivatives={-3.0: (0.0, 0.0), 3.0: (0.0, 0.0)},  # the flat side, as jax
         ),
         "hard_silu": Activation(
             "hard_silu", hard_silu, hard_silu_derivative, None,
-            hard_silu_second_derivative, kinks=(-3.0, 3.0),
+            hard_silu_second_derivative,
+            kink_derivatives={-3.0: (0.0, 0.0), 3.0: (1.0, 0.0)},  # the outer branches, as jax
         ),
         "hard_swish": Activation(
             "hard_swish", hard_silu, hard_silu_derivative, None,
-            hard_silu_second_derivative, kinks=(-3.0, 3.0),
+            hard_silu_second_derivative,
+            kink_derivatives={-3.0: (0.0, 0.0), 3.0: (1.0, 0.0)},
         ),
         "mish": Activation(
             "mish", mish, mish_derivative, None,
@@ -1375,11 +1321,14 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         ),
         "sparse_plus": Activation(
             "sparse_plus", sparse_plus, sparse_plus_derivative, sparse_plus_derivative_from_output,
-            sparse_plus_second_derivative, kinks=(-1.0, 1.0),
+            sparse_plus_second_derivative,
+            # f' continuous; f'' 0 at both, as jax
+            kink_derivatives={-1.0: (0.0, 0.0), 1.0: (1.0, 0.0)},
         ),
         "sparse_sigmoid": Activation(
             "sparse_sigmoid", sparse_sigmoid, sparse_sigmoid_derivative, sparse_sigmoid_derivative_from_output,
-            sparse_sigmoid_second_derivative, kinks=(-1.0, 1.0),
+            sparse_sigmoid_second_derivative,
+            kink_derivatives={-1.0: (0.0, 0.0), 1.0: (0.0, 0.0)},  # the flat side (jax: 1/4)
         ),
         "identity": Activation(
             "identity", identity, identity_derivative, identity_derivative_from_output,
@@ -1387,6 +1336,15 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         ),
     }
 )
+
+
+# every registry function is public: registering an activation exports it
+__all__.extend(dict.fromkeys(
+    fn.__name__
+    for act in ACTIVATIONS.values()
+    for fn in (act.forward, act.derivative, act.derivative_from_output, act.second_derivative)
+    if fn is not None
+))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 
 from refnet import activations as act_mod
 from refnet import oracles
+from refnet.mp import network as mp_network
 from refnet.oracles import mpmath as mp_oracle
 
 FORMAT = "refnet-vectors"
@@ -65,82 +66,24 @@ def activation_vectors(name: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# networks: an independent forward and backward pass in mpmath
-
-def _mp_network(X, Y, params, hidden, output, hp):
-    """Cost and gradients of the network in mpmath (lists of mpf), by the textbook backward
-    pass: dZ_L = (A_L - Y)/m, dW = dZ A_prevᵀ, db = Σ dZ, dZ_prev = (Wᵀ dZ) ⊙ g′(Z_prev)."""
-    import mpmath as mp
-
-    f, df, _ = oracles.MP_ACTIVATIONS[hidden]
-    L = len(params) // 2
-    m = X.shape[1]
-    M = lambda a: mp.matrix(a.tolist())  # noqa: E731
-    W = [M(params[f"W{i}"]) for i in range(1, L + 1)]
-    b = [M(params[f"b{i}"]) for i in range(1, L + 1)]
-    A = [M(X)]
-    Z = []
-    for i in range(L):
-        z = W[i] * A[-1]
-        for r in range(z.rows):
-            for c in range(z.cols):
-                z[r, c] += b[i][r, 0]
-        Z.append(z)
-        if i < L - 1:
-            a = mp.matrix(z.rows, z.cols)
-            for r in range(z.rows):
-                for c in range(z.cols):
-                    a[r, c] = f(z[r, c], **hp)
-            A.append(a)
-    ZL = Z[-1]
-    Ym = M(Y)
-    AL = mp.matrix(ZL.rows, ZL.cols)
-    cost = mp.mpf(0)
-    if output == "sigmoid":
-        for r in range(ZL.rows):
-            for c in range(ZL.cols):
-                zz, y = ZL[r, c], Ym[r, c]
-                AL[r, c] = 1 / (1 + mp.exp(-zz))
-                # -[y log σ(z) + (1-y) log σ(-z)], log σ(z) = -log1p(e^-z)
-                cost += y * mp.log1p(mp.exp(-zz)) + (1 - y) * mp.log1p(mp.exp(zz))
-    else:
-        for c in range(ZL.cols):
-            col = [ZL[r, c] for r in range(ZL.rows)]
-            lse = mp.log(mp.fsum(mp.exp(v) for v in col))
-            for r in range(ZL.rows):
-                AL[r, c] = mp.exp(col[r] - lse)
-                cost -= Ym[r, c] * (col[r] - lse)
-    cost /= m
-    dZ = (AL - Ym) / m
-    grads = {}
-    for i in range(L - 1, -1, -1):
-        grads[f"dW{i + 1}"] = dZ * A[i].T
-        db = mp.matrix(dZ.rows, 1)
-        for r in range(dZ.rows):
-            db[r, 0] = mp.fsum(dZ[r, c] for c in range(dZ.cols))
-        grads[f"db{i + 1}"] = db
-        if i > 0:
-            dA = W[i].T * dZ
-            dZ = mp.matrix(dA.rows, dA.cols)
-            for r in range(dA.rows):
-                for c in range(dA.cols):
-                    dZ[r, c] = dA[r, c] * df(Z[i - 1][r, c], **hp)
-    return cost, grads
+# networks: an independent forward and backward pass in mpmath (refnet.mp.network)
 
 
 def _to_array(mat) -> np.ndarray:
+    """An mpmath matrix as a float64 array, each element correctly rounded."""
     return np.array([[mp_oracle._to_float(mat[r, c]) for c in range(mat.cols)]
                      for r in range(mat.rows)])
 
 
 def network_reference(X, Y, params, hidden="tanh", output="sigmoid"):
-    """Correctly rounded cost and gradients of a network case, from mpmath at 160 bits."""
-    import mpmath as mp
+    """Correctly rounded cost and gradients of a network case, from :mod:`refnet.mp.network`
+    at 160 bits (the hidden activation at its registry default parameters)."""
+    import mpmath
 
     hp = dict(act_mod.ACTIVATIONS[hidden].params)
-    with mp.workprec(160):
-        cost, grads = _mp_network(np.asarray(X, float), np.asarray(Y, float), params, hidden,
-                                  output, hp)
+    with mpmath.workprec(mp_oracle._MP_PREC):
+        cost, grads = mp_network.cost_and_gradients(np.asarray(X, float), np.asarray(Y, float),
+                                                    params, hidden, output, **hp)
         return mp_oracle._to_float(cost), {k: _to_array(v) for k, v in grads.items()}
 
 

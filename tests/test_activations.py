@@ -72,28 +72,6 @@ def test_no_warning_and_right_limits_at_huge_magnitudes(name):
         assert np.all(ok), (order, z[~ok], value[~ok], ref[~ok])
 
 
-def test_kink_conventions_are_pinned_and_match_the_twin():
-    # relu'(0) = 0 as in jax; leaky_relu'(0) = alpha (the left derivative, as the notebook's
-    # dlrelu; jax.nn.leaky_relu branches on z >= 0 and its autodiff gives 1 there).
-    import jax
-
-    from refnet import twin  # noqa: F401
-
-    zero = np.array([0.0, -0.0])
-    assert np.array_equal(A.relu_derivative(zero), [0.0, 0.0])
-    assert np.array_equal(A.leaky_relu_derivative(zero), [0.01, 0.01])
-    assert np.array_equal(A.leaky_relu_derivative(zero, alpha=0.2), [0.2, 0.2])
-    assert np.array_equal(oracles.twin_derivative("relu", zero), [0.0, 0.0])
-    assert np.array_equal(oracles.twin_derivative("leaky_relu", zero, alpha=0.2), [0.2, 0.2])
-    assert float(jax.grad(jax.nn.relu)(0.0)) == 0.0
-    assert float(jax.grad(jax.nn.leaky_relu)(0.0)) == 1.0  # jax's convention, not refnet's
-    for act in A.ACTIVATIONS.values():
-        for k in act.kinks:
-            got = act.derivative(np.array([k]), **act.params)
-            twin_got = oracles.twin_derivative(act.name, np.array([k]), **act.params)
-            assert np.array_equal(got, twin_got), (act.name, k, got, twin_got)
-
-
 def test_output_forms_are_the_notebooks():
     s = A.sigmoid(np.linspace(-3, 3, 7))
     assert np.array_equal(A.sigmoid_derivative_from_output(s), s * (1 - s))
