@@ -57,7 +57,7 @@ def test_unknown_names_suggest_the_nearest(argv, wrong, right, capsys, tmp_path,
     code = main(argv)
     err = capsys.readouterr().err
     _one_line_usage_error(code, err)
-    assert f"unknown" in err and repr(wrong) in err and f"did you mean {right!r}?" in err
+    assert "unknown" in err and repr(wrong) in err and f"did you mean {right!r}?" in err
 
 
 def test_one_message_format_for_unknown_names():

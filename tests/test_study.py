@@ -17,7 +17,7 @@ from refnet.cli import main
 
 def _subprocess(*args):
     return subprocess.run([sys.executable, "-m", "refnet", *args], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ def test_verify_bad_usage_exits_2(args, capsys):
     code, out, err = _verify(capsys, *args)
     assert code == 2, err
     assert "Traceback" not in err and "error" in err and len(err.strip().splitlines()) == 1
+    assert out == ""
 
 
 def test_verify_exits_1_on_a_mismatch_and_prints_every_failing_point(monkeypatch, capsys):
@@ -80,6 +81,12 @@ def test_verify_exits_1_on_a_mismatch_and_prints_every_failing_point(monkeypatch
                for ln in failing)
 
 
+def test_margins_are_never_rounded_across_1():
+    assert [verify.format_margin(m) for m in (0.0, 0.0123, 0.996, 1.0, 1.004, 1 + 1e-12, 2.5e8)] \
+        == ["0", "0.012", "0.99", "1", "1.004", "1.000000000001", "2.5e+08"]
+    assert verify.format_margin(None) == "-"
+
+
 def test_result_margins_and_counts():
     value = np.array([1.0, 2.0, 3.0, 0.0, 5.0])
     ref = np.array([1.0, 2.5, 3.0, 0.0, 5.0 + 1e-9])
@@ -94,6 +101,11 @@ def test_result_margins_and_counts():
     assert r.worst["z"] == 1.0
     r = verify._result("activation", "f", "o", np.zeros(3), np.zeros(3), [True] * 3)
     assert r.max_rel is None and r.margin is None  # all references 0: no relative error
+    # an oracle of exactly 0 where refnet is within the bound: no "max rel err inf"
+    r = verify._result("activation", "f", "o", [1e-310, 2.0], [0.0, 2.0], [True, True],
+                       bound=[1e-300, 1e-15])
+    assert r.max_rel == 0.0 and r.margin == pytest.approx(1e-10)
+    assert " inf " not in verify.format_table([r])
     r = verify._result("activation", "f", "o", value, ref, np.abs(value - ref) <= bound,
                        bound=bound, z=np.arange(5.0))
     assert r.failures == 1 and [p["z"] for p in r.failed] == [4.0]

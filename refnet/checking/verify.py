@@ -21,6 +21,7 @@ from refnet import tolerances as tol
 
 __all__ = [
     "Result",
+    "format_margin",
     "format_table",
     "judge_activation",
     "judge_softmax",
@@ -485,6 +486,18 @@ def _num(x, spec=".3g"):
     return "-" if x is None else format(x, spec)
 
 
+def format_margin(m) -> str:
+    """A margin in two digits, never rounded across 1 (0.996 is "0.99", 1.004 is "1.004")."""
+    if m is None:
+        return "-"
+    s = f"{m:.2g}"
+    if m < 1 <= float(s):
+        return "0.99"
+    if m > 1 >= float(s):
+        return f"{m:.4g}" if float(f"{m:.4g}") > 1 else repr(float(m))
+    return s
+
+
 def format_table(rows) -> str:
     """One line per :class:`Result`: the errors, the worst margin (error/bound; at most 1
     passes), the points passed by a kink convention or by mpmath, and the verdict."""
@@ -494,7 +507,7 @@ def format_table(rows) -> str:
     for r in rows:
         body.append((
             r.function, r.oracle, str(r.n), f"{r.max_abs:.3g}", _num(r.max_rel),
-            _num(r.max_ulps, ".0f"), _num(r.margin, ".2g"), str(r.by_kink),
+            _num(r.max_ulps, ".0f"), format_margin(r.margin), str(r.by_kink),
             str(r.decided_by_mpmath), "ok" if r.ok else f"MISMATCH ({r.failures})",
         ))
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]

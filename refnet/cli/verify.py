@@ -123,10 +123,13 @@ def _table(head, body) -> list[str]:
 
 
 def summary_text(summary) -> str:
+    from refnet.checking.verify import format_margin
+
     head = ("function", "points", "oracles", "worst margin", "kink", "mpmath", "verdict")
     body = []
     for s in summary:
-        margin = "-" if s["margin"] is None else f"{s['margin']:.2g} ({s['margin_oracle']})"
+        margin = "-" if s["margin"] is None else \
+            f"{format_margin(s['margin'])} ({s['margin_oracle']})"
         body.append((s["function"], str(s["points"]), str(s["oracles"]), margin,
                      str(s["by_kink"]), str(s["decided_by_mpmath"]),
                      "ok" if s["ok"] else f"MISMATCH ({s['failures']} points)"))
