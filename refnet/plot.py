@@ -1,10 +1,10 @@
-"""``refnet plot``: pictures of a derivative formula and its accuracy (needs the ``plot`` extra,
-matplotlib).
+"""Pictures of a derivative formula and its accuracy (needs the ``plot`` extra, matplotlib);
+``refnet plot`` (:mod:`refnet.cli.plot`) draws them from the command line.
 
-``refnet plot NAME -o FILE.png`` draws f, f′ and f″ over z, and under them the relative error
+:func:`plot_activation` draws f, f′ and f″ over z, and under them the relative error
 (log10) against mpmath of refnet's derivative, the notebook-style output form, ``jax.grad`` of
 the twin and of ``jax.nn``'s own function, Richardson differences and the complex step.
-``refnet plot --step-size NAME -o FILE.png`` draws the error of a central difference against its
+:func:`plot_steps` draws the error of a central difference against its
 step size (the truncation/rounding V) with Richardson and the complex step beside it.
 """
 
@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnet import activations as act_mod
-from refnet import oracles
-from refnet import study
+from refnet import oracles, study
 from refnet import tolerances as tol
 
 _FLOOR = 1e-18  # exact results are drawn at this floor, below one ulp of anything
@@ -24,9 +23,7 @@ def _pyplot():
     try:
         import matplotlib
     except ImportError as exc:  # pragma: no cover - depends on the install
-        from refnet.cli import UsageError
-
-        raise UsageError("plotting needs matplotlib: pip install 'refnet[plot]'") from exc
+        raise ImportError("plotting needs matplotlib: pip install 'refnet[plot]'") from exc
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -59,7 +56,7 @@ def plot_activation(name, path, *, points=801):
     top.set_xlabel("z")
     top.legend()
     top.grid(alpha=0.3)
-    f = lambda x: act.forward(x, **p)  # noqa: E731
+    f = lambda x: act.forward(x, **p)
     curves = [("derivative(z)", act.derivative(z, **p))]
     if act.derivative_from_output is not None:
         curves.append(("output form f′(s)", act.derivative_from_output(f(z), **p)))
@@ -108,28 +105,3 @@ def plot_steps(name, path, *, at=None):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-def configure(parser):
-    parser.add_argument("name", metavar="NAME", help="an activation of the registry")
-    parser.add_argument("-o", "--output", metavar="FILE.png", required=True, help="the image file")
-    parser.add_argument("--step-size", action="store_true",
-                        help="draw finite-difference error against step size instead")
-    parser.add_argument("--at", type=float, default=None, metavar="Z",
-                        help="with --step-size: the z nearest to this among the study points")
-
-
-def run(args) -> int:
-    from refnet.cli import UsageError
-
-    if args.name not in act_mod.ACTIVATIONS:
-        raise UsageError(f"unknown activation {args.name!r}; known: {list(act_mod.ACTIVATIONS)}")
-    try:
-        if args.step_size:
-            plot_steps(args.name, args.output, at=args.at)
-        else:
-            plot_activation(args.name, args.output)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc}") from None
-    print(f"wrote {args.output}")
-    return 0

@@ -1,7 +1,7 @@
 """Reference vectors: canonical values for other implementations to test against.
 
-``refnet vectors [NAME ...] --out FILE`` writes, for each activation, a fixed and documented set
-of points with the correctly rounded float64 values of f, f′ and f″ (mpmath, not refnet), and,
+``refnet vectors [NAME ...] --out FILE`` (:mod:`refnet.cli.vectors`) writes, for each
+activation, a fixed and documented set of points with the correctly rounded float64 values of f, f′ and f″ (mpmath, not refnet), and,
 for named network cases, the inputs, parameters, cost and gradients, computed by a third,
 independent implementation of the forward and backward pass in mpmath at 160 bits.  The schema
 is in ``docs/vectors.md``.
@@ -140,19 +140,29 @@ def network_case(name: str) -> dict:
     raise ValueError(f"case: unknown network case {name!r}; known: {known}")
 
 
-def build(names=None, networks=True) -> dict:
-    """The whole document, as Python objects with NumPy arrays."""
+def build(names=None, networks=True, *, progress=None) -> dict:
+    """The whole document, as Python objects with NumPy arrays.
+
+    ``progress``, if given, wraps the list of steps (one per activation and per network case)
+    as ``progress(steps, total=..., desc=...)`` and yields them back, e.g. ``tqdm``."""
     names = list(act_mod.ACTIVATIONS) if not names else list(names)
     unknown = [n for n in names if n not in act_mod.ACTIVATIONS]
     if unknown:
         raise ValueError(f"names: unknown activation(s) {unknown}")
-    doc = {"format": FORMAT, "version": VERSION,
-           "activations": {n: activation_vectors(n) for n in names}, "networks": []}
+    steps = [("activation", n) for n in names]
     if networks:
-        for case in network_cases(names if len(names) < len(act_mod.ACTIVATIONS) else None):
-            cost, grads = network_reference(case["X"], case["Y"], case["params"], case["hidden"],
-                                            case["output"])
-            doc["networks"].append(dict(case, cost=cost, grads=grads))
+        cases = network_cases(names if len(names) < len(act_mod.ACTIVATIONS) else None)
+        steps += [("network", case) for case in cases]
+    if progress is not None:
+        steps = progress(steps, total=len(steps), desc="vectors")
+    doc = {"format": FORMAT, "version": VERSION, "activations": {}, "networks": []}
+    for kind, what in steps:
+        if kind == "activation":
+            doc["activations"][what] = activation_vectors(what)
+        else:
+            cost, grads = network_reference(what["X"], what["Y"], what["params"], what["hidden"],
+                                            what["output"])
+            doc["networks"].append(dict(what, cost=cost, grads=grads))
     return doc
 
 
@@ -225,7 +235,7 @@ def validate(raw: dict) -> None:
     need(raw.get("version") == VERSION, f"version must be {VERSION}, got {raw.get('version')!r}")
     need(isinstance(raw.get("activations"), dict), "activations must be an object")
     need(isinstance(raw.get("networks"), list), "networks must be a list")
-    num = lambda v: isinstance(v, (int, float)) or v in ("inf", "-inf", "nan")  # noqa: E731
+    num = lambda v: isinstance(v, (int, float)) or v in ("inf", "-inf", "nan")
     for name, a in raw["activations"].items():
         for key in ("params", "z", "f", "df", "d2f"):
             need(key in a, f"activations.{name} lacks {key!r}")
@@ -243,9 +253,10 @@ def validate(raw: dict) -> None:
 
 
 def to_npz(doc, path) -> None:
-    """Write the document as ``.npz``: arrays under ``activations/NAME/KEY`` and
-    ``networks/CASE/KEY`` (parameters and gradients as ``.../params/W1``), the rest as JSON in
-    ``meta``."""
+    """Write the document as ``.npz`` to ``path`` (a file name, to which NumPy adds ``.npz`` if
+    it lacks it, or an open binary file, written as it is): arrays under
+    ``activations/NAME/KEY`` and ``networks/CASE/KEY`` (parameters and gradients as
+    ``.../params/W1``), the rest as JSON in ``meta``."""
     arrays = {}
     meta = {"format": FORMAT, "version": VERSION, "activations": {}, "networks": []}
     for name, a in doc["activations"].items():
@@ -265,36 +276,3 @@ def to_npz(doc, path) -> None:
         meta["networks"].append({"name": n["name"], "hidden": n["hidden"], "output": n["output"]})
     arrays["meta"] = np.array(json.dumps(_encode(meta)))
     np.savez(path, **arrays)
-
-
-# ---------------------------------------------------------------------------------------------
-# the command
-
-
-def configure(parser):
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="activations to include (default: all, with every network case)")
-    parser.add_argument("--out", "-o", required=True, metavar="FILE", help="where to write")
-    parser.add_argument("--format", choices=("json", "npz"), default="json")
-    parser.add_argument("--no-networks", action="store_true", help="activations only")
-
-
-def run(args) -> int:
-    from refnet.cli import UsageError
-
-    unknown = [n for n in args.names if n not in act_mod.ACTIVATIONS]
-    if unknown:
-        raise UsageError(f"unknown activation(s) {unknown}; known: {list(act_mod.ACTIVATIONS)}")
-    doc = build(args.names, networks=not args.no_networks)
-    try:
-        if args.format == "npz":
-            to_npz(doc, args.out)
-        else:
-            with open(args.out, "w", encoding="utf-8") as fh:
-                fh.write(to_json(doc) + "\n")
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.out}: {exc}") from None
-    n_pts = sum(len(a["z"]) for a in doc["activations"].values())
-    print(f"wrote {args.out}: {len(doc['activations'])} activations ({n_pts} points), "
-          f"{len(doc['networks'])} network cases")
-    return 0

@@ -1,12 +1,18 @@
-"""`refnet check` on the command line: exit 0 verified, 1 mismatch, 2 bad usage."""
+"""`refnet check` on the command line: exit 0 verified, 1 mismatch, 2 bad usage.  In-process
+through ``refnet.cli.main`` (what the console script runs), and once in a real process."""
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from refnet.cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 USER = '''
 import numpy as np
@@ -38,39 +44,73 @@ def cost_grad(p):
 '''
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    d = tmp_path_factory.mktemp("user")
-    (d / "usermod.py").write_text(USER)
-    np.save(d / "point.npy", np.linspace(-1, 1, 5))
-    np.savez(d / "params.npz", W=np.ones((2, 3)) * 0.3, b=np.array([0.5, -1.0]))
-    e = dict(os.environ, PYTHONPATH=os.pathsep.join([str(d), os.getcwd()]))
-    return d, e
+@pytest.fixture
+def user(tmp_path, monkeypatch):
+    """A folder holding the user's module, the current folder, and a ``sys.path`` without it
+    (as under the ``refnet`` console script, whose sys.path[0] is the script's own folder)."""
+    (tmp_path / "usermod.py").write_text(USER)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "helper.py").write_text("SCALE = 2.0\n")
+    (sub / "other.py").write_text(
+        "import numpy as np\nfrom helper import SCALE\n\n"
+        "def f(x):\n    return float(SCALE * np.sum(x ** 2))\n\n"
+        "def grad(x):\n    return 2 * SCALE * x\n")
+    np.save(tmp_path / "point.npy", np.linspace(-1, 1, 5))
+    np.savez(tmp_path / "params.npz", W=np.ones((2, 3)) * 0.3, b=np.array([0.5, -1.0]))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path
+                                      if p not in ("", ".", os.getcwd(), str(tmp_path))])
+    for name in ("usermod", "helper", "other"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    yield tmp_path
+    for name in ("usermod", "helper", "other"):
+        sys.modules.pop(name, None)
 
 
-def run(env, *args):
-    return subprocess.run([sys.executable, "-m", "refnet", "check", *args], env=env[1],
-                          capture_output=True, text=True, timeout=120)
+def check(capsys, *args):
+    code = main(["check", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_verified(env):
-    p = run(env, "usermod:f", "usermod:grad", "--shape", "3,4", "--seed", "1")
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert "OK" in p.stdout and "Traceback" not in p.stderr
+def test_verified_from_the_current_folder_as_the_console_script_runs(user, capsys):
+    code, out, err = check(capsys, "usermod:f", "usermod:grad", "--shape", "3,4", "--seed", "1")
+    assert code == 0, out + err
+    assert "OK" in out and "Traceback" not in err
+    assert str(user) not in sys.path  # put there for the check only
 
 
-def test_point_file_and_dict(env):
-    d, _ = env
-    assert run(env, "usermod:f", "usermod:grad", "--point", str(d / "point.npy")).returncode == 0
-    p = run(env, "usermod:cost", "usermod:cost_grad", "--point", str(d / "params.npz"))
-    assert p.returncode == 0, p.stdout + p.stderr
+@pytest.mark.parametrize("fn, gr", [
+    ("./usermod.py:f", "./usermod.py:grad"),
+    ("usermod.py:f", "usermod:grad"),
+    ("sub/other.py:f", "sub/other.py:grad"),  # its folder is importable: `from helper import`
+])
+def test_file_paths(user, capsys, fn, gr):
+    code, out, err = check(capsys, fn, gr, "--shape", "4")
+    assert code == 0, out + err
 
 
-def test_mismatch_json(env):
-    p = run(env, "usermod:f", "usermod:grad_bug", "--shape", "4", "--json")
-    assert p.returncode == 1
-    d = json.loads(p.stdout)
+def test_absolute_file_path(user, capsys):
+    path = str(user / "usermod.py")
+    code, out, err = check(capsys, f"{path}:f", f"{path}:grad_bug", "--shape", "4")
+    assert code == 1 and "MISMATCH" in out, out + err
+
+
+def test_point_file_and_dict(user, capsys):
+    assert check(capsys, "usermod:f", "usermod:grad", "--point", "point.npy")[0] == 0
+    code, out, err = check(capsys, "usermod:cost", "usermod:cost_grad", "--point", "params.npz")
+    assert code == 0, out + err
+
+
+def test_mismatch_json_is_strict_and_matches_its_schema(user, capsys):
+    jsonschema = pytest.importorskip("jsonschema")
+    code, out, _ = check(capsys, "usermod:f", "usermod:grad_bug", "--shape", "4", "--json")
+    assert code == 1
+    d = json.loads(out, parse_constant=lambda t: pytest.fail(f"non-strict JSON {t}"))
     assert d["ok"] is False and d["counts"]["mismatch"] > 0
+    schema = json.loads((ROOT / "docs" / "schema" / "check.json").read_text())
+    jsonschema.validate(d, schema)
 
 
 @pytest.mark.parametrize("fn, gr, words", [
@@ -78,20 +118,43 @@ def test_mismatch_json(env):
     ("usermod:f_raises", "usermod:grad", "RuntimeError: boom"),
     ("usermod:f_nan", "usermod:grad", "not finite"),
 ])
-def test_misbehaving_functions_exit_1_with_a_report(env, fn, gr, words):
-    p = run(env, fn, gr, "--shape", "3")
-    assert p.returncode == 1 and words in p.stdout and "Traceback" not in p.stderr + p.stdout
+def test_misbehaving_functions_exit_1_with_a_report(user, capsys, fn, gr, words):
+    code, out, err = check(capsys, fn, gr, "--shape", "3")
+    assert code == 1 and words in out and "Traceback" not in err + out
 
 
 @pytest.mark.parametrize("args, words", [
     (["nosuchmodule:f", "usermod:grad", "--shape", "3"], "cannot import"),
     (["usermod:nope", "usermod:grad", "--shape", "3"], "no attribute"),
     (["usermod", "usermod:grad", "--shape", "3"], "MODULE:FUNCTION"),
+    (["./nofile.py:f", "usermod:grad", "--shape", "3"], "no file"),
     (["usermod:f", "usermod:grad", "--shape", "3,a"], "--shape"),
+    (["usermod:f", "usermod:grad", "--shape", "0"], "at least 1"),
+    (["usermod:f", "usermod:grad", "--shape", "3,0"], "at least 1"),
+    (["usermod:f", "usermod:grad", "--shape", ""], "--shape"),
     (["usermod:f", "usermod:grad", "--point", "/nonexistent.npy"], "--point"),
     (["usermod:f", "usermod:grad"], "required"),
 ])
-def test_bad_usage_exits_2(env, args, words):
-    p = run(env, *args)
-    assert p.returncode == 2, p.stdout + p.stderr
-    assert words in p.stderr and "Traceback" not in p.stderr
+def test_bad_usage_exits_2_with_one_line(user, capsys, args, words):
+    code, out, err = check(capsys, *args)
+    assert code == 2, out + err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert out == ""
+
+
+def test_console_script_in_a_real_process(tmp_path):
+    """The one subprocess: ``refnet check`` run from the folder holding the module, with the
+    console script's sys.path (no current folder on it)."""
+    (tmp_path / "mymod.py").write_text(USER)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    script = "import sys; sys.path.pop(0); from refnet.cli import main; sys.exit(main())"
+    p = subprocess.run([sys.executable, "-c", script, "check", "mymod:cost", "mymod:cost_grad",
+                        "--point", str(_npz(tmp_path))], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "OK" in p.stdout
+
+
+def _npz(d):
+    np.savez(d / "p.npz", W=np.ones((2, 3)) * 0.3, b=np.array([0.5, -1.0]))
+    return d / "p.npz"

@@ -382,14 +382,10 @@ def test_bwp_erratum_y_size():
 
 
 def test_notebook_command_prints_the_cells(capsys):
-    """``refnet notebook`` (its module, run directly) prints the cells with refnet's values."""
-    import argparse
+    """``refnet notebook`` prints the cells with refnet's values."""
+    from refnet.cli import main
 
-    from refnet import notebook_cli
-
-    parser = argparse.ArgumentParser()
-    notebook_cli.configure(parser)
-    assert notebook_cli.run(parser.parse_args([])) == 0
+    assert main(["notebook"]) == 0
     out = capsys.readouterr().out
     for text in (X_TEXT, SIGMOID_TEXT, PARAMS_TEXT, FORWARD_TEXT, GRADS_TEXT, UPDATED_TEXT,
                  NN_COST_TEXT, COST_TEXT):

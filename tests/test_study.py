@@ -4,6 +4,7 @@ and the measurements behind them."""
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,11 +12,23 @@ import pytest
 from refnet import activations as A
 from refnet import study
 from refnet import tolerances as tol
+from refnet.cli import main
 
 
-def _refnet(*args, **kw):
+def _subprocess(*args):
     return subprocess.run([sys.executable, "-m", "refnet", *args], capture_output=True, text=True,
-                          timeout=300, **kw)
+                          timeout=300, check=False)
+
+
+@pytest.fixture
+def refnet(capsys):
+    """``refnet ARGS`` in-process (``refnet.cli.main``): returncode, stdout, stderr."""
+    def run(*args):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
 
 
 @pytest.mark.parametrize("name", list(A.ACTIVATIONS))
@@ -49,42 +62,42 @@ def test_step_study_finds_the_v():
 
 
 def test_formulas_command_prints_each_activation():
-    r = _refnet("formulas", "sigmoid", "relu", "--points", "201")
+    r = _subprocess("formulas", "sigmoid", "relu", "--points", "201")  # the one real process
     assert r.returncode == 0, r.stderr
     assert "σ'(z) = σ(z)(1 - σ(z)) = e / (1 + e)²" in r.stdout
     assert "every digit from |z| ≥" in r.stdout
     assert "relu'(0) = 0" in r.stdout
 
 
-def test_formulas_markdown_and_json(tmp_path):
+def test_formulas_markdown_and_json(tmp_path, refnet):
     out = tmp_path / "d.md"
-    r = _refnet("formulas", "tanh", "--points", "201", "--markdown", "-o", str(out))
+    r = refnet("formulas", "tanh", "--points", "201", "--markdown", "-o", str(out))
     assert r.returncode == 0, r.stderr
     text = out.read_text()
     assert text.startswith("# Derivative formulas") and "| tanh |" in text and "errata" in text
-    r = _refnet("formulas", "tanh", "--points", "201", "--json")
+    r = refnet("formulas", "tanh", "--points", "201", "--json")
     data = json.loads(r.stdout)
     assert data[0]["accuracy"]["meets_targets"] is True
 
 
-def test_formulas_rejects_unknown_names():
-    r = _refnet("formulas", "sigmoidd")
+def test_formulas_rejects_unknown_names(refnet):
+    r = refnet("formulas", "sigmoidd")
     assert r.returncode == 2 and "unknown activation" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.parametrize("args", [["sigmoid"], ["--step-size", "tanh"]])
-def test_plots_render(tmp_path, args):
+def test_plots_render(tmp_path, args, refnet):
     out = tmp_path / "p.png"
-    r = _refnet("plot", *args, "-o", str(out))
+    r = refnet("plot", *args, "-o", str(out))
     assert r.returncode == 0, r.stderr
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
-def test_plot_bad_usage():
-    r = _refnet("plot", "nope", "-o", "x.png")
+def test_plot_bad_usage(refnet):
+    r = refnet("plot", "nope", "-o", "x.png")
     assert r.returncode == 2 and "unknown activation" in r.stderr
-    r = _refnet("plot", "tanh")
+    r = refnet("plot", "tanh")
     assert r.returncode == 2 and "-o" in r.stderr
 
 

@@ -1,4 +1,5 @@
-"""``refnet verify``: judge refnet's derivatives with every oracle and print a table.
+"""Judge refnet's derivatives with every oracle (what ``refnet verify`` runs; the command itself
+is :mod:`refnet.cli.verify`).
 
 The judging functions here are also what the test suite drives with random shapes and with
 planted bugs: :func:`judge_activation` compares a derivative (refnet's own, or any replacement
@@ -10,8 +11,6 @@ the notebook's output form; :func:`judge_softmax` compares the softmax Jacobian 
 from __future__ import annotations
 
 import functools
-import json
-import sys
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -22,29 +21,40 @@ from refnet import tolerances as tol
 
 __all__ = [
     "Result",
+    "format_margin",
+    "format_table",
     "judge_activation",
     "judge_softmax",
     "sample_points",
-    "format_table",
-    "configure",
-    "run",
 ]
 
 
 @dataclass
 class Result:
-    """One row of the table: how one quantity of one function fared against one oracle."""
+    """One row of the table: how one quantity of one function fared against one oracle.
+
+    ``max_abs`` is the largest |value - reference|; ``max_rel`` the largest relative error where
+    the reference is not 0 (None when every reference is 0: there only the absolute error
+    means anything).  ``margin`` is the worst error/bound over the points judged by the bound
+    (a point passes when its margin is at most 1); points passed by a kink convention
+    (``by_kink``) or cleared by mpmath (``decided_by_mpmath``) are counted apart and left out
+    of it.  ``failed`` lists every failing point: where (``z`` or ``entry``), value,
+    reference, error, bound and margin.
+    """
 
     section: str
     function: str
     oracle: str
     n: int
     max_abs: float
-    max_rel: float
+    max_rel: float | None
     failures: int
     max_ulps: float | None = None
     worst: dict = field(default_factory=dict)
     decided_by_mpmath: int = 0
+    margin: float | None = None
+    by_kink: int = 0
+    failed: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,23 +66,79 @@ class Result:
         return d
 
 
-def _result(section, function, oracle, value, reference, passed, *, ulps=None, z=None) -> Result:
+def _bound(reference, *, atol, rtol, err=0.0):
+    """The bound of :func:`refnet.tolerances.within`: ``atol + rtol * |reference| + err``."""
+    return atol + rtol * np.abs(np.asarray(reference, dtype=np.float64)) + err
+
+
+def _mask(mask, shape):
+    if mask is None:
+        return np.zeros(int(np.prod(shape)), dtype=bool)
+    return np.broadcast_to(np.asarray(mask, dtype=bool), shape).ravel()
+
+
+def _result(section, function, oracle, value, reference, passed, *, ulps=None, z=None,
+            bound=None, margin=None, cleared=None, kink=None, where=None) -> Result:
+    """A :class:`Result` from the values, the oracle's references and the verdict per point.
+
+    ``bound``: the allowed |value - reference| per point (broadcast); ``margin`` overrides
+    error/bound where the test is not in those terms (ulps against mpmath).  ``cleared``: the
+    points mpmath decided for the value; ``kink``: the points judged by a kink convention.
+    ``where``: a label per element (a network's gradient entries) for the failing points.
+    """
+    shape = np.shape(value)
     value = np.asarray(value, dtype=np.float64).ravel()
     reference = np.asarray(reference, dtype=np.float64).ravel()
     passed = np.asarray(passed, dtype=bool).ravel()
     if value.size == 0:
-        return Result(section, function, oracle, 0, 0.0, 0.0, 0)
+        return Result(section, function, oracle, 0, 0.0, None, 0)
+    cleared = _mask(cleared, shape)
+    kink = _mask(kink, shape) & passed & ~cleared
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         err = np.abs(value - reference)
         err = np.where(np.isnan(err), np.inf, err)
-        rel = np.where(reference != 0, err / np.abs(reference), np.where(err == 0, 0.0, np.inf))
-    i = int(np.argmax(np.where(passed, 0, 1) * (1 + err))) if not passed.all() else int(np.argmax(err))
-    worst = {"value": float(value[i]), "reference": float(reference[i])}
-    if z is not None:
-        worst["z"] = float(np.asarray(z, dtype=np.float64).ravel()[i])
+        nz = reference != 0
+        max_rel = float(np.max(err[nz] / np.abs(reference[nz]))) if nz.any() else None
+        if bound is not None:
+            bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), shape).ravel()
+        if margin is not None:
+            m = np.broadcast_to(np.asarray(margin, dtype=np.float64), shape).ravel()
+        elif bound is not None:
+            m = err / bound
+            m = np.where(np.isposinf(bound) | (err == 0), 0.0, m)
+        else:
+            m = None
+        if m is not None:
+            m = np.where(np.isnan(m), np.inf, m)
+    judged = ~(cleared | kink)
+    score = m if m is not None else err
+    if not passed.all():
+        i = int(np.argmax(np.where(passed, -1.0, score)))
+    else:
+        i = int(np.argmax(np.where(judged, score, -1.0)))
+    zf = None if z is None else np.asarray(z, dtype=np.float64).ravel()
+
+    def point(j):
+        d = {"value": float(value[j]), "reference": float(reference[j]), "error": float(err[j])}
+        if zf is not None:
+            d["z"] = float(zf[j])
+        if where is not None:
+            d["entry"] = str(where[j])
+        if zf is None and where is None:
+            d["entry"] = f"element {j}"
+        if bound is not None:
+            d["bound"] = float(bound[j])
+        if m is not None:
+            d["margin"] = float(m[j])
+        return d
+
     return Result(
-        section, function, oracle, int(value.size), float(err.max()), float(rel.max()),
-        int((~passed).sum()), None if ulps is None else float(np.max(ulps)), worst,
+        section, function, oracle, int(value.size), float(err.max()), max_rel,
+        int((~passed).sum()), None if ulps is None else float(np.max(ulps)), point(i),
+        decided_by_mpmath=int(cleared.sum()),
+        margin=None if m is None else (float(m[judged].max()) if judged.any() else 0.0),
+        by_kink=int(kink.sum()),
+        failed=[point(j) for j in np.flatnonzero(~passed)],
     )
 
 
@@ -178,39 +244,43 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
     for k in act.kinks:
         on_kink |= z == k
 
-    def add(oracle, order, zs, value, ref, ok, on=None):
-        ok, n = arbitrate(name, order, zs, value, ref, ok, params)
-        if on is not None:
-            ok = ok | on  # on a kink: the convention is pinned by its own test
-        row = _result("activation", name, oracle, value, ref, ok, z=zs)
-        row.decided_by_mpmath = n
-        rows.append(row)
+    def add(oracle, order, zs, value, ref, ok, bound, on=None):
+        before = np.asarray(ok, dtype=bool)
+        ok, _ = arbitrate(name, order, zs, value, ref, ok, params)
+        # on a kink: either one-sided derivative passes (the convention is pinned by its own test)
+        rows.append(_result("activation", name, oracle, value, ref, ok, z=zs, bound=bound,
+                            cleared=ok & ~before, kink=on))
 
     if "jax.grad" in want:
         # XLA on CPU reads subnormal inputs as zero, so the twin is not asked about them
         normal = (np.abs(z) >= tol.TINY) | (z == 0)
         zn, dn, d2n = z[normal], d[normal], d2[normal]
         ref = oracles.twin_derivative(name, zn, 1, **params)
-        add("f' jax.grad", 1, zn, dn, ref, tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL))
+        add("f' jax.grad", 1, zn, dn, ref, tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL),
+            _bound(ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL))
         ref2 = oracles.twin_derivative(name, zn, 2, **params)
         atol2 = tol.TWIN_ATOL + tol.TWIN2_ATOL_PER_DERIVATIVE * np.abs(dn)
-        add("f'' jax.grad", 2, zn, d2n, ref2, tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL))
+        add("f'' jax.grad", 2, zn, d2n, ref2, tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL),
+            _bound(ref2, atol=atol2, rtol=tol.TWIN2_RTOL))
 
     if "richardson" in want:
         left, el, on, right, er = richardson_kinked(f, z, act.kinks)
         ok = tol.within(d, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
         ok |= on & tol.within(d, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        add("f' richardson", 1, z, d, left, ok)
+        add("f' richardson", 1, z, d, left, ok,
+            _bound(left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el), on)
         left, el, on, right, er = richardson_kinked(df, z, act.kinks)
         ok = tol.within(d2, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
         ok |= on & tol.within(d2, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        add("f'' richardson", 2, z, d2, left, ok)
+        add("f'' richardson", 2, z, d2, left, ok,
+            _bound(left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el), on)
 
     if "complex step" in want and act.analytic:
         zc = z[~on_kink]  # on a kink the branch taken by the real part decides; pinned elsewhere
         est, err = oracles.complex_step_derivative(f, zc)
         ok = tol.within(d[~on_kink], est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err)
-        add("f' complex step", 1, zc, d[~on_kink], est, ok)
+        add("f' complex step", 1, zc, d[~on_kink], est, ok,
+            _bound(est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err))
 
     if "mpmath" in want:
         zm = z[~on_kink]
@@ -227,7 +297,11 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
             normal = (np.abs(ref) >= tol.TINY) | (ref == 0)
             u = np.where(normal, oracles.ulps(value, ref), 0.0)
             ok = np.where(normal, u <= ceiling, np.abs(value - ref) <= tol.SUBNORMAL_ABS)
-            rows.append(_result("activation", name, label, value, ref, ok, ulps=u, z=zm))
+            with np.errstate(invalid="ignore", over="ignore"):
+                margin = np.where(normal, u / ceiling, np.abs(value - ref) / tol.SUBNORMAL_ABS)
+            bound = np.where(normal, ceiling * np.spacing(np.abs(ref)), tol.SUBNORMAL_ABS)
+            rows.append(_result("activation", name, label, value, ref, ok, ulps=u, z=zm,
+                                bound=bound, margin=margin))
 
     if "from output" in want and fo is not None:
         g = _bind(fo, params)
@@ -240,7 +314,8 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
         bound = output_form_bound(g, s, act.forward_ulps)
         atol = bound + tol.OUTPUT_FORM_RTOL * np.abs(value) + tol.TWIN_ATOL
         ok = tol.within(value, dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)
-        rows.append(_result("activation", name, "f'(s) vs f'(z)", value, dz, ok, z=zf))
+        rows.append(_result("activation", name, "f'(s) vs f'(z)", value, dz, ok, z=zf,
+                            bound=_bound(dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)))
     return rows
 
 
@@ -291,14 +366,17 @@ def judge_softmax(z, axis, g, *, jacobian=None, vjp=None):
     J_ref = J_ref[:b, :n, :n].reshape(batch + (n, n))
     rows = []
     rows.append(_result("softmax", "softmax", "jax.nn.softmax", s, s_ref,
-                        tol.within(s, s_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
+                        tol.within(s, s_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL),
+                        bound=_bound(s_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
     v = np.asarray(vjp(s, g, axis=axis))
     atol = tol.SOFTMAX_ATOL * np.max(np.abs(g), initial=0.0)
     rows.append(_result("softmax", "softmax", "vjp jax.vjp", v, v_ref,
-                        tol.within(v, v_ref, atol=atol, rtol=tol.SOFTMAX_RTOL)))
+                        tol.within(v, v_ref, atol=atol, rtol=tol.SOFTMAX_RTOL),
+                        bound=_bound(v_ref, atol=atol, rtol=tol.SOFTMAX_RTOL)))
     J = np.asarray(jacobian(s, axis=axis))
     rows.append(_result("softmax", "softmax", "jacobian jax.jacobian", J, J_ref,
-                        tol.within(J, J_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
+                        tol.within(J, J_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL),
+                        bound=_bound(J_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
     return rows
 
 
@@ -371,8 +449,11 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     name = f"{hidden}-{output} #{seed}"
     rows = []
 
-    def add(oracle, ref, ok):
-        rows.append(_result("network", name, oracle, gv, ref, ok))
+    entries = [f"d{k}[{', '.join(map(str, i))}]" for k, shape in layout for i in np.ndindex(*shape)]
+
+    def add(oracle, ref, bound):
+        rows.append(_result("network", name, oracle, gv, ref, np.abs(gv - ref) <= bound,
+                            bound=bound, where=entries))
 
     from refnet.twin import network as twin_net
     import jax.numpy as jnp
@@ -380,7 +461,7 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     gt = twin_net.gradients({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
                             jnp.asarray(Y), hidden=hidden, output=output)
     gt, _ = flatten({k: np.asarray(gt[k]) for k in p})
-    add("grad jax.grad", gt, np.abs(gv - gt) <= base + tol.TWIN_DERIVATIVE_ATOL * S1
+    add("grad jax.grad", gt, base + tol.TWIN_DERIVATIVE_ATOL * S1
         + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)
 
     def J(thetas):
@@ -390,120 +471,50 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     J0 = float(net.loss(p, X, Y, hidden, output))
     rounding = abs(J0) + float(np.sum((np.abs(Y) + np.abs(A)) * (np.abs(Z) + 1.0)) / m)
     est, err = orc.richardson_gradient(J, theta, eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
-    add("grad richardson", est, np.abs(gv - est) <= err + base)
+    add("grad richardson", est, err + base)
     if act.analytic:
         est, err = orc.complex_step_gradient(J, theta)
-        add("grad complex step", est, np.abs(gv - est) <= err + base)
+        add("grad complex step", est, err + base)
     _, ref = vectors.network_reference(X, Y, p, hidden, output)
     rv, _ = flatten({k: ref["d" + k] for k in p})
     rows.append(_result("network", name, "grad mpmath", gv, rv, np.abs(gv - rv) <= base,
-                        ulps=oracles.ulps(gv, rv)))
+                        ulps=oracles.ulps(gv, rv), bound=base, where=entries))
     return rows
 
 
+def _num(x, spec=".3g"):
+    return "-" if x is None else format(x, spec)
+
+
+def format_margin(m) -> str:
+    """A margin in two digits, never rounded across 1 (0.996 is "0.99", 1.004 is "1.004")."""
+    if m is None:
+        return "-"
+    s = f"{m:.2g}"
+    if m < 1 <= float(s):
+        return "0.99"
+    if m > 1 >= float(s):
+        return f"{m:.4g}" if float(f"{m:.4g}") > 1 else repr(float(m))
+    return s
+
+
 def format_table(rows) -> str:
-    head = ("function", "oracle", "n", "max abs err", "max rel err", "max ulps", "verdict")
+    """One line per :class:`Result`: the errors, the worst margin (error/bound; at most 1
+    passes), the points passed by a kink convention or by mpmath, and the verdict."""
+    head = ("function", "oracle", "n", "max abs err", "max rel err", "max ulps", "margin",
+            "kink", "mpmath", "verdict")
     body = []
     for r in rows:
         body.append((
-            r.function, r.oracle, str(r.n), f"{r.max_abs:.3g}", f"{r.max_rel:.3g}",
-            "" if r.max_ulps is None else f"{r.max_ulps:.0f}",
-            ("ok" if r.ok else f"MISMATCH ({r.failures})")
-            + (f", {r.decided_by_mpmath} by mpmath" if r.decided_by_mpmath else ""),
+            r.function, r.oracle, str(r.n), f"{r.max_abs:.3g}", _num(r.max_rel),
+            _num(r.max_ulps, ".0f"), format_margin(r.margin), str(r.by_kink),
+            str(r.decided_by_mpmath), "ok" if r.ok else f"MISMATCH ({r.failures})",
         ))
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     out = [line(head), line(["-" * w for w in widths])]
     out += [line(b) for b in body]
     return "\n".join(out)
-
-
-# ---------------------------------------------------------------------------------------------
-# the command
-
-
-def configure(parser):
-    parser.add_argument("--examples", type=_positive_int, default=2000, metavar="N",
-                        help="random points per activation (default 2000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help="check only these activations (names from the registry)")
-    parser.add_argument("--networks", type=_nonneg_int, default=1, metavar="K",
-                        help="seeded networks per hidden activation and output (default 1; 0 skips)")
-
-
-def _positive_int(text):
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
-
-
-def _nonneg_int(text):
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
-    return v
-
-
-def _progress(i, total, label, stream=sys.stderr):
-    if not stream.isatty():
-        return
-    width = 30
-    done = int(width * i / max(total, 1))
-    stream.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{total} {label:<24}")
-    if i == total:
-        stream.write("\n")
-    stream.flush()
-
-
-def run(args) -> int:
-    from refnet.cli import UsageError
-
-    names = list(act_mod.ACTIVATIONS)
-    if args.only:
-        unknown = [n for n in args.only if n not in act_mod.ACTIVATIONS and n != "softmax"]
-        if unknown:
-            raise UsageError(f"unknown activation(s) {unknown}; known: {names + ['softmax']}")
-        names = [n for n in names if n in args.only]
-    rng = np.random.default_rng(args.seed)
-    rows: list[Result] = []
-    jobs = [(n, "activation") for n in names]
-    if not args.only or "softmax" in args.only:
-        jobs.append(("softmax", "softmax"))
-    for k in range(args.networks):
-        for n in names:
-            for out in ("sigmoid", "softmax"):
-                jobs.append(((n, out, args.seed * 1000 + k), "network"))
-    for i, (name, kind) in enumerate(jobs):
-        _progress(i, len(jobs), name if isinstance(name, str) else f"{name[0]}-{name[1]}")
-        if kind == "network":
-            rows += judge_network(*name)
-        elif kind == "activation":
-            z = sample_points(rng, args.examples, act_mod.ACTIVATIONS[name].kinks)
-            rows += judge_activation(name, z)
-        else:
-            for axis in (0, 1, -1):
-                shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 5)))
-                z = rng.normal(0, 5, shape)
-                rows += judge_softmax(z, axis, rng.normal(size=shape))
-    _progress(len(jobs), len(jobs), "done")
-    ok = all(r.ok for r in rows)
-    if args.json:
-        print(json.dumps({"ok": ok, "results": [r.to_dict() for r in rows]}, indent=1))
-    else:
-        print(format_table(rows))
-        bad = sum(not r.ok for r in rows)
-        print(f"\n{len(rows)} checks: {len(rows) - bad} verified, {bad} mismatched")
-    return 0 if ok else 1

@@ -23,12 +23,18 @@ usage.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 
-from refnet.cli import UsageError
+from refnet.cli import (
+    UsageError,
+    activation_names,
+    image_file,
+    json_text,
+    name_type,
+    positive_int,
+)
 
 DATASETS = {
     # name -> (scikit-learn loader, output layer)
@@ -39,18 +45,19 @@ DATASETS = {
 
 
 def configure(parser) -> None:
-    from refnet.activations import ACTIVATIONS
-
+    names = activation_names()
     parser.add_argument("--dataset", required=True, choices=sorted(DATASETS),
+                        type=name_type(sorted(DATASETS), "dataset"),
                         help="scikit-learn's bundled dataset to train on")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[16], metavar="N",
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=[16], metavar="N",
                         help="hidden layer widths, e.g. --hidden 16 8 (default: 16)")
-    parser.add_argument("--activation", default="tanh", choices=list(ACTIVATIONS),
+    parser.add_argument("--activation", default="tanh", choices=names,
+                        type=name_type(names, "activation"),
                         metavar="NAME", help="hidden activation (default tanh)")
-    parser.add_argument("--iterations", type=int, default=2000,
+    parser.add_argument("--iterations", type=positive_int, default=2000,
                         help="gradient steps (default 2000)")
     parser.add_argument("--lr", type=float, default=0.5, help="learning rate (default 0.5)")
-    parser.add_argument("--batch-size", type=int, default=None,
+    parser.add_argument("--batch-size", type=positive_int, default=None,
                         help="mini-batch size (default: the whole training set)")
     parser.add_argument("--lambd", type=float, default=0.0,
                         help="L2 penalty λ, as in refnet.network.train (default 0)")
@@ -60,12 +67,14 @@ def configure(parser) -> None:
                         help="seed of the split, the initial weights and the shuffles (0)")
     parser.add_argument("--test-fraction", type=float, default=0.25,
                         help="share of the samples held out for testing (default 0.25)")
-    parser.add_argument("--print-every", type=int, default=None, metavar="N",
+    parser.add_argument("--print-every", type=positive_int, default=None, metavar="N",
                         help="print the cost every N iterations (default: iterations/10)")
-    parser.add_argument("--plot", metavar="FILE.png", help="save the cost curve (matplotlib)")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="save the cost curve (matplotlib; png, pdf, svg, ...: from the suffix)")
     parser.add_argument("--twin", action="store_true",
                         help="also run the JAX twin from the same start and compare the costs")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON (docs/schema/train.json)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +99,7 @@ def split(n: int, test_fraction: float, seed: int):
     """Indices of a seeded random split: ``(train, test)``, test of round(n·fraction) ≥ 1."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
-    n_test = max(1, int(round(n * test_fraction)))
+    n_test = max(1, round(n * test_fraction))
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
@@ -122,8 +131,7 @@ def accuracy(AL, labels, output: str) -> float:
 
 
 def _check(args):
-    if args.iterations < 1:
-        raise UsageError(f"--iterations {args.iterations}: expected at least 1")
+    """Every setting, and the --plot file, before any work."""
     if not math.isfinite(args.lr) or args.lr <= 0:
         raise UsageError(f"--lr {args.lr}: expected a positive finite number")
     if not math.isfinite(args.lambd) or args.lambd < 0:
@@ -132,17 +140,8 @@ def _check(args):
         raise UsageError(f"--scale {args.scale}: expected a positive finite number")
     if not 0 < args.test_fraction < 1:
         raise UsageError(f"--test-fraction {args.test_fraction}: expected a number in (0, 1)")
-    if any(h < 1 for h in args.hidden):
-        raise UsageError(f"--hidden {args.hidden}: widths must be at least 1")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UsageError(f"--batch-size {args.batch_size}: expected at least 1")
-    if args.print_every is not None and args.print_every < 1:
-        raise UsageError(f"--print-every {args.print_every}: expected at least 1")
     if args.plot:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install \"refnet[plot]\"") from None
+        image_file(args.plot, "--plot")
 
 
 def _plot(path, costs, twin_costs, title):
@@ -163,8 +162,6 @@ def _plot(path, costs, twin_costs, title):
     fig.tight_layout()
     try:
         fig.savefig(path, dpi=100)
-    except OSError as exc:
-        raise UsageError(f"--plot {path}: {exc}") from None
     finally:
         plt.close(fig)
 
@@ -229,7 +226,7 @@ def run(args) -> int:
         result["plot"] = args.plot
 
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(json_text(result))
     else:
         every = args.print_every or max(1, args.iterations // 10)
         print(f"{args.dataset}: {m} training and {Xte.shape[1]} test samples, layer sizes "

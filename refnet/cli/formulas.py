@@ -1,24 +1,45 @@
 """``refnet formulas``: each activation's formulas, where its output form is valid, its kinks,
-and its measured accuracy against mpmath.  ``--markdown`` writes the reference that
-``docs/derivatives.md`` holds (regenerate it with ``refnet formulas --markdown -o
-docs/derivatives.md``)."""
+and its measured accuracy against mpmath (:mod:`refnet.study`).  ``--markdown`` writes the
+reference that ``docs/derivatives.md`` holds (regenerate it with ``refnet formulas --markdown -o
+docs/derivatives.md``); ``--json`` the measurements (``docs/schema/formulas.json``).  Exit 1 when
+an activation misses its accuracy targets."""
 
 from __future__ import annotations
 
-import json
-import sys
+import argparse
 
-from refnet import activations as act_mod
-from refnet import study
 from refnet import tolerances as tol
+from refnet.cli import (
+    activation_names,
+    json_text,
+    name_type,
+    output_file,
+    progress,
+    write_text,
+)
+
+MIN_POINTS = 11
 
 
-def configure(parser):
-    parser.add_argument("names", nargs="*", metavar="NAME", help="activations (default: all)")
-    parser.add_argument("--markdown", action="store_true", help="write the Markdown reference")
-    parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+def _points(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < MIN_POINTS:
+        raise argparse.ArgumentTypeError(f"expected at least {MIN_POINTS} points, got {v}")
+    return v
+
+
+def configure(parser) -> None:
+    parser.add_argument("names", nargs="*", metavar="NAME", type=name_type(activation_names(), "activation"),
+                        help="activations (default: all)")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--markdown", action="store_true", help="write the Markdown reference")
+    form.add_argument("--json", action="store_true",
+                      help="print the measurements as JSON (docs/schema/formulas.json)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    parser.add_argument("--points", type=int, default=4801, metavar="N",
+    parser.add_argument("--points", type=_points, default=4801, metavar="N",
                         help="points in the dense part of the sweep (default 4801)")
 
 
@@ -58,11 +79,20 @@ def _jax_note(entry):
 
 
 def measure(names, points):
-    return [
-        {"formulas": study.formula_lines(n), "accuracy": study.accuracy(n, dense=points),
-         "steps": study.step_study(n)}
-        for n in names
-    ]
+    """Formulas, accuracy and step study of each activation, with a progress bar."""
+    from refnet import study
+
+    entries = []
+    with progress(total=2 * len(names), desc="formulas", unit="step") as bar:
+        for n in names:
+            bar.set_postfix_str(f"{n} accuracy")
+            entry = {"formulas": study.formula_lines(n), "accuracy": study.accuracy(n, dense=points)}
+            bar.update()
+            bar.set_postfix_str(f"{n} step sizes")
+            entry["steps"] = study.step_study(n)
+            bar.update()
+            entries.append(entry)
+    return entries
 
 
 def text_report(entries) -> str:
@@ -160,24 +190,15 @@ def markdown_report(entries) -> str:
 
 
 def run(args) -> int:
-    from refnet.cli import UsageError
-
-    names = args.names or list(act_mod.ACTIVATIONS)
-    unknown = [n for n in names if n not in act_mod.ACTIVATIONS]
-    if unknown:
-        raise UsageError(f"unknown activation(s) {unknown}; known: {list(act_mod.ACTIVATIONS)}")
-    if args.points < 11:
-        raise UsageError(f"--points must be at least 11, got {args.points}")
+    if args.output:
+        output_file(args.output, "-o")
+    names = args.names or activation_names()
     entries = measure(names, args.points)
     if args.json:
-        text = json.dumps(entries)
+        text = json_text(entries, indent=None)
     elif args.markdown:
         text = markdown_report(entries)
     else:
         text = text_report(entries)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-    else:
-        sys.stdout.write(text + "\n")
+    write_text(text, args.output)
     return 0 if all(e["accuracy"]["meets_targets"] for e in entries) else 1

@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from refnet import notebook as nb
+from refnet.cli import nonneg_int
 
 
-def configure(parser):
-    parser.add_argument("--itr", type=int, default=1000, metavar="N",
+def configure(parser) -> None:
+    parser.add_argument("--itr", type=nonneg_int, default=1000, metavar="N",
                         help="iterations of the final NN cell (default 1000, as the notebook)")
 
 
@@ -24,10 +25,6 @@ def _cell(title, *values):
 
 
 def run(args) -> int:
-    if args.itr < 0:
-        from refnet.cli import UsageError
-
-        raise UsageError(f"--itr: expected a number of iterations >= 0, got {args.itr}")
     np.random.seed(1)
     X = np.random.randn(2, 3)
     _cell("X = np.random.randn(2, 3) after np.random.seed(1)", X)

@@ -1,0 +1,254 @@
+"""The ``refnet`` command line (also ``python -m refnet``).
+
+One module per command in this package, each with ``configure(parser)`` (its arguments) and
+``run(args) -> int`` (its exit status); this module holds the parser, :func:`main`, the exit
+statuses and the helpers every command shares.  No library module imports this package: the
+library raises ``ValueError``/``KeyError``/``ImportError``, and the commands say what went wrong
+in one line.
+
+Exit status:
+
+- 0: everything verified;
+- 1: a mismatch (a derivative, gradient or trajectory that disagrees with its oracles), and
+  nothing else;
+- 2: bad usage (an unknown name, a bad number, a file that cannot be read or written), with
+  a one-line message and no traceback, before any work is done;
+- 3: refnet itself failed (a bug): the traceback is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import json
+import math
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
+
+# name -> (module, one-line help)
+COMMANDS = {
+    "verify": ("refnet.cli.verify", "run refnet's built-in gradient checks and print a summary"),
+    "formulas": ("refnet.cli.formulas", "print each activation's formulas and measured accuracy"),
+    "plot": ("refnet.cli.plot", "plot an activation's derivatives and their errors (needs matplotlib)"),
+    "vectors": ("refnet.cli.vectors", "write reference vectors (correctly rounded values) as JSON or .npz"),
+    "notebook": ("refnet.cli.notebook", "print the notebook's computations, cell by cell, with refnet's values"),
+    "check": ("refnet.cli.check", "check your own gradient: refnet check MOD:F MOD:GRAD --shape 3,4"),
+    "train": ("refnet.cli.train", "train the network on scikit-learn's breast_cancer, iris or digits"),
+}
+
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad usage discovered after parsing (a file that does not exist, a bad shape, ...)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit status 2, as every other usage error
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from refnet import __version__
+
+    parser = _Parser(prog="refnet", description="An autograd-verified reference neural network.",
+                     epilog="exit status: 0 verified, 1 a mismatch, 2 bad usage, 3 an internal error")
+    parser.add_argument("--version", action="version", version=f"refnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        importlib.import_module(module).configure(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run ``refnet ARGV...``; return the exit status (never raises SystemExit)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors (2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE if exc.code else EXIT_OK
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(importlib.import_module(args._module).run(args))
+    except UsageError as exc:
+        print(f"refnet {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `refnet notebook | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception:  # noqa: BLE001  a bug: keep it visible, not passed off as a mismatch (1)
+        traceback.print_exc()
+        print(f"refnet {args.command}: internal error (exit {EXIT_INTERNAL}); the traceback "
+              "above is a bug", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+# ---------------------------------------------------------------------------------------------
+# names
+
+
+def unknown_name(name: str, known, what: str) -> str:
+    """The one message for a name that is not among ``known``: the nearest match, then the
+    whole list."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r}{hint} (known: {', '.join(known)})"
+
+
+def name_type(known, what: str):
+    """An argparse ``type`` accepting only the names in ``known`` (with ``choices=known`` where
+    the argument takes one value; a ``nargs="*"`` positional cannot have choices)."""
+    known = list(known)
+
+    def parse(text: str) -> str:
+        if text not in known:
+            raise argparse.ArgumentTypeError(unknown_name(text, known, what))
+        return text
+
+    parse.__name__ = what
+    return parse
+
+
+def activation_names(*, extra=()):
+    """The activation registry's names (and ``extra`` ones, like ``softmax``)."""
+    from refnet.activations import ACTIVATIONS
+
+    return [*ACTIVATIONS, *extra]
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers
+
+
+def _integer(text: str, low: int, expected: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if v < low:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {v}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type``: an integer >= 1."""
+    return _integer(text, 1, "a positive integer")
+
+
+def nonneg_int(text: str) -> int:
+    """argparse ``type``: an integer >= 0."""
+    return _integer(text, 0, "an integer >= 0")
+
+
+def finite_float(text: str) -> float:
+    """argparse ``type``: a finite number."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# output files, checked before any work
+
+
+def output_file(path: str, option: str, *, suffixes=None) -> Path:
+    """Check that ``path`` can be written (its folder exists and is writable, it is not a
+    folder) and, if ``suffixes`` is given, that it ends in one of them; raise UsageError."""
+    p = Path(path)
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise UsageError(f"{option} {path}: expected a file ending in {', '.join(sorted(suffixes))}")
+    if p.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, expected a file")
+    folder = p.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"{option} {path}: not writable")
+    return p
+
+
+def image_file(path: str, option: str) -> Path:
+    """An image path matplotlib can write (png, pdf, svg, ...), checked as :func:`output_file`;
+    raise UsageError when matplotlib is missing."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise UsageError(f"{option} needs matplotlib: pip install \"refnet[plot]\"") from None
+    suffixes = {"." + s for s in FigureCanvasBase.get_supported_filetypes()}
+    return output_file(path, option, suffixes=suffixes)
+
+
+def write_text(text: str, path) -> None:
+    """Write ``text`` (and a final newline) to ``path``, or to stdout when ``path`` is None."""
+    if path is None:
+        sys.stdout.write(text + "\n")
+        return
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON: strict (no NaN or Infinity tokens); see docs/json.md
+
+
+def json_safe(obj):
+    """``obj`` with NumPy values made Python ones and non-finite floats written as the strings
+    ``"inf"``, ``"-inf"`` and ``"nan"`` (the one encoding of every ``--json`` output)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+    return obj
+
+
+def json_text(obj, indent=1) -> str:
+    """Strict JSON of ``obj`` (``json.dumps(..., allow_nan=False)`` after :func:`json_safe`)."""
+    return json.dumps(json_safe(obj), indent=indent, allow_nan=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# progress
+
+
+def progress(iterable=None, *, total=None, desc="", unit="it"):
+    """A tqdm progress bar on stderr, shown only when stderr is a terminal (disabled otherwise:
+    it yields the items and ``update``/``set_postfix_str`` do nothing).  Its signature is the
+    one the library's ``progress=`` hooks call (``refnet.vectors.build``)."""
+    from tqdm import tqdm
+
+    stream = sys.stderr
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=stream, disable=not tty,
+                leave=False, dynamic_ncols=True)

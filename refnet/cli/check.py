@@ -1,0 +1,155 @@
+"""``refnet check FUNCTION GRADIENT``: check a user's gradient from the shell.
+
+FUNCTION and GRADIENT are ``MODULE:NAME`` (a module importable from the current folder or the
+Python path, as ``python -m`` would find it) or ``PATH.py:NAME`` (a file, e.g.
+``./mymod.py:cost`` or ``path/to/mymod.py:cost``; its folder is importable while it runs).
+The point is random (``--shape 3,4 --seed 0``, standard normal) or read from ``--point FILE.npy``
+(an array, or an ``.npz`` whose arrays make a dict).  Exit 0 verified, 1 a mismatch (also when
+the function raises, returns the wrong shape or NaN: the report says what), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from refnet.cli import UsageError, json_text
+
+MAX_ELEMENTS = 10**6
+
+
+def _shape(text: str) -> tuple:
+    parts = [s.strip() for s in text.replace("x", ",").split(",")]
+    try:
+        shape = tuple(int(s) for s in parts if s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected sizes separated by commas, e.g. 3,4") from None
+    if not shape:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected sizes separated by commas, e.g. 3,4")
+    if any(s < 1 for s in shape):
+        raise argparse.ArgumentTypeError(f"{text!r}: every size must be at least 1")
+    if int(np.prod(shape)) > MAX_ELEMENTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: more than a million elements")
+    return shape
+
+
+def configure(parser) -> None:
+    parser.add_argument("function", metavar="FUNCTION",
+                        help="the scalar function f(x): MODULE:NAME or PATH.py:NAME")
+    parser.add_argument("gradient", metavar="GRADIENT",
+                        help="the gradient to check, grad(x) with the structure of x: "
+                             "MODULE:NAME or PATH.py:NAME")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--shape", type=_shape, help="a random point of this shape, e.g. 3,4")
+    where.add_argument("--point", metavar="FILE", help="the point: a .npy array or a .npz dict")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random point (0)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as JSON (docs/schema/check.json)")
+    parser.add_argument("--no-complex-step", action="store_true",
+                        help="do not try the complex step")
+
+
+def _is_path(module: str) -> bool:
+    return module.endswith(".py") or "/" in module or os.sep in module
+
+
+def _load_file(module: str, loaded: dict):
+    path = Path(module)
+    if not path.is_file():
+        raise UsageError(f"no file {module!r}")
+    key = str(path.resolve())
+    if key not in loaded:
+        name = f"refnet_user_{len(loaded)}_{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise UsageError(f"cannot import {module!r}: not a Python file")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod  # dataclasses and pickling look the module up by name
+        sys.path.insert(0, str(path.resolve().parent))  # its siblings import, as for a script
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as exc:  # noqa: BLE001  SyntaxError, ImportError, the module failing
+            del sys.modules[name]
+            raise UsageError(f"cannot import {module!r}: {type(exc).__name__}: {exc}") from None
+        loaded[key] = mod
+    return loaded[key]
+
+
+def _resolve(spec: str, loaded: dict):
+    module, sep, name = spec.rpartition(":")
+    if not sep or not module or not name:
+        raise UsageError(f"{spec!r}: expected MODULE:FUNCTION or PATH.py:FUNCTION")
+    if _is_path(module):
+        mod = _load_file(module, loaded)
+    else:
+        try:
+            mod = importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001  ImportError, or the module itself failing
+            raise UsageError(f"cannot import {module!r}: {type(exc).__name__}: {exc}") from None
+    obj = mod
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            raise UsageError(f"module {module!r} has no attribute {name!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise UsageError(f"{spec!r} is not callable")
+    return obj
+
+
+def _point(args):
+    if args.shape is not None:
+        return np.random.default_rng(args.seed).standard_normal(args.shape)
+    try:
+        loaded = np.load(args.point, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--point {args.point!r}: {exc}") from None
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            x = {k: loaded[k] for k in loaded.files}
+    else:
+        x = loaded
+    try:
+        if isinstance(x, dict):
+            x = {k: np.asarray(v, dtype=np.float64) for k, v in x.items()}
+        else:
+            x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--point {args.point!r}: not a real array ({exc})") from None
+    return x
+
+
+@contextlib.contextmanager
+def _importable_from_cwd():
+    """The current folder first on ``sys.path`` (as ``python -m`` has it; a console script does
+    not), restored afterwards."""
+    saved = list(sys.path)
+    sys.path.insert(0, os.getcwd())
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def run(args) -> int:
+    x = _point(args)
+    with _importable_from_cwd():
+        loaded: dict = {}
+        f = _resolve(args.function, loaded)
+        grad = _resolve(args.gradient, loaded)
+        from refnet.check import check_gradient
+
+        report = check_gradient(f, grad, x, seed=args.seed,
+                                complex_step=False if args.no_complex_step else "auto")
+    if args.json:
+        print(json_text(report.to_dict(), indent=2))
+    else:
+        print(report)
+    return 0 if report.ok else 1

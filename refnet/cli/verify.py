@@ -1,0 +1,175 @@
+"""``refnet verify``: judge refnet's derivatives with every oracle.
+
+Prints a summary first, one line per function (an activation, softmax, a seeded network): the
+points judged, the oracles, the worst margin (error/bound; at most 1 passes), the points passed
+by a kink convention or decided by mpmath, and the verdict; then every failing point (where,
+value, reference, bound).  ``--detail`` adds the table of every function against every oracle
+(:func:`refnet.checking.verify.format_table`); ``--json`` prints all of it as JSON
+(``docs/schema/verify.json``).
+"""
+
+from __future__ import annotations
+
+from refnet.cli import (
+    activation_names,
+    json_text,
+    name_type,
+    nonneg_int,
+    positive_int,
+    progress,
+)
+
+LEGEND = """\
+points: values judged per oracle (sample points of an activation, entries of softmax's
+  outputs, a network's gradient entries); oracles: independent references compared with it
+  (one row each with --detail).
+worst margin: the largest |refnet - oracle| / bound over the points judged by the bound, and
+  the oracle where it occurs; a point passes when its margin is at most 1.
+kink: points (over all oracles) exactly on a kink, passed by the one-sided derivatives (the convention there is
+  pinned by its own test). mpmath: points where an oracle disagreed and the correctly rounded
+  value (mpmath) decided for refnet. Neither enters the worst margin."""
+
+
+def configure(parser) -> None:
+    only = activation_names(extra=("softmax",))
+    parser.add_argument("--examples", type=positive_int, default=2000, metavar="N",
+                        help="random points per activation (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the summary and every row as JSON (docs/schema/verify.json)")
+    parser.add_argument("--detail", action="store_true",
+                        help="also print the table of every function against every oracle")
+    parser.add_argument("--only", nargs="+", metavar="NAME", choices=only,
+                        type=name_type(only, "activation"),
+                        help="check only these activations (and/or softmax)")
+    parser.add_argument("--networks", type=nonneg_int, default=1, metavar="K",
+                        help="seeded networks per hidden activation and output (default 1; 0 skips)")
+
+
+def _jobs(args):
+    from refnet.activations import ACTIVATIONS
+
+    names = [n for n in ACTIVATIONS if not args.only or n in args.only]
+    jobs = [("activation", n) for n in names]
+    if not args.only or "softmax" in args.only:
+        jobs.append(("softmax", "softmax"))
+    for k in range(args.networks):
+        for n in names:
+            for out in ("sigmoid", "softmax"):
+                jobs.append(("network", (n, out, args.seed * 1000 + k)))
+    return jobs
+
+
+def judge_all(args) -> list:
+    """Every :class:`~refnet.checking.verify.Result` of the run, with a progress bar."""
+    import numpy as np
+
+    from refnet.activations import ACTIVATIONS
+    from refnet.checking import verify as judge
+
+    rng = np.random.default_rng(args.seed)
+    rows = []
+    jobs = _jobs(args)
+    with progress(total=len(jobs), desc="verify", unit="function") as bar:
+        for kind, what in jobs:
+            bar.set_postfix_str(what if isinstance(what, str) else f"{what[0]}-{what[1]} network")
+            if kind == "network":
+                rows += judge.judge_network(*what)
+            elif kind == "activation":
+                z = judge.sample_points(rng, args.examples, ACTIVATIONS[what].kinks)
+                rows += judge.judge_activation(what, z)
+            else:
+                for axis in (0, 1, -1):
+                    shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)),
+                             int(rng.integers(1, 5)))
+                    z = rng.normal(0, 5, shape)
+                    rows += judge.judge_softmax(z, axis, rng.normal(size=shape))
+            bar.update()
+    return rows
+
+
+def summarize(rows) -> list[dict]:
+    """One dict per function, in the order of the rows: points, oracles, the worst margin and
+    its oracle, the points passed by a kink convention or by mpmath, failures, ok."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r.section, r.function), []).append(r)
+    out = []
+    for (section, function), rs in groups.items():
+        per_oracle: dict = {}
+        for r in rs:
+            per_oracle[r.oracle] = per_oracle.get(r.oracle, 0) + r.n
+        judged = [r for r in rs if r.margin is not None]
+        worst = max(judged, key=lambda r: r.margin, default=None)
+        out.append({
+            "section": section, "function": function, "points": max(per_oracle.values()),
+            "oracles": len(per_oracle), "margin": None if worst is None else worst.margin,
+            "margin_oracle": None if worst is None else worst.oracle,
+            "by_kink": sum(r.by_kink for r in rs),
+            "decided_by_mpmath": sum(r.decided_by_mpmath for r in rs),
+            "failures": sum(r.failures for r in rs), "ok": all(r.ok for r in rs),
+        })
+    return out
+
+
+def _table(head, body) -> list[str]:
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return [line(head), line(["-" * w for w in widths]), *(line(b) for b in body)]
+
+
+def summary_text(summary) -> str:
+    from refnet.checking.verify import format_margin
+
+    head = ("function", "points", "oracles", "worst margin", "kink", "mpmath", "verdict")
+    body = []
+    for s in summary:
+        margin = "-" if s["margin"] is None else \
+            f"{format_margin(s['margin'])} ({s['margin_oracle']})"
+        body.append((s["function"], str(s["points"]), str(s["oracles"]), margin,
+                     str(s["by_kink"]), str(s["decided_by_mpmath"]),
+                     "ok" if s["ok"] else f"MISMATCH ({s['failures']} points)"))
+    return "\n".join(_table(head, body))
+
+
+def failures_text(rows) -> str:
+    """Every failing point, one line each: function, oracle, where, value, reference, error,
+    bound and margin."""
+    out = []
+    for r in rows:
+        for p in r.failed:
+            where = f"z = {p['z']!r}" if "z" in p else p["entry"]
+            bound = "" if "bound" not in p else f", bound {p['bound']:.3g}"
+            margin = "" if "margin" not in p else f" (margin {p['margin']:.3g})"
+            out.append(f"{r.function}  {r.oracle}  {where}: value {p['value']!r}, reference "
+                       f"{p['reference']!r}, error {p['error']:.3g}{bound}{margin}")
+    return "\n".join(out)
+
+
+def run(args) -> int:
+    from refnet.checking.verify import format_table
+
+    rows = judge_all(args)
+    summary = summarize(rows)
+    ok = all(r.ok for r in rows)
+    if args.json:
+        print(json_text({"ok": ok, "summary": summary, "results": [r.to_dict() for r in rows]}))
+        return 0 if ok else 1
+    print(summary_text(summary))
+    print()
+    print(LEGEND)
+    if args.detail:
+        print()
+        print(format_table(rows))
+    bad = [r for r in rows if not r.ok]
+    if bad:
+        print(f"\nFailing points ({sum(r.failures for r in bad)}):")
+        print(failures_text(bad))
+    n_bad = sum(not s["ok"] for s in summary)
+    print(f"\n{len(summary)} functions, {len(rows)} checks: {len(summary) - n_bad} verified, "
+          f"{n_bad} mismatched")
+    return 0 if ok else 1
