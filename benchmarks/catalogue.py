@@ -16,7 +16,9 @@ The truth does not come from any checker: :func:`truth_error` compares ``grad(x)
 ``jax.grad(f_jax)(x)`` in float64, element by element, as
 ``max |g - t| / (|t| + truth_floor * max|t|)``.  A case is truly buggy iff that exceeds
 ``10 * truth_tol``, and correct or lossy iff it is at most ``truth_tol`` (default 1e-8; float32
-backward passes get 1e-4).  Where the NumPy ``f`` is written in a lossy form, ``f_jax`` is the same
+backward passes get 1e-4).  For the elementwise lossy cases jax's own derivative rounds like the
+hand-written one (jax differentiates tanh as 1 - tanh**2), so there mpmath at 60 digits is the
+truth (:func:`truth`; ``df_mp``).  Where the NumPy ``f`` is written in a lossy form, ``f_jax`` is the same
 function written stably (``logaddexp``), so jax differentiates the mathematics, not the rounding.
 Kinks follow jax's conventions where they are the user's: relu′(0) = 0 (``where(z > 0, z, 0)``), a
 max routed to the first maximum (``argmax``; what torch's max-pool does).
@@ -48,6 +50,8 @@ __all__ = [
     "Case",
     "by_name",
     "jax_gradient",
+    "mp_gradient",
+    "truth",
     "truth_error",
     "truth_label",
 ]
@@ -67,6 +71,7 @@ class Case:
     large: bool = False
     truth_tol: float = 1e-8            # max elementwise relative error of a correct gradient
     truth_floor: float = 1e-6          # relative to max|truth|: the denominator's floor
+    df_mp: Callable | None = None      # elementwise cases: the exact derivative, for mpmath
 
     def __repr__(self) -> str:  # keep pytest ids and error messages short
         return f"Case({self.name!r}, {self.category!r})"
@@ -131,10 +136,28 @@ def _flat(x, keys):
     return np.concatenate([np.asarray(x[k], dtype=np.float64).ravel() for k in keys])
 
 
+def mp_gradient(case: Case, dps: int = 60):
+    """The derivative of an elementwise case at ``dps`` digits (mpmath), rounded to float64; None
+    for a case without ``df_mp``.  Where jax's own derivative rounds (``1 - tanh**2`` past
+    |z| = 19, ``s*(1-s)`` past z = 37), this is the judge."""
+    if case.df_mp is None:
+        return None
+    import mpmath
+
+    with mpmath.workdps(dps):
+        return np.array([float(case.df_mp(mpmath.mpf(float(z)))) for z in case.x])
+
+
+def truth(case: Case):
+    """The reference gradient: mpmath where the case has an exact derivative, else jax.grad."""
+    t = mp_gradient(case)
+    return jax_gradient(case) if t is None else t
+
+
 def truth_error(case: Case, truth=None) -> float:
     """max |g - t| / (|t| + truth_floor·max|t|) over all elements, t the jax.grad truth."""
     if truth is None:
-        truth = jax_gradient(case)
+        truth = globals()["truth"](case)
     keys = list(case.x) if isinstance(case.x, dict) else None
     g = case.grad(_copy(case.x))
     if keys is not None:
@@ -611,9 +634,21 @@ def _gelu_case(name, category, description, bug=None):
     return Case(name, category, f, grad, z, f_jax, description)
 
 
-def _elementwise_case(name, category, description, z, f_np, f_jx, df):
+def _elementwise_case(name, category, description, z, f_np, f_jx, df, df_mp):
     return Case(name, category, lambda z: float(np.sum(f_np(z))), df, np.asarray(z, float),
-                lambda z: jnp.sum(f_jx(z)), description)
+                lambda z: jnp.sum(f_jx(z)), description, df_mp=df_mp)
+
+
+def _mp_sigmoid(z):
+    import mpmath
+
+    return 1 / (1 + mpmath.exp(-z))
+
+
+def _mp_sech2(z):
+    import mpmath
+
+    return mpmath.sech(z) ** 2
 
 
 # --- regressions -------------------------------------------------------------------------------
@@ -863,20 +898,21 @@ def _build() -> list[Case]:
                           "z down to -40", zl,
                           lambda z: np.log(1 + np.exp(z)),
                           lambda z: jnp.logaddexp(0.0, z),
-                          lambda z: 1 / (1 + np.exp(-z))),
+                          lambda z: 1 / (1 + np.exp(-z)), _mp_sigmoid),
         _elementwise_case("tanh_one_minus_t2", "lossy",
                           "tanh' as 1 - np.tanh(z)**2 up to |z| = 20",
                           np.array([-20.0, -19, -10, -3, -1, 0, 0.5, 2, 10, 19, 20]),
-                          np.tanh, jnp.tanh, lambda z: 1 - np.tanh(z) ** 2),
+                          np.tanh, jnp.tanh, lambda z: 1 - np.tanh(z) ** 2, _mp_sech2),
         _elementwise_case("sigmoid_s_one_minus_s", "lossy",
                           "sigmoid' as s*(1 - s) up to z = 40",
                           np.array([-40.0, -20, -5, -1, 0, 1, 5, 20, 37, 40]),
                           lambda z: 1 / (1 + np.exp(-z)), jax.nn.sigmoid,
-                          lambda z: (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))),
+                          lambda z: (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z))),
+                          lambda z: _mp_sigmoid(z) * _mp_sigmoid(-z)),
         _elementwise_case("sigmoid_as_tanh_vs_logaddexp", "lossy",
                           "softplus np.logaddexp(0, z), derivative 0.5*(1 + np.tanh(z/2))", zl,
                           lambda z: np.logaddexp(0, z), lambda z: jnp.logaddexp(0.0, z),
-                          lambda z: 0.5 * (1 + np.tanh(z / 2))),
+                          lambda z: 0.5 * (1 + np.tanh(z / 2)), _mp_sigmoid),
         _notebook_case("notebook_saturated_20_64_10", "lossy",
                        "the notebook's 20-64-10 tanh/sigmoid network, log(1 - A2) cost, "
                        "unit-variance weights, m = 256"),

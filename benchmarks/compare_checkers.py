@@ -22,7 +22,8 @@ Each case (``f``, hand-written ``grad``, a point ``x``) goes through:
   ``AssertionError`` a fail, any other exception inconclusive.
 
 The truth is not any checker's: ``benchmarks.catalogue.truth_label`` compares ``grad(x)`` with
-``jax.grad(f_jax)(x)`` in float64, and the label (correct / lossy / bug) must agree with it.
+``jax.grad(f_jax)(x)`` in float64 (mpmath for the elementwise lossy cases, where jax's own
+derivative rounds), and the label (correct / lossy / bug) must agree with it.
 
 Writes ``benchmarks/results/catalogue.json`` (every verdict, the first line of refnet's report,
 each tool's message, wall time per check, after one untimed warm-up call per tool) and prints a Markdown confusion matrix per tool
@@ -50,7 +51,7 @@ import numpy as np
 from benchmarks.catalogue import (
     CASES,
     CATEGORIES,
-    jax_gradient,
+    truth,
     truth_error,
     truth_label,
 )
@@ -178,10 +179,11 @@ RUNNERS = {"refnet": run_refnet, "torch": lambda c: run_torch(c, False),
 
 
 def run_case(case, tools=TOOLS):
-    truth = jax_gradient(case)
+    t = truth(case)
     row = {"name": case.name, "category": case.category, "description": case.description,
-           "large": case.large, "truth_error": truth_error(case, truth),
-           "truth_label": truth_label(case, truth), "tools": {}}
+           "large": case.large, "truth_source": "jax.grad" if case.df_mp is None else "mpmath",
+           "truth_error": truth_error(case, t), "truth_label": truth_label(case, t),
+           "tools": {}}
     row["label_agrees"] = (row["truth_label"] == "bug") == (case.category == "bug") and \
         row["truth_label"] != "unclear"
     for tool in tools:
@@ -208,7 +210,7 @@ def markdown(rows, tools=TOOLS):
     out = ["# Gradient checkers on the catalogue of hand-written NumPy gradients", ""]
     n = {c: sum(r["category"] == c for r in rows) for c in CATEGORIES}
     out.append(f"{len(rows)} cases: " + ", ".join(f"{n[c]} {c}" for c in CATEGORIES) +
-               ".  Truth: jax.grad of the JAX twin in float64; labels agree with it in "
+               ".  Truth: jax.grad of the JAX twin in float64 (mpmath for elementwise lossy forms); labels agree with it in "
                f"{sum(r['label_agrees'] for r in rows)}/{len(rows)} cases.")
     out.append("")
     out.append("| truth | n | " + " | ".join(
@@ -240,7 +242,7 @@ def markdown(rows, tools=TOOLS):
                                        r["tools"]["refnet"]["verdict"] == "inconclusive"):
             out.append(f"- `{r['name']}` ({r['category']}): `{r['tools']['refnet']['first_line']}`")
     out.append("")
-    out.append("| case | truth | err vs jax.grad | " + " | ".join(tools) + " |")
+    out.append("| case | truth | err vs truth | " + " | ".join(tools) + " |")
     out.append("|---|---|---:|" + "---|" * len(tools))
     for r in rows:
         cells = []

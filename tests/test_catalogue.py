@@ -1,6 +1,7 @@
 """The catalogue of hand-written NumPy gradients (benchmarks/catalogue.py) as a test of refnet.
 
-- every label agrees with the truth, ``jax.grad`` of the case's JAX twin in float64;
+- every label agrees with the truth, ``jax.grad`` of the case's JAX twin in float64 (mpmath for
+  the elementwise lossy forms, where jax's own derivative rounds as much as the user's);
 - refnet reports no bug as OK;
 - refnet reports no correct or lossy gradient as a MISMATCH (OK, or a headline that says the
   check could not decide, is accepted).
