@@ -16,7 +16,7 @@ import numpy as np
 
 from refnet import tolerances as tol
 from refnet.checking.errors import Abort
-from refnet.checking.flatten import Layout, flatten, flatten_like
+from refnet.checking.flatten import Layout, flatten, flatten_like, precision
 from refnet.checking.judge import fast_pass, judge
 from refnet.checking.problems import call, elementwise_problem, real_out, scalar_problem, vector_problem
 from refnet.checking.report import Report, build_report, error_report
@@ -62,11 +62,14 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
     opts = _options(rtol, atol, strict, accept_inconclusive)
     v, lay = flatten(x)
     try:
-        f0 = real_out(call(f, lay.unflatten(v.copy())), 1)
+        raw_f = call(f, lay.unflatten(v.copy()))
+        f0 = real_out(raw_f, 1)
         if not np.isfinite(f0).all():
             raise Abort(f"f is not finite at x: {f0[0]}")
-        G = flatten_like(lay, call(grad, lay.unflatten(v.copy()), "grad"))[:, None]
+        raw_g = call(grad, lay.unflatten(v.copy()), "grad")
+        G = flatten_like(lay, raw_g)[:, None]
         prob = scalar_problem(f, lay, v, f0[0])
+        prob.eps = precision(raw_f)
         rng = np.random.default_rng(seed)
         fp = fast_pass(prob, v, np.arange(lay.n), complex_step, rng)
         fast, safe, why = fp.oracles, fp.complex_safe, fp.why
@@ -75,7 +78,9 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
 
             t = twin_gradient(twin, lay, v)[:, None]
             fast[TWIN] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(lay.n, bool))
-        judged = judge(prob, v, G, fast=fast, extra={}, line=fp.line, slope=fp.slope, accept_only=fp.accept_only, **_verdict(opts))
+        judged = judge(prob, v, G, fast=fast, extra={}, line=fp.line, slope=fp.slope,
+                       accept_only=fp.accept_only, eps=max(prob.eps, precision(raw_g)),
+                       **_verdict(opts))
     except Abort as exc:
         return error_report("check_gradient", lay.n, str(exc), t0, opts)
     return build_report("check_gradient", lay, None, G, judged, t0, safe, why, opts)
@@ -151,13 +156,16 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
     lay = Layout((None,), (z.shape,))
     flat = z.ravel()
     try:
-        f0 = real_out(call(fn, flat.copy()), flat.size)
+        raw_f = call(fn, flat.copy())
+        f0 = real_out(raw_f, flat.size)
         if not np.isfinite(f0).all():
             i = int(np.flatnonzero(~np.isfinite(f0))[0])
             raise Abort(f"f is not finite at z[{np.unravel_index(i, z.shape)}] = {flat[i]}")
         dfn = _with_params(df, params)
-        G = flatten_like(lay, call(dfn, z.copy(), "df"), "df")[:, None]
+        raw_g = call(dfn, z.copy(), "df")
+        G = flatten_like(lay, raw_g, "df")[:, None]
         prob = elementwise_problem(fn, flat, f0)
+        prob.eps = precision(raw_f)
         idx = np.arange(flat.size)
         known = np.zeros(flat.size, bool)
         side = np.zeros(flat.size, int)
@@ -190,7 +198,7 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
                     arbiter = (MPMATH, mp_oracle)
         judged = judge(prob, flat, G, fast=fast, extra=extra, known_kink=known, near_side=side,
                        line=fp.line, arbiter=arbiter, slope=fp.slope,
-                       accept_only=fp.accept_only, **_verdict(opts))
+                       accept_only=fp.accept_only, eps=max(prob.eps, precision(raw_g)), **_verdict(opts))
     except Abort as exc:
         return error_report("check_derivative", flat.size, str(exc), t0, opts)
     return build_report("check_derivative", lay, None, G, judged, t0, safe, why, opts)
@@ -214,21 +222,25 @@ def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
     lay = Layout((None,), (x.shape,))
     flat = x.ravel()
     try:
-        f0 = np.asarray(call(f, x.copy()))
+        raw_f = call(f, x.copy())
+        f0 = np.asarray(raw_f)
         out_shape = f0.shape
         f0 = real_out(f0, f0.size)
         if not np.isfinite(f0).all():
             raise Abort("f is not finite at x")
-        J = np.asarray(call(jac, x.copy(), "jac"), dtype=np.float64)
+        raw_j = call(jac, x.copy(), "jac")
+        J = np.asarray(raw_j, dtype=np.float64)
         if J.shape != out_shape + x.shape:
             raise Abort(f"jac returned shape {J.shape}, expected {out_shape + x.shape}")
         if not np.isfinite(J).all():
             raise Abort("jac is not finite")
         G = J.reshape(f0.size, x.size).T  # (inputs, outputs)
         prob = vector_problem(f, lay, flat, f0)
+        prob.eps = precision(raw_f)
         fp = fast_pass(prob, flat, np.arange(flat.size), complex_step, np.random.default_rng(0))
         fast, safe, why = fp.oracles, fp.complex_safe, fp.why
-        judged = judge(prob, flat, G, fast=fast, extra={}, line=fp.line, slope=fp.slope, accept_only=fp.accept_only,
+        judged = judge(prob, flat, G, fast=fast, extra={}, line=fp.line, slope=fp.slope,
+                       accept_only=fp.accept_only, eps=max(prob.eps, precision(raw_j)),
                        **_verdict(opts))
     except Abort as exc:
         return error_report("check_jacobian", x.size, str(exc), t0, opts)

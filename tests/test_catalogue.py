@@ -2,18 +2,19 @@
 
 - every label agrees with the truth, ``jax.grad`` of the case's JAX twin in float64 (mpmath for
   the elementwise lossy forms, where jax's own derivative rounds as much as the user's);
-- refnet reports no bug as OK;
-- refnet reports no correct or lossy gradient as a MISMATCH (OK, or a headline that says the
-  check could not decide, is accepted).
+- refnet reports no bug as OK (MISMATCH, or INCONCLUSIVE where it could not decide);
+- refnet reports no correct or lossy gradient as a MISMATCH (OK, or INCONCLUSIVE), and
+  INCONCLUSIVE on at most 5 % of them.
 
 Where refnet is wrong today the case is marked ``xfail(strict=True)`` with the reason: the test
 documents the present state and fails (XPASS) the day the checker is fixed, so that the mark is
 removed.  The refnet check of the notebook's saturated 20-64-10 network takes close to a minute
-at present and is covered by tests/test_check.py; it runs here only with
+(about 5 s) and is covered by tests/test_check.py; it runs here only with
 ``REFNET_CATALOGUE_LARGE=1``.  The truth of every case, large ones included, is cheap: one jax
 compile per family of cases and shape.
 """
 
+import functools
 import os
 
 import pytest
@@ -22,19 +23,11 @@ from benchmarks.catalogue import CASES, truth_label
 from refnet.check import check_gradient
 
 RUN_LARGE = os.environ.get("REFNET_CATALOGUE_LARGE") == "1"
-EXPENSIVE = {"notebook_saturated_20_64_10"}   # refnet's check: ~50 s today
+EXPENSIVE = {"notebook_saturated_20_64_10"}   # refnet's check: ~5 s
 
-# Where refnet is wrong today, and why.
-KNOWN_MISSES = {  # bugs that refnet reports OK
-    "maxpool_routes_to_all_ties":
-        "each coordinate is judged alone: at a tie the one-sided derivatives are 0 and G, so "
-        "G on every tied unit is accepted as a subgradient, though their sum 2G is not one",
-}
-KNOWN_FALSE_ALARMS = {  # correct or lossy gradients that refnet reports MISMATCH
-    "float32_mlp":
-        "a correct float32 backward pass is judged at float64 tolerances (relative error "
-        "~1e-7 reported as 42 mismatches); the float32 dtype of grad's arrays is not used",
-}
+# Where refnet is wrong today, and why (none at present; a case goes here with its reason).
+KNOWN_MISSES: dict = {}  # bugs that refnet reports OK
+KNOWN_FALSE_ALARMS: dict = {}  # correct or lossy gradients that refnet reports MISMATCH
 
 
 def _params(cases, known):
@@ -77,8 +70,20 @@ def test_refnet_catches_bug(case):
     assert not r.ok, f"{case.name} ({case.description}): {_first_line(r)}"
 
 
+@functools.lru_cache(maxsize=None)
+def _verdict(name):
+    case = next(c for c in CASES if c.name == name)
+    r = check_gradient(case.f, case.grad, case.x)
+    return r.verdict, _first_line(r)
+
+
 @pytest.mark.parametrize("case", _params(GOOD, KNOWN_FALSE_ALARMS))
 def test_refnet_no_false_alarm(case):
-    r = check_gradient(case.f, case.grad, case.x)
-    first = _first_line(r)
-    assert "MISMATCH" not in first and r.error is None, f"{case.name}: {first}"
+    verdict, first = _verdict(case.name)
+    assert verdict in ("OK", "INCONCLUSIVE"), f"{case.name}: {first}"
+
+
+def test_refnet_is_rarely_inconclusive_on_correct_code():
+    cases = [c for c in GOOD if RUN_LARGE or c.name not in EXPENSIVE]
+    undecided = [c.name for c in cases if _verdict(c.name)[0] == "INCONCLUSIVE"]
+    assert len(undecided) <= 0.05 * len(cases), undecided

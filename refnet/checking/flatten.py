@@ -12,7 +12,7 @@ import numpy as np
 
 from refnet.checking.errors import Abort
 
-__all__ = ["Layout", "flatten", "unflatten", "flatten_like"]
+__all__ = ["Layout", "flatten", "unflatten", "flatten_like", "precision"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,20 @@ def flatten(x, what="x"):
     theta = np.concatenate([a.astype(np.float64).ravel() for a in arrays]) if arrays else \
         np.zeros(0)
     return theta, layout
+
+
+def precision(obj) -> float:
+    """The machine epsilon of the least precise floating-point part of ``obj`` (an array, a
+    number or a dict of them): 2**-52 for float64 (and for integers), 2**-23 for float32."""
+    parts = obj.values() if isinstance(obj, dict) else [obj]
+    eps = float(np.finfo(np.float64).eps)
+    for a in parts:
+        dt = getattr(a, "dtype", None)
+        if dt is not None and np.issubdtype(dt, np.floating):
+            eps = max(eps, float(np.finfo(dt).eps))
+        elif dt is not None and np.issubdtype(dt, np.complexfloating):
+            eps = max(eps, float(np.finfo(dt).eps))
+    return eps
 
 
 def unflatten(theta, layout: Layout):

@@ -49,7 +49,8 @@ def _richardson(prob: Problem, v, idx, *, side, noise, h0=tol.FD_H0):
     f0 = center_values(prob, idx, np.broadcast_to(
         prob.f0[None, :] if prob.p > 1 else prob.f0[0], (k, prob.p)))
     return richardson(lambda rows, t: prob.shift(idx[rows], t), v[idx], f0,
-                      default_step(v[idx], h0), side=side, levels=tol.CHECK_LEVELS, noise=noise)
+                      default_step(v[idx], h0), side=side, levels=tol.CHECK_LEVELS, noise=noise,
+                      eps=prob.eps)
 
 
 class FastPass(NamedTuple):
@@ -110,13 +111,13 @@ def fast_pass(prob, v, idx_all, complex_step, rng, skip=None) -> FastPass:
             c_est = (fp - fm) / (2 * h)
             # the rounding of f carried into the quotient: the fast pass accepts only where
             # this bar is itself within the fast tolerance (honest for an f that rounds)
-            c_err = 2 * np.maximum(e, tol.FD_EVAL_ULPS * tol.EPS * np.maximum(abs(fp), abs(fm))) \
+            c_err = 2 * np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.maximum(abs(fp), abs(fm))) \
                 / (2 * h)
             # one-sided differences from the same values: for a smooth f they differ by
             # h f'' (tiny at h ~ 7.6e-6); where they differ by more than 1e-3 of the value
             # there may be a kink at x, and the element goes on to the one-sided judge
             split = np.abs((fp - f0) - (f0 - fm)) / h > 1e-3 * np.abs(c_est) + \
-                np.maximum(e, tol.FD_EVAL_ULPS * tol.EPS * np.abs(f0)) * 4 / h
+                np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.abs(f0)) * 4 / h
             q = np.maximum(np.abs(fp - f0), np.abs(f0 - fm)) / h
         slope = float(np.max(q[np.isfinite(q)], initial=0.0))
         avail = np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
@@ -136,6 +137,7 @@ class _Verdicts:
         self.err = np.full((n, p), np.inf)
         self.records: dict[str, tuple] = {}
         self.shape = (n, p)
+        self.structural = np.zeros((n, p), bool)  # mismatches no rounding scale can excuse
 
     def record(self, name, rows, est, err):
         if name not in self.records:
@@ -197,7 +199,7 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs):
 
 def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near_side=None,
           line, arbiter=None, slope=0.0, rtol=None, atol=None, strict=False,
-          accept_only=()):
+          accept_only=(), eps=tol.EPS):
     """Judge every element of ``G`` ``(n, p)`` in named stages; returns a :class:`Judged`.
 
     ``fast`` maps an oracle's name to ``(estimate, error bar, available)`` arrays from the fast
@@ -208,7 +210,8 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     probe line through x (its noise floor is measured on demand).
 
     The scale: ``lossy_abs`` = ``atol`` if given, else CHECK_LOSSY_ULPS eps times the gradient's
-    scale S (the largest of |G|, of every oracle's estimate, and ``slope``).  An element that an
+    scale S (the largest of |G|, of every oracle's estimate, and ``slope``), ``eps`` the unit
+    roundoff of the least precise of f and the gradient (2**-23 for float32 code).  An element that an
     honest oracle contradicts by less than that is lossy (a failure only with ``strict``); an
     error bar within it resolves an element.  ``rtol`` (CHECK_RTOL by default) is the relative
     tolerance of every comparison beyond the oracle's own error bar.
@@ -219,7 +222,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     kink = np.zeros(n, bool) if known_kink is None else known_kink.copy()
     near_side = np.zeros(n, int) if near_side is None else near_side
     S = _gradient_scale(G, fast, extra, slope)
-    lossy_abs = tol.CHECK_LOSSY_ULPS * tol.EPS * S if atol is None else float(atol)
+    lossy_abs = tol.CHECK_LOSSY_ULPS * eps * S if atol is None else float(atol)
 
     # 1. fast pass: accept only
     _stage_fast(V, G, fast, kink, near_side, lossy_abs)
@@ -327,10 +330,13 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         todo = V.status[pending] < 0
         V.set(pending, todo, st, rs, o_name, o_est, o_err)
 
-    # 6. the scale: a mismatch within the gradient's rounding scale is lossy
+    # 6. kinks that coincide: the subgradients accepted one coordinate at a time, together
+    if not prob.elementwise and prob.p == 1:
+        _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs)
+    # 7. the scale: a mismatch within the gradient's rounding scale is lossy
     _stage_lossy(V, G, lossy_abs, strict)
     return Judged(V.status, V.reason, V.name, V.est, V.err, V.records, noise_floor,
-                  noise_measured, S, lossy_abs)
+                  noise_measured, S, lossy_abs, eps)
 
 
 def _gradient_scale(G, fast, extra, slope):
@@ -361,12 +367,56 @@ def _kink_verdict(g, fw, fw_err, bw, bw_err, tolr, known):
     return k_st, k_rs, np.where(pick_fw, fw, bw), np.where(pick_fw, fw_err, bw_err)
 
 
+def _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs):
+    """Subgradients accepted coordinate by coordinate must also hold together.
+
+    Where several coordinates sit on kinks at once (relu units with exact zeros in the data,
+    max-pool windows with ties), a gradient is right when it is the limit of true gradients from
+    some nearby point: the frameworks' conventions (relu'(0) = 0, the first maximum takes the
+    gradient) are.  Each such limit agrees with f along every direction in which f is smooth at
+    x.  Moving all the kinked coordinates together is one such direction for ties (max(a, b) at
+    a = b grows at the common rate), so where f is smooth along it, the gradient's sum over them
+    must equal f's rate of change along it; routing the whole gradient to every tied unit does
+    not.  Where f is not smooth along it, nothing is concluded (the per-coordinate verdicts
+    stand)."""
+    K = np.flatnonzero(V.status[:, 0] == SUBGRADIENT)
+    if K.size < 2:
+        return
+    d = np.zeros(prob.n)
+    d[K] = 1.0
+
+    def evaluate(rows, t):
+        return np.stack([np.asarray(prob.line(float(ti), d), dtype=np.float64).reshape(-1)
+                         for ti in np.atleast_1d(t)])
+
+    f0 = np.asarray(prob.f0, dtype=np.float64).reshape(1, -1)
+    (c, c_err), (fw, fw_err), (bw, bw_err) = richardson(
+        evaluate, np.zeros(1), f0, np.array([default_step(np.max(np.abs(v[K])), tol.FD_H0)]),
+        levels=tol.CHECK_LEVELS, eps=prob.eps)
+    c, c_err, fw, fw_err, bw, bw_err = (float(a.ravel()[0]) for a in (c, c_err, fw, fw_err,
+                                                                       bw, bw_err))
+    smooth = abs(fw - bw) <= fw_err + bw_err + rtol * max(abs(fw), abs(bw)) + tol.CHECK_ATOL
+    total = float(G[K, 0].sum())
+    bound = c_err + rtol * abs(c) + lossy_abs * K.size + tol.CHECK_ATOL
+    if smooth and abs(total - c) > bound:
+        V.status[K, 0] = MISMATCH
+        V.structural[K, 0] = True
+        # the oracle shown: the gradient scaled to f's rate along the tied coordinates
+        V.est[K, 0] = G[K, 0] * (c / total) if total else c / K.size
+        V.err[K, 0] = bound / K.size
+        V.name[K, 0] = ONE_SIDED
+        V.reason[K, 0] = (f"coinciding kinks: the gradient over the {K.size} kinked elements sums "
+                          f"to {total:.6e}, but f changes at {c:.6e} when they move together "
+                          f"(no nearby point has this gradient)")
+
+
 def _stage_lossy(V, G, lossy_abs, strict):
     """A mismatch by less than the gradient's rounding scale (beyond the oracle's bar) is lossy:
     the formula is right and has lost digits there.  With ``strict`` it stays a failure."""
     with np.errstate(all="ignore"):
         off = np.abs(G - V.est)
-        small = (V.status == MISMATCH) & (off <= lossy_abs + V.err) & np.isfinite(V.est)
+        small = (V.status == MISMATCH) & (off <= lossy_abs + V.err) & np.isfinite(V.est) & \
+            ~V.structural
     if not small.any():
         return
     rows, cols = np.nonzero(small)

@@ -103,7 +103,8 @@ class Line:
             fp, fm = self._at([j, -j], self.h0 / LINE_POINTS)
             with np.errstate(all="ignore"):
                 rows.append((fp - fm) / (2 * hk))
-                e_eval = np.maximum(floor, tol.FD_EVAL_ULPS * tol.EPS * np.maximum(abs(fp), abs(fm)))
+                e_eval = np.maximum(floor, tol.FD_EVAL_ULPS * self.prob.eps *
+                                    np.maximum(abs(fp), abs(fm)))
                 errs.append(e_eval / hk)
         return tableau(rows, errs, 2.0)
 
@@ -120,9 +121,9 @@ def evaluation_noise(prob, measured, moved=None):
     f0 = np.abs(np.asarray(prob.f0, dtype=np.float64)).reshape(-1)
     finite = np.where(np.isfinite(f0), f0, 0.0)
     floor = np.maximum(np.asarray(measured, dtype=np.float64).reshape(-1),
-                       tol.FD_EVAL_ULPS * tol.EPS * finite)
+                       tol.FD_EVAL_ULPS * prob.eps * finite)
     if moved is not None:
-        top = tol.FD_EVAL_ULPS * tol.EPS * float(np.max(finite, initial=0.0))
+        top = tol.FD_EVAL_ULPS * prob.eps * float(np.max(finite, initial=0.0))
         floor = np.where(np.asarray(moved).reshape(-1), floor, np.maximum(floor, top))
     return floor
 

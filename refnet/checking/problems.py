@@ -26,6 +26,9 @@ class Problem:
     def __init__(self, n, p, shift, cshift, f0, elementwise=False, line=None, cline=None):
         self.n, self.p, self.shift, self.cshift, self.f0 = n, p, shift, cshift, f0
         self.elementwise = elementwise
+        # the unit roundoff of f's own arithmetic (float32 code rounds at 2**-23); set by the
+        # check from the dtype f returns
+        self.eps = float(np.finfo(np.float64).eps)
         # line(t, d): f at x + t d (all coordinates at once), shape (p,) or (n,) if elementwise
         self.line, self.cline = line, cline
 

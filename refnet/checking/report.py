@@ -50,6 +50,7 @@ class Judged(NamedTuple):
     noise_measured: bool
     scale: float
     lossy_scale: float
+    eps: float
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Report:
     verdict: str = "OK"
     scale: float = 0.0
     lossy_scale: float = 0.0
+    eps: float = tol.EPS
     options: dict = field(default_factory=dict)
     noise_floor: float = 0.0
     noise_floor_measured: bool = True
@@ -128,7 +130,7 @@ class Report:
             "counts": self.counts, "oracles": self.oracles, "worst": self.worst,
             "mismatches": self.mismatches, "lossy": self.lossy, "unresolved": self.unresolved,
             "subgradients": self.subgradients, "scale": self.scale,
-            "lossy_scale": self.lossy_scale, "options": self.options,
+            "lossy_scale": self.lossy_scale, "eps": self.eps, "options": self.options,
             "noise_floor": self.noise_floor, "noise_floor_measured": self.noise_floor_measured,
             "complex_safe": self.complex_safe, "complex_reason": self.complex_reason,
             "error": self.error, "seconds": self.seconds,
@@ -202,6 +204,9 @@ def _table(r: Report) -> str:
         lines.append(f"complex step: {cs}")
     how = "measured" if r.noise_floor_measured else "rounding model; every element verified at once"
     lines.append(f"noise floor of f (one evaluation): {r.noise_floor:.3e} ({how})")
+    if r.eps > tol.EPS:
+        lines.append(f"arithmetic of f or the gradient: eps {r.eps:.2e} (not float64): bounds "
+                     f"follow its rounding")
     lines.append(f"gradient scale {r.scale:.3e}; a disagreement below {r.lossy_scale:.1e} is "
                  f"lossy{' and fails (strict)' if r.options.get('strict') else ''}; "
                  f"{r.seconds * 1e3:.1f} ms")
@@ -323,7 +328,7 @@ def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, com
     rep = Report(kind=kind, ok=ok, size=int(G.size), counts=counts, oracles=oracles,
                  worst=worst, mismatches=listing(MISMATCH), unresolved=listing(UNRESOLVED),
                  subgradients=listing(SUBGRADIENT), lossy=listing(LOSSY), verdict=verdict,
-                 scale=J.scale, lossy_scale=J.lossy_scale, options=options,
+                 scale=J.scale, lossy_scale=J.lossy_scale, eps=J.eps, options=options,
                  noise_floor=J.noise_floor, noise_floor_measured=J.noise_measured,
                  complex_safe=complex_safe, complex_reason=complex_reason,
                  seconds=time.perf_counter() - t0)

@@ -72,7 +72,7 @@ _ROUND = tol.EPS / 2  # the rounding of one quotient, relative
 
 
 def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.0,
-               eval_ulps=tol.FD_EVAL_ULPS):
+               eval_ulps=tol.FD_EVAL_ULPS, eps=tol.EPS):
     """Richardson tableaux for k coordinates at once, from one set of evaluations.
 
     ``evaluate(rows, t)`` returns f with coordinate ``x[rows[j]]`` moved by ``t[j]`` (one at a
@@ -84,7 +84,7 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     stencil turns one-sided inwards, so no step overflows.
 
     Error bar of each quotient: the error of its evaluations (``noise`` ``(k, p)``, at least
-    ``eval_ulps``·eps·|f|), divided by the step actually taken, plus its own rounding (half an
+    ``eval_ulps``·eps·|f|, ``eps`` the unit of f's arithmetic), divided by the step actually taken, plus its own rounding (half an
     ulp, and the subnormal grid 2**-1074); the tableau carries it (see :func:`extrapolate`).
     Returns three ``(estimate, error)`` pairs, each ``(k, p)``.
     """
@@ -100,7 +100,7 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     direction = np.where(central, 1.0, np.sign(side))
     cen, fwd, bwd = ([], []), ([], []), ([], [])
     with np.errstate(all="ignore"):
-        floor0 = np.maximum(noise, eval_ulps * tol.EPS * np.abs(f0))
+        floor0 = np.maximum(noise, eval_ulps * eps * np.abs(f0))
         for lev in range(levels):
             h = h0 * 2.0**-lev
             xp = x + direction * h
@@ -110,8 +110,8 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
             if c.size:
                 fm[c] = evaluate(c, -h[c])
                 xm[c] = x[c] - h[c]
-            ep = np.maximum(noise, eval_ulps * tol.EPS * np.abs(fp))
-            em = np.maximum(noise, eval_ulps * tol.EPS * np.abs(fm))
+            ep = np.maximum(noise, eval_ulps * eps * np.abs(fp))
+            em = np.maximum(noise, eval_ulps * eps * np.abs(fm))
             sp = (xp - x)[:, None]  # the steps actually taken (exact in floating point)
             sm = (x - xm)[:, None]
             one = (fp - f0) / sp
