@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from refnet.checking import batch
 from refnet import network as net
+from refnet.checking import batch
 
 
 def sets(dims, B, scale, seed=0):

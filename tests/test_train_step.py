@@ -134,7 +134,7 @@ def test_train_is_silent_unless_asked():
     assert seen == [(i, costs[i], (4, 2)) for i in range(201)]
     with redirect_stdout(out):
         net.train(X, Y, 4, iterations=201, seed=2, print_cost=True)
-    assert out.getvalue() == "".join("cost % i:%f\n" % (i, costs[i]) for i in (0, 100, 200))
+    assert out.getvalue() == "".join("cost % i:%f\n" % (i, costs[i]) for i in (0, 100, 200))  # noqa: UP031, the notebook's format
 
 
 def test_blas_on_one_thread_while_training():
