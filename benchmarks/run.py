@@ -12,8 +12,9 @@ a. time per verified gradient: refnet.check.check_gradient vs jax.test_util.chec
    (reverse mode, order 1) vs torch.autograd.gradcheck (default and fast_mode=True), on the same
    networks and seeds, each tool's verdict recorded;
 b. batched verification at the notebook's 2-4-1 shape: gradients verified per second;
-c. training: refnet.network.train per iteration vs the notebook's loop inlined vs the JAX twin's
-   jit + lax.scan loop, on the notebook's problem;
+c. training: refnet.network.train (the reference loop) and refnet.fast.train (the fused step,
+   with and without train's one-BLAS-thread limit) per iteration vs the notebook's loop inlined
+   vs the JAX twin's jit + lax.scan loop, on the notebook's problem;
 d. the test suite's wall time without, with a cold and with a warm JAX compilation cache.
 """
 
@@ -219,27 +220,27 @@ def minimal_loop(X, Y, P, iterations, lr=0.01):
     return dict(W1=W1, b1=b1, W2=W2, b2=b2), costs
 
 
-def unfused_train(X, Y, P, iterations, lr=0.01):
-    """refnet.train's loop before its step was fused (the reference of tests/test_train_step.py)."""
-    from refnet import network as net
-    from refnet.activations import ACTIVATIONS
+def _blas_unlimited(fn):
+    """``fn`` run with train's one-BLAS-thread limit switched off (the pool at its default)."""
+    import contextlib
 
-    Ws, bs = [P["W1"], P["W2"]], [P["b1"], P["b2"]]
-    act = ACTIVATIONS["tanh"]
-    m = X.shape[1]
-    costs = np.empty(iterations)
-    for i in range(iterations):
-        Zs, As = net._forward(X, Ws, bs, act.forward, "sigmoid")
-        costs[i] = np.sum(net._cost_terms(Zs[-1], Y, "sigmoid")) / m
-        dWs, dbs = net._backward(X, Y, Ws, Zs, As, act.derivative, 0.0, m, "sigmoid")
-        Ws = [W - lr * dW for W, dW in zip(Ws, dWs)]
-        bs = [b - lr * db for b, db in zip(bs, dbs)]
-    return dict(W1=Ws[0], b1=bs[0], W2=Ws[1], b2=bs[1]), costs
+    import refnet._threads as threads
+
+    def go():
+        limit = threads.single_blas_thread
+        threads.single_blas_thread = contextlib.nullcontext
+        try:
+            return fn()
+        finally:
+            threads.single_blas_thread = limit
+
+    return go
 
 
 def bench_train(iterations, n_rounds, log):
     import jax
 
+    from refnet import fast
     from refnet import network as net
     from refnet.twin import network as twin
 
@@ -249,9 +250,12 @@ def bench_train(iterations, n_rounds, log):
 
     contenders = {
         "minimal loop (notebook inlined)": lambda: minimal_loop(X, Y, P, iterations),
-        "refnet.network.train": lambda: net.train(X, Y, 4, parameters=P, iterations=iterations,
-                                                  progress=False),
-        "refnet train, unfused (before)": lambda: unfused_train(X, Y, P, iterations),
+        "refnet.network.train (reference loop)": lambda: net.train(X, Y, 4, parameters=P,
+                                                                   iterations=iterations),
+        "refnet.fast.train (fused step)": lambda: fast.train(X, Y, 4, parameters=P,
+                                                             iterations=iterations),
+        "refnet.fast.train, BLAS threads unlimited": _blas_unlimited(
+            lambda: fast.train(X, Y, 4, parameters=P, iterations=iterations)),
         "twin.train (jit + lax.scan)": lambda: jax.block_until_ready(
             twin.train(X, Y, P, iterations=iterations)),
     }

@@ -12,9 +12,19 @@ shape ``(n_l, 1)``; gradients a dict ``dW1, db1, …``; the cache holds ``Z1, A1
 The cost the network trains on is computed from the logits ``Z_L`` (softplus / log-sum-exp), so a
 saturated output gives a finite cost and the exact output gradient ``dZ_L = (A_L - Y) / m``.
 
-The loss path (:func:`loss`) also accepts parameters with leading batch axes (``W`` of shape
-``(..., n_l, n_{l-1})``) and complex values: the gradient oracles evaluate many perturbed parameter
-sets in one call, and the complex step needs a complex-safe forward.
+``hidden`` names the hidden layers' activation (a key of ``ACTIVATIONS``) in
+:func:`forward_propagation`, :func:`backward_propagation`, :func:`loss` and :func:`train_step`.
+Only :func:`layer_sizes` keeps the notebook's ``hidden`` for the hidden widths; :func:`train` calls
+them ``hidden_sizes`` and the activation ``hidden_activation``.
+
+:func:`forward_propagation`, :func:`cost_from_logits`, :func:`backward_propagation` and
+:func:`loss` also accept parameters with leading batch axes (``W`` of shape ``(..., n_l,
+n_{l-1})``, X and Y shared): the batched checker (:mod:`refnet.checking.batch`) runs many
+parameter sets in one call.  :func:`loss` also takes complex values: the complex step needs a
+complex-safe forward.
+
+:func:`train` is the plain loop of :func:`train_step` (forward, cost, backward, update), checked
+at every call; :mod:`refnet.fast` has the same step fused, bit for bit, for speed.
 
 The twin of this module is :mod:`refnet.twin.network`: the same functions by the same names, in
 ``jax.numpy``, with gradients from ``jax.grad``.
@@ -23,15 +33,12 @@ The twin of this module is :mod:`refnet.twin.network`: the same functions by the
 from __future__ import annotations
 
 import math
-import sys
-import time
 from numbers import Integral, Real
 
 import numpy as np
 
 from refnet.activations import (
     ACTIVATIONS,
-    forward_and_derivative,
     log_softmax,
     sigmoid,
     softmax,
@@ -40,18 +47,19 @@ from refnet.activations import (
 
 __all__ = [
     "OUTPUTS",
-    "layer_sizes",
-    "initialize_parameters",
-    "forward_propagation",
-    "softplus",
-    "cost_from_logits",
-    "compute_cost",
-    "l2_penalty",
-    "loss",
     "backward_propagation",
+    "compute_cost",
+    "cost_from_logits",
+    "forward_propagation",
+    "initialize_parameters",
+    "l2_penalty",
+    "layer_sizes",
+    "loss",
     "output_delta",
-    "update_parameters",
+    "softplus",
     "train",
+    "train_step",
+    "update_parameters",
 ]
 
 OUTPUTS = ("sigmoid", "softmax")
@@ -61,12 +69,15 @@ OUTPUTS = ("sigmoid", "softmax")
 # validation helpers
 
 
-def _matrix(a, name):
-    """``a`` as a 2-D float64 array (bool and integers promoted), or a clear error naming it."""
+def _matrix(a, name, *, batched=False):
+    """``a`` as a 2-D float64 array (bool and integers promoted), or a clear error naming it.
+
+    ``batched``: also accept leading batch axes (a stack of such matrices, shape ``(..., r, c)``).
+    """
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2:
+    if arr.ndim < 2 or (arr.ndim > 2 and not batched):
         hint = ""
         if arr.ndim == 1:
             hint = f"; for one row use {name}.reshape(1, -1)"
@@ -114,25 +125,38 @@ def _depth(parameters):
     return L
 
 
-def _weights(parameters, n_x):
-    """The lists [W1, …], [b1, …] as float64 arrays, checked to chain from n_x features."""
+def _weights(parameters, n_x, *, batched=False):
+    """The lists [W1, …], [b1, …] as float64 arrays, checked to chain from n_x features.
+
+    ``batched``: the arrays may share leading batch axes (``W_l`` of shape ``(..., n_l,
+    n_{l-1})``, ``b_l`` of shape ``(..., n_l, 1)``), the same for every array.
+    """
     L = _depth(parameters)
     Ws, bs = [], []
     n_prev = n_x
+    lead = None
     for l in range(1, L + 1):
-        W = _matrix(parameters[f"W{l}"], f"W{l}")
-        b = _matrix(parameters[f"b{l}"], f"b{l}")
-        if W.shape[1] != n_prev:
+        W = _matrix(parameters[f"W{l}"], f"W{l}", batched=batched)
+        b = _matrix(parameters[f"b{l}"], f"b{l}", batched=batched)
+        if lead is None:
+            lead = W.shape[:-2]
+        if W.shape[:-2] != lead:
+            raise ValueError(
+                f"W{l}: batch axes {W.shape[:-2]} differ from W1's {lead} (shape {W.shape})"
+            )
+        if W.shape[-1] != n_prev:
             what = "X has" if l == 1 else f"W{l - 1} has"
             raise ValueError(
                 f"W{l}: shape {W.shape} does not chain: {what} {n_prev} rows, so W{l} needs "
                 f"{n_prev} columns"
             )
-        if b.shape != (W.shape[0], 1):
-            raise ValueError(f"b{l}: expected shape {(W.shape[0], 1)} to match W{l}, got {b.shape}")
+        if b.shape != lead + (W.shape[-2], 1):
+            raise ValueError(
+                f"b{l}: expected shape {lead + (W.shape[-2], 1)} to match W{l}, got {b.shape}"
+            )
         Ws.append(W)
         bs.append(b)
-        n_prev = W.shape[0]
+        n_prev = W.shape[-2]
     return Ws, bs
 
 
@@ -183,6 +207,8 @@ def layer_sizes(X, Y, hidden):
     """``(n_x, *hidden, n_y)``: features of X, the hidden widths, outputs of Y.
 
     ``hidden`` is one width (an int) or a sequence of widths (possibly empty: no hidden layer).
+    Here alone, as in the notebook, ``hidden`` means widths; everywhere else in this module it
+    names the hidden activation (``train`` calls the widths ``hidden_sizes``).
     """
     X = _matrix(X, "X")
     Yarr = np.asarray(Y)
@@ -259,12 +285,17 @@ def forward_propagation(X, parameters, hidden="tanh", output="sigmoid"):
     """``(AL, cache)``: A_L = output(Z_L) and the cache Z1, A1, …, ZL, AL.
 
     Z_l = W_l A_{l-1} + b_l (A_0 = X); A_l = g(Z_l) for the hidden layers, g the registry's
-    ``hidden`` activation at its default parameters; A_L = σ(Z_L) or softmax over axis 0.
+    ``hidden`` activation at its default parameters; A_L = σ(Z_L) or softmax over the classes.
+
+    ``hidden`` is the hidden layers' activation, a name of ``refnet.activations.ACTIVATIONS``
+    (the widths are the parameters' shapes).  ``parameters`` may carry leading batch axes
+    (``W_l`` of shape ``(..., n_l, n_{l-1})``, ``b_l`` of shape ``(..., n_l, 1)``): many
+    parameter sets on one shared X, and every array of the cache has those axes in front.
     """
     X = _matrix(X, "X")
     g = _hidden_name(hidden).forward
     output = _output_name(output)
-    Ws, bs = _weights(parameters, X.shape[0])
+    Ws, bs = _weights(parameters, X.shape[0], batched=True)
     Zs, As = _forward(X, Ws, bs, g, output)
     cache = {}
     for l, (Z, A) in enumerate(zip(Zs, As), start=1):
@@ -289,14 +320,17 @@ def cost_from_logits(ZL, Y, output="sigmoid", *, m=None):
 
     sigmoid: Σ [softplus(Z) - Y Z] / m  (= -Σ[Y log σ(Z) + (1-Y) log(1-σ(Z))] / m);
     softmax: -Σ Y log softmax(Z) / m, log softmax = Z - max Z - log Σ e^(Z - max Z).
-    m is the number of samples, ZL.shape[1], unless given.
+    m is the number of samples, ZL.shape[-1], unless given.  A float for a 2-D ZL; for a ZL with
+    leading batch axes (``(..., n_y, m)``, Y shared) the array of the costs of every set.
     """
     output = _output_name(output)
-    ZL = _matrix(ZL, "ZL")
-    Y = _labels(Y, ZL.shape, output)
+    ZL = _matrix(ZL, "ZL", batched=True)
+    Y = _labels(Y, ZL.shape[-2:], output)
     m = _m(m, ZL)
     with np.errstate(over="ignore"):  # a true cost beyond 1.8e308 is inf, said without a warning
-        return float(np.sum(_cost_terms(ZL, Y, output) / m))
+        if ZL.ndim == 2:
+            return float(np.sum(_cost_terms(ZL, Y, output) / m))
+        return np.sum(_cost_terms(ZL, Y, output) / m, axis=(-2, -1))
 
 
 def _xlogy(y, a):
@@ -340,8 +374,10 @@ def compute_cost(AL, Y, output="sigmoid", *, parameters=None, lambd=0.0, m=None)
 def l2_penalty(Ws, lambd, m):
     """λ/(2m) Σ_l ‖W_l‖² (Frobenius), summed over the last two axes of each W_l.
 
-    Written as Σ W² (not |W|²) so it stays analytic for complex W.
+    Written as Σ W² (not |W|²) so it stays analytic for complex W.  ``lambd``: a finite
+    number >= 0.
     """
+    lambd = _lambd(lambd)
     total = 0.0
     for W in Ws:
         total = total + np.sum(W * W, axis=(-2, -1))
@@ -376,7 +412,7 @@ def loss(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None
     n_y = Ws[-1].shape[-2]
     Y = _labels(Y, (n_y, X.shape[1]))
     m = _m(m, X)
-    out = _loss(X, Y, Ws, bs, g, output, float(lambd), m)
+    out = _loss(X, Y, Ws, bs, g, output, _lambd(lambd), m)
     return float(out) if np.ndim(out) == 0 and not np.iscomplexobj(out) else out
 
 
@@ -432,11 +468,15 @@ def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid
     dZ_{l-1} = (W_lᵀ dZ_l) ⊙ g'(Z_{l-1}).  For a softmax output, each column of Y must be a
     distribution (it sums to 1), which is what makes dZ_L = A_L - Y.  ``m`` overrides the
     divisor (``refnet.notebook.BWP`` passes ``Y.size``).
+
+    ``hidden`` is the hidden activation's name, as for :func:`forward_propagation`.  Parameters
+    and cache may carry leading batch axes (X and Y shared); the gradients then carry them too.
     """
     X = _matrix(X, "X")
     act = _hidden_name(hidden)
     output = _output_name(output)
-    Ws, _ = _weights(parameters, X.shape[0])
+    Ws, _ = _weights(parameters, X.shape[0], batched=True)
+    lead = Ws[0].shape[:-2]
     L = len(Ws)
     if not isinstance(cache, dict):
         raise TypeError(f"cache: expected the dict from forward_propagation, got {type(cache).__name__}")
@@ -446,21 +486,12 @@ def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid
             if key not in cache:
                 raise ValueError(f"cache: missing {key}; pass the cache from forward_propagation")
         Z, A = np.asarray(cache[f"Z{l}"]), np.asarray(cache[f"A{l}"])
-        want = (Ws[l - 1].shape[0], X.shape[1])
+        want = lead + (Ws[l - 1].shape[-2], X.shape[1])
         if Z.shape != want or A.shape != want:
             raise ValueError(f"cache: Z{l}/A{l} should have shape {want}, got {Z.shape}/{A.shape}")
         Zs.append(Z)
         As.append(A)
-    Y = _labels(Y, As[-1].shape, output)
-    if output == "softmax" and Y.size:
-        from refnet.tolerances import LABEL_SUM_ATOL
-
-        sums = Y.sum(axis=0)
-        if not np.all(np.abs(sums - 1.0) <= LABEL_SUM_ATOL):
-            raise ValueError(
-                "Y: for a softmax output each column must be a distribution summing to 1; got "
-                f"column sums from {sums.min()} to {sums.max()}"
-            )
+    Y = _labels(Y, As[-1].shape[-2:], output)  # for softmax, also: each column a distribution
     lambd = _lambd(lambd)
     dWs, dbs = _backward(X, Y, Ws, Zs, As, act.derivative, lambd, _m(m, X), output)
     grads = {}
@@ -500,125 +531,66 @@ def update_parameters(parameters, grads, lr=0.01):
     return new
 
 
-# ---------------------------------------------------------------------------------------------
-# one training step, fused
-#
-# train() spends its time in NumPy's per-call overhead (the notebook's arrays hold a dozen
-# numbers), so its step computes the same operations as _forward, _cost_terms, output_delta and
-# _backward, in the same order, but shares what they would each recompute: e = e^-|Z| of the
-# output layer serves σ(Z), softplus(Z) and σ(-Z); the hidden activation's forward and derivative
-# come from one call where the registry offers a pair (tanh: e^-2|z| once).  The results are
-# bitwise those of the unfused functions (tests/test_network.py::test_train_step_is_the_unfused_step).
+def train_step(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, lr=0.01):
+    """One step of gradient descent on the batch (X, Y): ``(θ - lr ∇J(θ), J(θ))``.
 
+        A_L, cache = forward_propagation(X, θ)
+        J(θ)       = cost_from_logits(Z_L, Y) + λ/(2m) Σ_l ‖W_l‖²
+        ∇J(θ)      = backward_propagation(θ, cache, X, Y)
+        θ'         = update_parameters(θ, ∇J(θ), lr)
 
-def _hidden_pair(act):
-    """A function z ↦ (g(z), g'(z)) for real float64 z (see activations.forward_and_derivative)."""
-    from refnet.activations import _PAIRS
-
-    return _PAIRS.get(act.name) or forward_and_derivative(act.name)
-
-
-# the ufuncs the step calls, bound once (a module global is found faster than np's attribute,
-# and the step makes some fifty calls on a dozen numbers each)
-_add_reduce = np.add.reduce
-_matmul = np.matmul
-_add, _subtract, _multiply, _divide = np.add, np.subtract, np.multiply, np.divide
-_exp, _log1p, _negative, _where = np.exp, np.log1p, np.negative, np.where
-
-
-def _sigmoid_output(ZL, Y, one_minus_Y):
-    """(A_L, Σ cost terms, A_L - Y) for a sigmoid output, from one e = e^-|Z_L|.
-
-    The operations of sigmoid(Z), softplus(Z) - Y Z and output_delta: σ(Z) = 1/(1+e) for Z ≥ 0,
-    e/(1+e) below; softplus(Z) = [Z ≥ 0] Z + log1p(e); σ(-Z) is the other branch of the same two
-    quotients; A_L - Y = (1 - Y) σ(Z) - Y σ(-Z).
+    ``hidden`` is the hidden activation's name.  Every call checks its input, as the public
+    functions it is made of do; :func:`refnet.fast.train_step` is the same step, bit for bit,
+    without the checks and with the shared intermediates computed once.
     """
-    nonneg = ZL >= 0
-    e = _exp(_where(nonneg, _negative(ZL), ZL))  # e^-|Z|; no clip needed: e^u = 0 below -745
-    d = _add(e, 1.0)
-    r = _divide(1.0, d)
-    q = _divide(e, d)
-    AL = _where(nonneg, r, q)
-    terms = _multiply(ZL, nonneg)  # [Z >= 0] Z: Z · 1.0, or Z · 0.0 as softplus's 0.0 * Z
-    _add(terms, _log1p(e), terms)
-    _subtract(terms, _multiply(Y, ZL), terms)
-    delta = _multiply(one_minus_Y, AL)
-    # σ(-Z): the other quotient (at Z = 0 both are 1/2, so the mask Z >= 0 serves)
-    _subtract(delta, _multiply(Y, _where(nonneg, q, r)), delta)
-    return AL, _add_reduce(terms, axis=None), delta
-
-
-def _train_step(X, Y, one_minus_Y, Ws, bs, hidden_pair, output, lambd, lr, m):
-    """One step θ ← θ - lr ∇J in place on the lists Ws, bs; returns J before the step.
-
-    The same arithmetic as _forward, _cost_terms, output_delta and _backward (see above).
-    """
-    L = len(Ws)
-    As = [X]
-    dgs = [None]
-    A = X
-    for l in range(L - 1):
-        Z = _matmul(Ws[l], A)
-        _add(Z, bs[l], Z)
-        A, dg = hidden_pair(Z)
-        As.append(A)
-        dgs.append(dg)
-    ZL = _matmul(Ws[-1], A)
-    _add(ZL, bs[-1], ZL)
-    if output == "sigmoid":
-        AL, total, delta = _sigmoid_output(ZL, Y, one_minus_Y)
-    else:
-        AL = softmax(ZL, axis=-2)
-        total = np.sum(_cost_terms(ZL, Y, output))
-        delta = output_delta(ZL, AL, Y, output)
-    cost = total / m
+    _, cache = forward_propagation(X, parameters, hidden, output)
+    L = len(cache) // 2
+    cost = cost_from_logits(cache[f"Z{L}"], Y, output)
     if lambd:
-        cost += l2_penalty(Ws, lambd, m)
-    dZ = _divide(delta, m, delta)
-    for l in range(L - 1, -1, -1):
-        W = Ws[l]
-        dW = _matmul(dZ, As[l].T)
-        if lambd:
-            dW = dW + (lambd / m) * W
-        db = _add_reduce(dZ, axis=1, keepdims=True)
-        if l > 0:
-            dZ = _matmul(W.T, dZ)
-            _multiply(dZ, dgs[l], dZ)
-        _subtract(W, _multiply(lr, dW, dW), W)
-        _subtract(bs[l], _multiply(lr, db, db), bs[l])
-    return cost
+        Ws = [np.asarray(parameters[f"W{l}"], dtype=np.float64) for l in range(1, L + 1)]
+        cost = cost + l2_penalty(Ws, lambd, np.shape(X)[1])
+    grads = backward_propagation(parameters, cache, X, Y, hidden, output, lambd)
+    return update_parameters(parameters, grads, lr), cost
 
 
-def _progress_bar(i, total, cost, width=30):
-    done = (i * width) // total
-    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{total} cost {cost:.6f}")
-    if i == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+def _minibatches(X, Y, batch_size, rng):
+    """(X, Y) for every step when ``batch_size`` is None; else the next ``batch_size`` columns of
+    a shuffle, with a new permutation from ``rng`` when the rest of a pass is too short."""
+    if batch_size is None:
+        while True:
+            yield X, Y
+    m = X.shape[1]
+    while True:
+        order = rng.permutation(m)
+        for pos in range(0, m - batch_size + 1, batch_size):
+            idx = order[pos:pos + batch_size]
+            yield X[:, idx], Y[:, idx]
 
 
-# A run is "long" enough for a progress bar when it will take more than this many seconds
-# (estimated after the first iterations); shorter runs would only flicker.
-_PROGRESS_AFTER_S = 2.0
-
-
-def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iterations=10000,
+def train(X, Y, hidden_sizes, *, hidden_activation="tanh", output="sigmoid", iterations=10000,
           lr=0.01, lambd=0.0, batch_size=None, seed=None, scale=0.01, parameters=None,
-          print_cost=False, progress=None):
+          print_cost=False, callback=None, step=train_step):
     """Gradient descent on J = cost_from_logits + λ/(2m) Σ‖W‖²; returns ``(parameters, costs)``.
 
-    ``hidden`` is the hidden width(s), as for :func:`layer_sizes`.  Starts from ``parameters`` if
-    given, else from ``initialize_parameters(layer_sizes(X, Y, hidden), seed, scale)``.  Each
-    iteration is one step θ ← θ - lr ∇J on the whole set (``batch_size=None``) or on the next
-    mini-batch of a shuffle drawn, once per pass over the data, from the same seeded generator
-    that drew the initial weights.  ``costs[i]`` is J on that step's batch before its update.
-    ``print_cost`` prints the notebook's ``"cost % i:%f"`` line every 100 iterations.
-    ``progress``: a bar on stderr; ``None`` shows it only when stderr is a terminal and the
-    run looks longer than a couple of seconds.
+    ``hidden_sizes`` is the hidden width(s), as ``hidden`` is for :func:`layer_sizes`;
+    ``hidden_activation`` the hidden activation's name (``hidden`` of the other functions).
+    Starts from ``parameters`` if given, else from ``initialize_parameters(layer_sizes(X, Y,
+    hidden_sizes), seed, scale)``.  Each iteration is one :func:`train_step` on the whole set
+    (``batch_size=None``) or on the next mini-batch of a shuffle drawn, once per pass over the
+    data, from the same seeded generator that drew the initial weights.  ``costs[i]`` is J on
+    that step's batch before its update.
+
+    ``print_cost`` prints the notebook's ``"cost % i:%f"`` line every 100 iterations;
+    ``callback(i, cost, parameters)``, if given, is called after every step with the updated
+    parameters.  ``step``: the function making one step, with :func:`train_step`'s signature
+    (``refnet.fast.train_step`` gives the same bits, faster).  BLAS runs on one thread meanwhile
+    (tiny products lose to a thread pool's overhead; :mod:`refnet._threads`).
     """
+    from refnet._threads import single_blas_thread
+
     X = _matrix(X, "X")
-    dims = layer_sizes(X, Y, hidden)
-    act = _hidden_name(hidden_activation)
+    dims = layer_sizes(X, Y, hidden_sizes)
+    _hidden_name(hidden_activation)
     output = _output_name(output)
     Y = _labels(Y, (dims[-1], X.shape[1]), output)
     lambd = _lambd(lambd)
@@ -641,43 +613,20 @@ def train(X, Y, hidden, *, hidden_activation="tanh", output="sigmoid", iteration
     if tuple([X.shape[0]] + [W.shape[0] for W in Ws]) != dims:
         raise ValueError(
             f"parameters: layer sizes {tuple([X.shape[0]] + [W.shape[0] for W in Ws])} do not "
-            f"match layer_sizes(X, Y, hidden) = {dims}"
+            f"match layer_sizes(X, Y, hidden_sizes) = {dims}"
         )
-    if output == "softmax" and m_all:
-        from refnet.tolerances import LABEL_SUM_ATOL
-
-        if not np.all(np.abs(Y.sum(axis=0) - 1.0) <= LABEL_SUM_ATOL):
-            raise ValueError("Y: for a softmax output each column must be a distribution summing to 1")
-    Ws = [W.copy() for W in Ws]
-    bs = [b.copy() for b in bs]
-    hidden_pair = _hidden_pair(act)
-    L = len(Ws)
+    parameters = {}
+    for l, (W, b) in enumerate(zip(Ws, bs), start=1):
+        parameters[f"W{l}"], parameters[f"b{l}"] = W.copy(), b.copy()
     costs = np.empty(iterations)
-    show = progress
-    started = time.perf_counter()
-    order, pos = None, 0
-    Xb, Yb, mb = X, Y, m_all
-    one_minus_Y = 1.0 - Y
-    for i in range(iterations):
-        if batch_size is not None:
-            if order is None or pos + batch_size > m_all:
-                order, pos = rng.permutation(m_all), 0
-            idx = order[pos:pos + batch_size]
-            pos += batch_size
-            Xb, Yb, mb = X[:, idx], Y[:, idx], batch_size
-            one_minus_Y = 1.0 - Yb
-        cost = _train_step(Xb, Yb, one_minus_Y, Ws, bs, hidden_pair, output, lambd, lr, mb)
-        costs[i] = cost
-        if print_cost and i % 100 == 0:
-            print("cost % i:%f" % (i, cost))
-        if i == 9 and show is None:
-            elapsed = time.perf_counter() - started
-            show = (sys.stderr.isatty()
-                    and elapsed / 10 * iterations > _PROGRESS_AFTER_S)
-        if show and ((i + 1) % max(1, iterations // 100) == 0 or i + 1 == iterations):
-            _progress_bar(i + 1, iterations, cost)
-    out = {}
-    for l in range(1, L + 1):
-        out[f"W{l}"] = Ws[l - 1]
-        out[f"b{l}"] = bs[l - 1]
-    return out, costs
+    batches = _minibatches(X, Y, batch_size, rng)
+    with single_blas_thread():
+        for i in range(iterations):
+            Xb, Yb = next(batches)
+            parameters, cost = step(parameters, Xb, Yb, hidden_activation, output, lambd, lr)
+            costs[i] = cost
+            if print_cost and i % 100 == 0:
+                print(f"cost {i: d}:{cost:f}")  # the notebook's "cost % i:%f" % (i, cost)
+            if callback is not None:
+                callback(i, cost, parameters)
+    return parameters, costs

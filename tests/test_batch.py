@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from refnet.checking import batch
 from refnet import network as net
+from refnet.checking import batch
 
 
 def sets(dims, B, scale, seed=0):
@@ -105,3 +105,24 @@ def test_bad_oracle_name():
     X, Y = data(2, 1, 3)
     with pytest.raises(ValueError, match="oracle"):
         batch.verify_batch(sets((2, 4, 1), 2, 1.0), X, Y, oracle="mpmath")
+
+
+def test_only_the_public_network_api():
+    """batch reaches refnet.network through its public functions, never a private helper."""
+    import inspect
+    import re
+
+    assert not re.search(r"\bnet\._", inspect.getsource(batch))
+
+
+@pytest.mark.parametrize("change,words", [
+    (dict(hidden="tanhh"), "hidden"), (dict(output="sigmoidd"), "output"),
+    (dict(lambd=-1.0), "lambd"), (dict(Y=np.full((1, 3), 2.0)), "Y"),
+    (dict(X=np.zeros((3, 3))), "W1"),
+])
+def test_verify_batch_refuses_bad_arguments(change, words):
+    X, Y = data(2, 1, 3)
+    args = dict(parameters=sets((2, 4, 1), 2, 1.0), X=X, Y=Y)
+    args.update(change)
+    with pytest.raises(ValueError, match=words):
+        batch.verify_batch(**args)

@@ -78,3 +78,63 @@ def test_minibatch_training_is_seeded():
     np.testing.assert_array_equal(a[1], b[1])
     c = net.train(Xr, Yr, [4, 3], iterations=50, batch_size=8, seed=4, lr=0.1)
     assert not np.array_equal(a[1], c[1])
+
+
+def test_softmax_labels_must_be_distributions_in_train_and_cost():
+    with pytest.raises(ValueError, match="distribution"):
+        net.train(X, np.full((2, 3), 0.4), 4, output="softmax", iterations=1)
+    with pytest.raises(ValueError, match="distribution"):
+        net.cost_from_logits(np.zeros((2, 3)), np.full((2, 3), 0.4), "softmax")
+
+
+def test_lambd_must_be_a_number_at_least_zero():
+    for bad in (-0.1, float("nan"), float("inf"), "0.1"):
+        with pytest.raises(ValueError, match="lambd"):
+            net.l2_penalty([P["W1"]], bad, 3)
+        with pytest.raises(ValueError, match="lambd"):
+            net.loss(P, X, Y, lambd=bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# leading batch axes: every set as if alone, and mismatched axes refused
+
+def _sets(B, dims=(2, 4, 1), seed=0):
+    r = np.random.default_rng(seed)
+    p = {}
+    for l in range(1, len(dims)):
+        p[f"W{l}"] = r.standard_normal((B, dims[l], dims[l - 1]))
+        p[f"b{l}"] = r.standard_normal((B, dims[l], 1))
+    return p
+
+
+@pytest.mark.parametrize("output", net.OUTPUTS)
+def test_batched_forward_cost_backward_are_each_set_alone(output):
+    r = np.random.default_rng(1)
+    Xr = r.standard_normal((2, 5))
+    Yr = np.eye(2)[:, r.integers(0, 2, 5)] if output == "softmax" else (r.random((2, 5)) < 0.5) * 1.0
+    Pb = _sets(4, (2, 3, 2))
+    AL, cache = net.forward_propagation(Xr, Pb, "tanh", output)
+    J = net.cost_from_logits(cache["Z2"], Yr, output)
+    g = net.backward_propagation(Pb, cache, Xr, Yr, "tanh", output, 0.2)
+    assert AL.shape == (4, 2, 5) and J.shape == (4,) and g["dW1"].shape == (4, 3, 2)
+    for s in range(4):
+        p = {k: v[s] for k, v in Pb.items()}
+        AL_s, cache_s = net.forward_propagation(Xr, p, "tanh", output)
+        np.testing.assert_array_equal(AL[s], AL_s)
+        assert J[s] == net.cost_from_logits(cache_s["Z2"], Yr, output)
+        g_s = net.backward_propagation(p, cache_s, Xr, Yr, "tanh", output, 0.2)
+        for k in g_s:
+            np.testing.assert_array_equal(g[k][s], g_s[k], err_msg=k)
+
+
+def test_batch_axes_must_agree():
+    Pb = _sets(3)
+    with pytest.raises(ValueError, match="W2: batch axes"):
+        net.forward_propagation(X, dict(Pb, W2=Pb["W2"][:2]))
+    with pytest.raises(ValueError, match="b1: expected shape"):
+        net.forward_propagation(X, dict(Pb, b1=Pb["b1"][0]))
+    with pytest.raises(ValueError, match="X: expected a 2-D"):
+        net.forward_propagation(np.zeros((3, 2, 3)), Pb)  # X is shared, never batched
+    _, cache = net.forward_propagation(X, Pb)
+    with pytest.raises(ValueError, match="cache: Z1/A1"):
+        net.backward_propagation(Pb, {k: v[0] for k, v in cache.items()}, X, Y)

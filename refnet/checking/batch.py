@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from refnet.checking.flatten import Layout, unflatten
-from refnet.oracles.differences import default_step, richardson_gradient
 from refnet import network as net
 from refnet import tolerances as tol
+from refnet.checking.flatten import Layout, unflatten
+from refnet.oracles.differences import default_step, richardson_gradient
 
 __all__ = ["BatchReport", "backward_batch", "verify_batch"]
 
@@ -62,45 +62,46 @@ def _keys(L):
 
 
 def backward_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None):
-    """dW1, db1, …, each with the parameters' leading batch axes: refnet's backward pass
-    (``network._backward``, the code :func:`refnet.network.backward_propagation` runs) for every
-    parameter set at once."""
-    X = net._matrix(X, "X")
-    act = net._hidden_name(hidden)
-    output = net._output_name(output)
-    L = net._depth(parameters)
-    Ws = [np.asarray(parameters[f"W{l}"], dtype=np.float64) for l in range(1, L + 1)]
-    bs = [np.asarray(parameters[f"b{l}"], dtype=np.float64) for l in range(1, L + 1)]
-    Y = net._labels(Y, (Ws[-1].shape[-2], X.shape[1]))
-    m = net._m(m, X)
-    Zs, As = net._forward(X, Ws, bs, act.forward, output)
-    dWs, dbs = net._backward(X, Y, Ws, Zs, As, act.derivative, net._lambd(lambd), m, output)
-    grads = {}
-    for l in range(1, L + 1):
-        grads[f"dW{l}"], grads[f"db{l}"] = dWs[l - 1], dbs[l - 1]
-    return grads
+    """dW1, db1, …, each with the parameters' leading batch axes: refnet's forward and backward
+    pass (:func:`refnet.network.forward_propagation`, :func:`refnet.network.backward_propagation`,
+    which take leading batch axes) for every parameter set at once."""
+    _, cache = net.forward_propagation(X, parameters, hidden, output)
+    return net.backward_propagation(parameters, cache, X, Y, hidden, output, lambd, m=m)
 
 
 def _flat_batch(d, keys, B):
     return np.concatenate([np.asarray(d[k], dtype=np.float64).reshape(B, -1) for k in keys], axis=1)
 
 
-def _loss_rounding(parameters, keys, X, Y, hidden, output, lambd):
+def _loss_rounding(parameters, X, Y, hidden, output, lambd):
     """The size of what one evaluation of J rounds, per set: |J| + Σ (|Y| + |A_L|)(|Z_L| + 1) / m
     + the penalty.  softplus(Z) - Y Z and Z - log Σ e^Z cancel terms of size |Z| and 1, so a small
-    J (a well-fitted set) is known to eps of those terms, not of J."""
-    L = len(keys) // 2
-    Ws = [np.asarray(parameters[f"W{l}"], dtype=np.float64) for l in range(1, L + 1)]
-    bs = [np.asarray(parameters[f"b{l}"], dtype=np.float64) for l in range(1, L + 1)]
-    m = X.shape[1]
-    Zs, As = net._forward(X, Ws, bs, net._hidden_name(hidden).forward, output)
+    J (a well-fitted set) is known to eps of those terms, not of J.
+
+    Also the check of the arguments: refnet.network's functions refuse bad X, Y, parameters,
+    names and lambd with a message naming the argument."""
+    AL, cache = net.forward_propagation(X, parameters, hidden, output)
+    L = len(cache) // 2
+    ZL = cache[f"Z{L}"]
+    J = net.cost_from_logits(ZL, Y, output)
+    Y = np.asarray(Y, dtype=np.float64)
+    m = ZL.shape[-1]
     with np.errstate(over="ignore"):
-        J = np.sum(net._cost_terms(Zs[-1], Y, output) / m, axis=(-2, -1))
-        size = np.abs(J) + np.sum((np.abs(Y) + np.abs(As[-1])) * (np.abs(Zs[-1]) + 1.0),
+        size = np.abs(J) + np.sum((np.abs(Y) + np.abs(AL)) * (np.abs(ZL) + 1.0),
                                   axis=(-2, -1)) / m
     if lambd:
+        Ws = [np.asarray(parameters[f"W{l}"], dtype=np.float64) for l in range(1, L + 1)]
         size = size + net.l2_penalty(Ws, lambd, m)
     return size
+
+
+def _set_loss(layout, X, Y, hidden, output, lambd):
+    """θ ↦ J(θ) for one set's flat parameters (or a batch of them), by refnet.network.loss."""
+
+    def f(thetas):
+        return net.loss(unflatten(thetas, layout), X, Y, hidden, output, lambd)
+
+    return f
 
 
 def _difference_pass(theta, layout, X, Y, hidden, output, lambd):
@@ -134,11 +135,11 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
     """
     if oracle not in ("differences", "twin"):
         raise ValueError(f"oracle: expected 'differences' or 'twin', got {oracle!r}")
-    X = net._matrix(X, "X")
+    size_J = _loss_rounding(parameters, X, Y, hidden, output, lambd)  # checks the arguments
+    X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
-    lambd = net._lambd(lambd)
-    L = net._depth(parameters)
-    keys = _keys(L)
+    lambd = float(lambd)
+    keys = _keys(len(parameters) // 2)
     B = np.shape(parameters["W1"])[0]
     layout = Layout(tuple(keys), tuple(np.shape(parameters[k])[1:] for k in keys))
     theta = _flat_batch(parameters, keys, B)
@@ -146,9 +147,8 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
     grads = backward(parameters, X, Y, hidden, output, lambd)
     g = _flat_batch({k: grads[f"d{k}"] for k in keys}, keys, B)
 
-    size_J = _loss_rounding(parameters, keys, X, Y, hidden, output, lambd)
     if oracle == "differences":
-        d, J, h = _difference_pass(theta, layout, X, Y, hidden, output, lambd)
+        d, _, h = _difference_pass(theta, layout, X, Y, hidden, output, lambd)
         allow = tol.CHECK_FAST_RTOL * np.abs(d) + \
             tol.BATCH_FD_NOISE_ULPS * tol.EPS * size_J[:, None] / h
     else:
@@ -165,11 +165,7 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
     failed, worst = [], 0.0
     rest = np.flatnonzero(~accepted)
     for s in rest:
-        p_s = {k: np.asarray(parameters[k][s]) for k in keys}
-
-        def f(thetas, lay=Layout(tuple(keys), tuple(p_s[k].shape for k in keys))):
-            return net.loss(unflatten(thetas, lay), X, Y, hidden, output, lambd)
-
+        f = _set_loss(layout, X, Y, hidden, output, lambd)
         est, err = richardson_gradient(
             f, theta[s],
             levels=tol.CHECK_LEVELS, eval_error=tol.FD_EVAL_ULPS * tol.EPS * size_J[s])
