@@ -123,14 +123,14 @@ CHECK_ATOL = SUBNORMAL_ABS
 CHECK_RESOLVE_REL = 1e-7
 # The gradient's rounding scale: a float64 gradient is a computation of its own (sums over
 # samples and units, products along a chain), whose rounding is relative to the size of the
-# terms it sums, not to each result: an element far below the largest one carries an absolute
-# error of a few hundred to a few thousand eps times the gradient's scale S (the largest |g|
-# or oracle value), e.g. sums of ~1000 terms of S's size with cancellation.  An element that an
-# honest oracle contradicts by less than CHECK_LOSSY_ULPS eps S is "lossy" (the formula is
-# right and has lost digits: s*(1-s) at z = 34, 0.5*(1+tanh(z/2)) at z = -30), not a mismatch;
-# an error bar within it resolves an element.  4096 eps S = 9.1e-13 S: a 1e-6 relative error is
-# still caught on every element larger than 9.1e-7 S.  The user's atol= replaces it.
-CHECK_LOSSY_ULPS = 4096
+# terms it sums, not to each result: a sum of N terms of the gradient's scale S errs by up to
+# N eps S, and a backward pass over m = 256 samples and 64 units sums N = 16384 of them.  An
+# element that an honest oracle contradicts by less than CHECK_LOSSY_ULPS eps S is "lossy" (the
+# formula is right and has lost digits: s*(1-s) at z = 34, 0.5*(1+tanh(z/2)) at z = -30), not
+# a mismatch, and an error bar within it resolves an element (whatever the truth inside the
+# bar, the gradient is right to its own rounding).  16384 eps S = 3.6e-12 S: a 1e-6 relative
+# error is still caught on every element larger than 3.6e-6 S.  The user's atol= replaces it.
+CHECK_LOSSY_ULPS = 16384
 # At a kink only membership of the interval between the two one-sided derivatives is judged (no
 # 1e-6 promise there: a one-sided tableau has an error series in h and keeps ~1e-6 of spread); a
 # subgradient is accepted when both one-sided bars are within 1e-3 of the values, so the interval

@@ -99,6 +99,7 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     c = np.flatnonzero(central)
     direction = np.where(central, 1.0, np.sign(side))
     cen, fwd, bwd = ([], []), ([], []), ([], [])
+    flat = np.ones(f0.shape, bool)  # f did not change at any point of the stencil
     with np.errstate(all="ignore"):
         floor0 = np.maximum(noise, eval_ulps * eps * np.abs(f0))
         for lev in range(levels):
@@ -114,6 +115,7 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
             em = np.maximum(noise, eval_ulps * eps * np.abs(fm))
             sp = (xp - x)[:, None]  # the steps actually taken (exact in floating point)
             sm = (x - xm)[:, None]
+            flat &= (fp == f0) & (fm == f0)
             one = (fp - f0) / sp
             one_e = (ep + floor0) / np.abs(sp) + _ROUND * np.abs(one) + tol.SUBNORMAL
             cq = np.where(central[:, None], (fp - fm) / (sp + sm), one)
@@ -127,8 +129,12 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
             bwd[1].append(np.where(central[:, None], (floor0 + em) / np.abs(sm) +
                                    _ROUND * np.abs(bq) + tol.SUBNORMAL, one_e))
     power = np.where(central, 2.0, 1.0)[:, None]
-    return (tableau(cen[0], cen[1], power), tableau(fwd[0], fwd[1], 1.0),
-            tableau(bwd[0], bwd[1], 1.0))
+    c_est, c_err = tableau(cen[0], cen[1], power)
+    # where f did not change at all, every quotient is exactly 0 and extrapolating adds
+    # nothing but the carried noise: the bar is the last quotient's own (the change the
+    # rounding of f could hide over the smallest step)
+    c_err = np.where(flat, np.minimum(c_err, cen[1][-1]), c_err)
+    return ((c_est, c_err), tableau(fwd[0], fwd[1], 1.0), tableau(bwd[0], bwd[1], 1.0))
 
 
 def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
