@@ -42,15 +42,16 @@ from refnet.oracles.differences import default_step, richardson
 __all__ = ["fast_pass", "judge"]
 
 
-def _richardson(prob: Problem, v, idx, *, side, noise, h0=tol.FD_H0):
+def _richardson(prob: Problem, v, idx, *, side, noise, h0=tol.FD_H0, levels=tol.CHECK_LEVELS,
+                noise_part=False):
     """Richardson tableaux (central, forward, backward) on coordinates ``idx`` of the problem
     (:func:`refnet.oracles.differences.richardson`)."""
     k = len(idx)
     f0 = center_values(prob, idx, np.broadcast_to(
         prob.f0[None, :] if prob.p > 1 else prob.f0[0], (k, prob.p)))
     return richardson(lambda rows, t: prob.shift(idx[rows], t), v[idx], f0,
-                      default_step(v[idx], h0), side=side, levels=tol.CHECK_LEVELS, noise=noise,
-                      eps=prob.eps)
+                      default_step(v[idx], h0), side=side, levels=levels, noise=noise,
+                      eps=prob.eps, noise_part=noise_part)
 
 
 class FastPass(NamedTuple):
@@ -180,17 +181,23 @@ def _stage_fast(V, G, fast, kink, near_side, lossy_abs):
 def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs):
     """Central, forward and backward Richardson tableaux on the pending elements; where the
     central one is not resolved, again from smaller steps, keeping the narrowest bar."""
-    (c_est, c_err), fwd, bwd = _richardson(prob, v, pending, side=side, noise=noise)
+    (c_est, c_err), fwd, bwd, carried = _richardson(prob, v, pending, side=side, noise=noise,
+                                                    noise_part=True)
     # a tableau not resolved may have started from a step too large for how fast f varies
-    # there (gelu's tail varies on a scale 1/|z|), or too small for the noise of f (a saturated
-    # log cost): try smaller steps, then larger ones, and keep the narrowest bar
-    for h0 in tol.CHECK_REFINE_STEPS + tol.CHECK_COARSE_STEPS:
-        redo = np.flatnonzero((c_err > np.maximum(
-            tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]), lossy_abs)).any(axis=1))
+    # there (gelu's tail varies on a scale 1/|z|): where truncation dominates its bar, smaller
+    # steps; or too small for the noise of f (a saturated log cost, f near 1e4): where the
+    # carried noise dominates, larger steps with a level more.  The narrowest bar is kept.
+    noisy = (carried >= 0.5 * c_err).any(axis=1)
+    attempts = [(h0, tol.CHECK_LEVELS, False) for h0 in tol.CHECK_REFINE_STEPS] + \
+        [(h0, tol.CHECK_LEVELS + 1, True) for h0 in tol.CHECK_COARSE_STEPS]
+    for h0, levels, coarse in attempts:
+        open_ = (c_err > np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]),
+                                    lossy_abs)).any(axis=1)
+        redo = np.flatnonzero(open_ & (noisy if coarse else ~noisy))
         if redo.size == 0:
-            break
+            continue
         (r_est, r_err), _, _ = _richardson(prob, v, pending[redo], side=side[redo],
-                                           noise=noise[redo], h0=h0)
+                                           noise=noise[redo], h0=h0, levels=levels)
         better = r_err < c_err[redo]
         c_est[redo] = np.where(better, r_est, c_est[redo])
         c_err[redo] = np.where(better, r_err, c_err[redo])

@@ -106,7 +106,7 @@ class Line:
                 e_eval = np.maximum(floor, tol.FD_EVAL_ULPS * self.prob.eps *
                                     np.maximum(abs(fp), abs(fm)))
                 errs.append(e_eval / hk)
-        return tableau(rows, errs, 2.0)
+        return tableau(rows, errs, 2.0)[:2]
 
 
 def evaluation_noise(prob, measured, moved=None):

@@ -8,6 +8,7 @@ function of a flat parameter vector, every perturbed vector in one batched call.
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -36,43 +37,64 @@ def extrapolate(rows, noise, power):
 
     ``power`` is 2 where the error series is in h², h⁴, … (central differences) and 1 where it
     is in h, h², … (one-sided); level j removes the j-th term:
-    R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (2^(pj) - 1).  ``noise[k]`` bounds the
-    rounding error of ``rows[k]`` and is carried through the same weights.
+    R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (2^(pj) - 1), so the estimate is a fixed
+    combination Σ w_k rows[k] (:func:`tableau_weights`).  ``noise[k]`` bounds the rounding error
+    of ``rows[k]``; the rows come from distinct evaluations of f, whose rounding errors are
+    independent, so the carried noise is sqrt(Σ (w_k noise[k])²).
 
-    Returns ``(estimate, error)``: the error is FD_TRUNCATION_SAFETY times the larger change of
-    the last level (against the level before and the row before) plus the carried noise.
+    Returns ``(estimate, error, carried noise)``: the error is FD_TRUNCATION_SAFETY times the
+    larger change of the last level (against the level before and the row before) plus the
+    carried noise.
     """
-    R, E = [[rows[0]]], [[noise[0]]]
+    R = [[rows[0]]]
     for k in range(1, len(rows)):
-        r, e = [rows[k]], [noise[k]]
+        r = [rows[k]]
         for j in range(1, k + 1):
             fac = 2.0 ** (power * j) - 1.0
             r.append(r[j - 1] + (r[j - 1] - R[k - 1][j - 1]) / fac)
-            e.append(e[j - 1] + (e[j - 1] + E[k - 1][j - 1]) / fac)
         R.append(r)
-        E.append(e)
     best = R[-1][-1]
     if len(rows) > 1:
         trunc = np.maximum(np.abs(best - R[-1][-2]), np.abs(best - R[-2][-2]))
     else:
         trunc = np.zeros_like(best)
-    return best, tol.FD_TRUNCATION_SAFETY * trunc + E[-1][-1]
+    power = np.asarray(power)
+    carried = 0.0
+    for k, n in enumerate(noise):
+        w = np.where(power == 1.0, tableau_weights(len(rows), 1.0)[k],
+                     tableau_weights(len(rows), 2.0)[k])
+        carried = carried + (w * n) ** 2
+    carried = np.sqrt(carried)
+    return best, tol.FD_TRUNCATION_SAFETY * trunc + carried, carried
+
+
+@functools.lru_cache(maxsize=None)
+def tableau_weights(levels: int, power: float) -> tuple:
+    """The weights w_k with which the last entry of a tableau of ``levels`` rows combines them."""
+    R = []
+    for k in range(levels):
+        r = [np.eye(levels)[k]]
+        for j in range(1, k + 1):
+            fac = 2.0 ** (power * j) - 1.0
+            r.append(r[j - 1] + (r[j - 1] - R[k - 1][j - 1]) / fac)
+        R.append(r)
+    return tuple(float(w) for w in R[-1][-1])
 
 
 def tableau(rows, noise, power):
-    """:func:`extrapolate`, with an infinite error bar wherever the estimate or its bar is not
-    finite (f left the float range on the stencil: nothing is resolved there)."""
+    """:func:`extrapolate`, with an infinite error bar (and carried noise) wherever the estimate
+    or its bar is not finite (f left the float range on the stencil: nothing is resolved)."""
     with np.errstate(all="ignore"):
-        best, err = extrapolate(rows, noise, power)
+        best, err, carried = extrapolate(rows, noise, power)
     bad = ~np.isfinite(best) | ~np.isfinite(err)
-    return best, np.where(bad, np.inf, err)
+    return best, np.where(bad, np.inf, err), np.where(bad, np.inf, carried)
 
 
 _ROUND = tol.EPS / 2  # the rounding of one quotient, relative
 
 
 def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.0,
-               eval_ulps=tol.FD_EVAL_ULPS, eps=tol.EPS):
+               eval_ulps=tol.FD_EVAL_ULPS, eps=tol.EPS, noise_part=False):
     """Richardson tableaux for k coordinates at once, from one set of evaluations.
 
     ``evaluate(rows, t)`` returns f with coordinate ``x[rows[j]]`` moved by ``t[j]`` (one at a
@@ -86,7 +108,9 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     Error bar of each quotient: the error of its evaluations (``noise`` ``(k, p)``, at least
     ``eval_ulps``·eps·|f|, ``eps`` the unit of f's arithmetic), divided by the step actually taken, plus its own rounding (half an
     ulp, and the subnormal grid 2**-1074); the tableau carries it (see :func:`extrapolate`).
-    Returns three ``(estimate, error)`` pairs, each ``(k, p)``.
+    Returns three ``(estimate, error)`` pairs, each ``(k, p)``; with ``noise_part`` also the part
+    of the central bar that is carried noise (the rest is truncation: where noise dominates,
+    smaller steps cannot narrow the bar, larger ones can).
     """
     x = np.asarray(x, dtype=np.float64)
     k = x.size
@@ -129,12 +153,13 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
             bwd[1].append(np.where(central[:, None], (floor0 + em) / np.abs(sm) +
                                    _ROUND * np.abs(bq) + tol.SUBNORMAL, one_e))
     power = np.where(central, 2.0, 1.0)[:, None]
-    c_est, c_err = tableau(cen[0], cen[1], power)
+    c_est, c_err, carried = tableau(cen[0], cen[1], power)
     # where f did not change at all, every quotient is exactly 0 and extrapolating adds
     # nothing but the carried noise: the bar is the last quotient's own (the change the
     # rounding of f could hide over the smallest step)
     c_err = np.where(flat, np.minimum(c_err, cen[1][-1]), c_err)
-    return ((c_est, c_err), tableau(fwd[0], fwd[1], 1.0), tableau(bwd[0], bwd[1], 1.0))
+    out = ((c_est, c_err), tableau(fwd[0], fwd[1], 1.0)[:2], tableau(bwd[0], bwd[1], 1.0)[:2])
+    return out + (np.broadcast_to(carried, c_err.shape),) if noise_part else out
 
 
 def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
