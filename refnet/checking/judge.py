@@ -36,7 +36,7 @@ from refnet.checking.probe import Line, evaluation_noise, probe_complex
 from refnet.checking.probe import complex_step as complex_step_pass
 from refnet.checking.problems import Problem, center_values
 from refnet.checking.report import LOSSY, MISMATCH, SUBGRADIENT, UNRESOLVED, VERIFIED, Judged
-from refnet.oracles import CENTRAL, COMPLEX_STEP, ONE_SIDED, RICHARDSON
+from refnet.oracles import CENTRAL, COMPLEX_STEP, ONE_SIDED, RICHARDSON, TWIN
 from refnet.oracles.differences import default_step, richardson
 
 __all__ = ["fast_pass", "judge"]
@@ -267,10 +267,9 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         o_est, o_err = c_est.copy(), c_err.copy()
         not_here = kink[pending][:, None] | (side != 0)[:, None]
 
-        # 3. exact oracles with honest bars: the fast pass's exact ones (complex step, twin)
-        # and the extra ones (mpmath) verify or fail an element; the exact ones of the fast pass
-        # fail it only where the differences do not contradict them (they agree with the exact
-        # value, or are unresolved): an f that is not analytic there misleads the complex step
+        # 3. exact oracles: the extra ones (mpmath) and a twin's autodiff verify or fail an
+        # element on their own; the complex step verifies, and fails only where resolved
+        # differences confirm its value
         confirmed = np.zeros(g.shape, bool)
         decided = np.zeros(g.shape, bool)  # an exact oracle gave a verdict here
         for name, (est, err, avail) in list(fast.items()) + list(extra.items()):
@@ -283,10 +282,18 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
                 fail = usable & ~ok_e
             elif name in accept_only:
                 fail = np.zeros(g.shape, bool)
+            elif name == TWIN:  # autodiff of a twin: an honest bar of its own
+                fail = usable & ~ok_e
             else:
-                backed = (np.abs(c_est - e) <= c_err + b + tolr) | ~resolved
+                # the complex step's bar holds only where f's complex arithmetic does not
+                # cancel (soft_sign's quotient at |z| = 1e20 gives exactly 0): it fails an
+                # element only where resolved differences confirm its value
+                backed = resolved & (np.abs(c_est - e) <= c_err + b + tolr)
                 fail = usable & ~ok_e & backed
-            good = usable & ok_e & (st != MISMATCH)
+            # agreement verifies only where the oracle's own bar resolves the element
+            sharp = b <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(e, g), lossy_abs) + \
+                tol.CHECK_ATOL
+            good = usable & ok_e & sharp & (st != MISMATCH)
             st = np.where(good, VERIFIED, st)
             rs = np.where(good, f"agrees with the {name}", rs)
             st = np.where(fail, MISMATCH, st)

@@ -73,10 +73,11 @@ class Line:
             js = np.arange(-LINE_POINTS, LINE_POINTS + 1)
             F = self._at(js, self.h0 / LINE_POINTS * tol.CHECK_NOISE_NARROW)
             self._narrow_values = F
-            # a span over which f did not change at all (a flat step of a staircase) has no
-            # residual and says nothing about the noise: the wide fit stands there
+            # a narrow span over which f did not change at all (a flat step of a staircase)
+            # has no residual and says nothing about the noise: the wide fit stands there
             narrow = np.where(np.any(F != F[LINE_POINTS], axis=0),
-                              tol.CHECK_NOISE_SIGMAS * noise_floor(F), np.inf)
+                              tol.CHECK_NOISE_SIGMAS * noise_floor(F, flat_says_nothing=True),
+                              np.inf)
             self._narrow = np.minimum(self.noise(), narrow)
         return self._narrow
 
@@ -117,14 +118,15 @@ def evaluation_noise(prob, measured, moved=None):
     says nothing about its rounding: a value far below the intermediates it is computed from
     (log(1 + e^z) at z = -40 is 0, with the rounding of the 1 inside it) carries theirs, and
     eps·|f_i| would be an error bar that the truth falls outside.  There the floor is that of
-    the largest output of the problem (for a scalar f, its own)."""
+    intermediates of size 1 (the scale on which f is assumed to vary, as for the steps) or
+    |f_i| if larger."""
     f0 = np.abs(np.asarray(prob.f0, dtype=np.float64)).reshape(-1)
     finite = np.where(np.isfinite(f0), f0, 0.0)
     floor = np.maximum(np.asarray(measured, dtype=np.float64).reshape(-1),
                        tol.FD_EVAL_ULPS * prob.eps * finite)
     if moved is not None:
-        top = tol.FD_EVAL_ULPS * prob.eps * float(np.max(finite, initial=0.0))
-        floor = np.where(np.asarray(moved).reshape(-1), floor, np.maximum(floor, top))
+        unit = tol.FD_EVAL_ULPS * prob.eps * np.maximum(finite, 1.0)
+        floor = np.where(np.asarray(moved).reshape(-1), floor, np.maximum(floor, unit))
     return floor
 
 

@@ -59,12 +59,14 @@ def extrapolate(rows, noise, power):
     else:
         trunc = np.zeros_like(best)
     power = np.asarray(power)
-    carried = 0.0
-    for k, n in enumerate(noise):
-        w = np.where(power == 1.0, tableau_weights(len(rows), 1.0)[k],
-                     tableau_weights(len(rows), 2.0)[k])
-        carried = carried + (w * n) ** 2
-    carried = np.sqrt(carried)
+    terms = [np.abs(np.where(power == 1.0, tableau_weights(len(rows), 1.0)[k],
+                             tableau_weights(len(rows), 2.0)[k]) * n)
+             for k, n in enumerate(noise)]
+    # the root of the sum of squares, scaled by the largest term so that neither tiny bars
+    # (1e-168 squares to 0) nor huge ones overflow
+    top = np.maximum.reduce(terms) if len(terms) > 1 else terms[0]
+    safe = np.where(top > 0, top, 1.0)
+    carried = top * np.sqrt(sum((t / safe) ** 2 for t in terms))
     return best, tol.FD_TRUNCATION_SAFETY * trunc + carried, carried
 
 
@@ -215,16 +217,16 @@ def richardson_gradient(f: Callable, theta, *, h0=None, levels: int = 4, eval_er
     return est[:, 0], err[:, 0]
 
 
-def noise_floor(F):
+def noise_floor(F, flat_says_nothing=False):
     """The noise of one evaluation of f from its values at 2q + 1 equally spaced points (the rows
     of ``F``; each column is one output or element).
 
     On each half a polynomial of degree 6 is fitted; the residual's standard deviation
     (corrected for the fitted degrees of freedom) estimates the noise; the smaller half is kept,
-    so that a kink on one side does not pass for noise.  A half over which f did not change at
-    all says nothing (a flat step of a staircase of rounding has no residual): only the other
-    half counts, and where both are flat the result is 0 (f did not move: the caller's rounding
-    model applies).  Each column is scaled by its largest |f| before squaring, so f near 1e300
+    so that a kink on one side does not pass for noise.  With ``flat_says_nothing`` (a span so
+    narrow that f may sit on one flat step of a staircase of rounding), a half over which f did
+    not change at all has no residual and says nothing: only the other half counts, and where
+    both are flat the result is 0 (f did not move: the caller's rounding model applies).  Each column is scaled by its largest |f| before squaring, so f near 1e300
     does not overflow the sum of squares.
     """
     q = (F.shape[0] - 1) // 2
@@ -242,6 +244,6 @@ def noise_floor(F):
             flat = np.all(part == part[:1], axis=0)
             flat_both &= flat
             s = scale * np.sqrt(np.sum(res * res, axis=0) / dof)
-            sig = np.minimum(sig, np.where(flat, np.inf, s))
+            sig = np.minimum(sig, np.where(flat & flat_says_nothing, np.inf, s))
     sig = np.where(flat_both, 0.0, sig)
     return np.where(np.isfinite(sig) | flat_both, sig, np.inf)
