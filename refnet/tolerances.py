@@ -142,11 +142,18 @@ CHECK_KINK_RESOLVE_REL = 1e-3
 # 1e-4 of f'; from 2**-10 it is below 1e-12).  Smaller steps only raise the noise term (noise/h),
 # which the bar carries, so the narrowest bar is the honest choice.
 CHECK_REFINE_STEPS = (2.0**-10, 2.0**-14)
-# Then from larger steps, 2**-3 and 2**-1: where the bar is the noise of f divided by h (a
-# saturated cross-entropy rounds at 1e-9 of itself), an 8 or 32 times larger step narrows it as
-# much, and the tableau removes the larger truncation error; again the narrowest bar is kept,
-# and a step too large for f shows as a wide spread, never as a narrow wrong bar.
-CHECK_COARSE_STEPS = (2.0**-3, 2.0**-1)
+# Then, where the carried noise dominates the bar, from larger steps 2**-3, 2**-1 and 2 with
+# one level more: the bar is the noise of f divided by h (a cost near 1e4 rounds at 4e-11, a
+# sum of sigmoids at 2e-14), so an 8 to 128 times larger step narrows it as much, and the
+# tableau removes the larger truncation error; again the narrowest bar is kept, and a step too
+# large for f shows as a wide spread, never as a narrow wrong bar.
+CHECK_COARSE_STEPS = (2.0**-3, 2.0**-1, 2.0)
+# Retrying costs 2 levels evaluations per element; where it retried CHECK_RETRY_MANY elements or
+# more and resolved fewer than 1 in 8 of them, the next step of its kind is not tried (an f too
+# noisy for any step: the notebook's saturated log(1 - A) cost, 1,994 parameters, spent 60,000
+# evaluations on retries that resolved 3).  A few elements are always tried at every step.
+CHECK_RETRY_YIELD = 0.125
+CHECK_RETRY_MANY = 64
 # The noise floor of f: the standard deviation of the residual of a degree-6 polynomial fitted to
 # f at 33 equally spaced points on each side of x along the probe line (the smaller side, so a
 # kink does not pass for noise).  A bound on the error of one evaluation is taken as 4 of them (a

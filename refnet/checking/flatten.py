@@ -34,6 +34,10 @@ class Layout:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def __iter__(self):
+        """The parts, as (key, shape) pairs."""
+        return iter(zip(self.keys, self.shapes))
+
     def unflatten(self, theta):
         """The structure of θ; leading batch axes of θ, ``(..., n)``, lead every part too."""
         theta = np.asarray(theta)

@@ -190,17 +190,25 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs):
     noisy = (carried >= 0.5 * c_err).any(axis=1)
     attempts = [(h0, tol.CHECK_LEVELS, False) for h0 in tol.CHECK_REFINE_STEPS] + \
         [(h0, tol.CHECK_LEVELS + 1, True) for h0 in tol.CHECK_COARSE_STEPS]
+    def unresolved():
+        return (c_err > np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]),
+                                   lossy_abs)).any(axis=1)
+
+    given_up = set()
     for h0, levels, coarse in attempts:
-        open_ = (c_err > np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]),
-                                    lossy_abs)).any(axis=1)
-        redo = np.flatnonzero(open_ & (noisy if coarse else ~noisy))
-        if redo.size == 0:
+        redo = np.flatnonzero(unresolved() & (noisy if coarse else ~noisy))
+        if redo.size == 0 or coarse in given_up:
             continue
         (r_est, r_err), _, _ = _richardson(prob, v, pending[redo], side=side[redo],
                                            noise=noise[redo], h0=h0, levels=levels)
         better = r_err < c_err[redo]
         c_est[redo] = np.where(better, r_est, c_est[redo])
         c_err[redo] = np.where(better, r_err, c_err[redo])
+        # an attempt that resolves almost nothing (f too noisy for any step: the notebook's
+        # saturated log cost) is not repeated with the next step of its kind
+        if redo.size >= tol.CHECK_RETRY_MANY and \
+                np.count_nonzero(~unresolved()[redo]) < tol.CHECK_RETRY_YIELD * redo.size:
+            given_up.add(coarse)
     return (c_est, c_err), fwd, bwd
 
 
@@ -349,6 +357,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs)
     # 7. the scale: a mismatch within the gradient's rounding scale is lossy
     _stage_lossy(V, G, lossy_abs, strict)
+    _explain_unresolved(V, G, lossy_abs, noise_floor)
     return Judged(V.status, V.reason, V.name, V.est, V.err, V.records, noise_floor,
                   noise_measured, S, lossy_abs, eps)
 
@@ -422,6 +431,15 @@ def _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs):
         V.reason[K, 0] = (f"coinciding kinks: the gradient over the {K.size} kinked elements sums "
                           f"to {total:.6e}, but f changes at {c:.6e} when they move together "
                           f"(no nearby point has this gradient)")
+
+
+def _explain_unresolved(V, G, lossy_abs, noise_floor):
+    """Say, for each unresolved element, how wide the bar was against what it had to be."""
+    rows, cols = np.nonzero((V.status == UNRESOLVED) & (V.name == RICHARDSON))
+    for r, c in zip(rows, cols):
+        need = max(tol.CHECK_RESOLVE_REL * max(abs(G[r, c]), abs(V.est[r, c])), lossy_abs)
+        V.reason[r, c] = (f"richardson's error bar {V.err[r, c]:.1e} is wider than the "
+                          f"{need:.1e} needed (the noise of f is {noise_floor:.1e})")
 
 
 def _stage_lossy(V, G, lossy_abs, strict):
