@@ -273,7 +273,10 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
                       "disagrees with richardson beyond its error bar")
         o_name = np.full(g.shape, RICHARDSON, dtype=object)
         o_est, o_err = c_est.copy(), c_err.copy()
-        not_here = kink[pending][:, None] | (side != 0)[:, None]
+        # mpmath is exact at any point off a kink; the fast pass's exact oracles are not
+        # consulted beside a kink either (the probe line crossed it there)
+        on_kink = kink[pending][:, None] & np.ones((1, p), bool)
+        not_here = on_kink | (side != 0)[:, None]
 
         # 3. exact oracles: the extra ones (mpmath) and a twin's autodiff verify or fail an
         # element on their own; the complex step verifies, and fails only where resolved
@@ -284,7 +287,8 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
             if name == CENTRAL:
                 continue
             e, b = est[pending], err[pending]
-            usable = avail[pending][:, None] & ~not_here & np.isfinite(e)
+            usable = avail[pending][:, None] & ~(on_kink if name in extra else not_here) & \
+                np.isfinite(e)
             ok_e = np.abs(g - e) <= b + tol.CHECK_ATOL + rtol * np.abs(e)
             if name in extra:
                 fail = usable & ~ok_e
@@ -295,8 +299,8 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
             else:
                 # the complex step's bar holds only where f's complex arithmetic does not
                 # cancel (soft_sign's quotient at |z| = 1e20 gives exactly 0): it fails an
-                # element only where resolved differences confirm its value
-                backed = resolved & (np.abs(c_est - e) <= c_err + b + tolr)
+                # element only where resolved differences confirm its value and contradict g
+                backed = resolved & (np.abs(c_est - e) <= c_err + b + tolr) & ~agree
                 fail = usable & ~ok_e & backed
             # agreement verifies only where the oracle's own bar resolves the element
             sharp = b <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(e, g), lossy_abs) + \
@@ -306,13 +310,22 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
             rs = np.where(good, f"agrees with the {name}", rs)
             st = np.where(fail, MISMATCH, st)
             rs = np.where(fail, f"disagrees with the {name} beyond its error bar", rs)
+            # the complex step sees digits that differences cannot (they agree with g only
+            # because their bar is at the lossy scale): a nonzero value it disagrees with, by
+            # less than the lossy scale, makes the element lossy (an imaginary part of exactly
+            # 0 is no evidence: underflow and cancellation give it too)
+            shows = usable & ~ok_e & agree & (e != 0) & (np.abs(g - e) <= lossy_abs + b) & \
+                (st == VERIFIED) if name == COMPLEX_STEP and name not in accept_only else \
+                np.zeros(g.shape, bool)
+            st = np.where(shows, MISMATCH if strict else LOSSY, st)
+            rs = np.where(shows, f"the {name} shows digits lost that differences cannot see", rs)
             for arr, val in ((o_name, name), (o_est, e), (o_err, b)):
-                arr[...] = np.where(good | fail, val, arr)
+                arr[...] = np.where(good | fail | shows, val, arr)
             confirmed |= fail
-            decided |= good | fail
+            decided |= good | fail | shows
         # 4. the arbiter (mpmath), on demand: only what is still unresolved
         if arbiter is not None:
-            ask = np.flatnonzero(((st == UNRESOLVED) & ~not_here).any(axis=1))
+            ask = np.flatnonzero(((st == UNRESOLVED) & ~on_kink).any(axis=1))
             if ask.size:
                 a_name, a_fn = arbiter
                 a_est = np.full(g.shape, np.nan)
@@ -447,8 +460,8 @@ def _stage_lossy(V, G, lossy_abs, strict):
     the formula is right and has lost digits there.  With ``strict`` it stays a failure."""
     with np.errstate(all="ignore"):
         off = np.abs(G - V.est)
-        small = (V.status == MISMATCH) & (off <= lossy_abs + V.err) & np.isfinite(V.est) & \
-            ~V.structural
+        small = ((V.status == MISMATCH) | (V.status == LOSSY)) & (off <= lossy_abs + V.err) & \
+            np.isfinite(V.est) & ~V.structural
     if not small.any():
         return
     rows, cols = np.nonzero(small)
