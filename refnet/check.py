@@ -18,7 +18,14 @@ from refnet import tolerances as tol
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import Layout, flatten, flatten_like, precision
 from refnet.checking.judge import fast_pass, judge
-from refnet.checking.problems import call, elementwise_problem, real_out, scalar_problem, vector_problem
+from refnet.checking.problems import (
+    bind_params,
+    call,
+    elementwise_problem,
+    real_out,
+    scalar_problem,
+    vector_problem,
+)
 from refnet.checking.report import Report, build_report, error_report
 from refnet.oracles import MPMATH, TWIN
 from refnet.oracles.differences import default_step
@@ -86,24 +93,6 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
     return build_report("check_gradient", lay, None, G, judged, t0, safe, why, opts)
 
 
-def _with_params(fn, params):
-    """``fn`` with the registry's ``params`` bound, where it accepts them (by name or **kw)."""
-    if not params:
-        return fn
-    import inspect
-
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return fn
-    takes = {k for k, p in sig.parameters.items()
-             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
-    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
-        takes = set(params)
-    given = {k: v for k, v in params.items() if k in takes}
-    return (lambda a: fn(a, **given)) if given else fn
-
-
 def registry_entry(f):
     from refnet.activations import ACTIVATIONS
 
@@ -161,7 +150,7 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
         if not np.isfinite(f0).all():
             i = int(np.flatnonzero(~np.isfinite(f0))[0])
             raise Abort(f"f is not finite at z[{np.unravel_index(i, z.shape)}] = {flat[i]}")
-        dfn = _with_params(df, params)
+        dfn = bind_params(df, params)
         raw_g = call(dfn, z.copy(), "df")
         G = flatten_like(lay, raw_g, "df")[:, None]
         prob = elementwise_problem(fn, flat, f0)

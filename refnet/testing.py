@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnet.check import Report, check_derivative, check_gradient, check_jacobian
+from refnet.checking.problems import bind_params
 from refnet.vectors import activation_points, network_case, network_cases
 
 __all__ = ["assert_gradients_ok", "assert_derivative_ok", "assert_jacobian_ok",
@@ -23,16 +24,19 @@ __all__ = ["assert_gradients_ok", "assert_derivative_ok", "assert_jacobian_ok",
 def assert_gradients_ok(f, grad, x, **options) -> Report:
     """Check ``grad`` against ``f`` at ``x`` (see :func:`refnet.check.check_gradient`); raise
     ``AssertionError`` with the report's table on a mismatch.  Returns the report."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
     return check_gradient(f, grad, x, **options).assert_ok()
 
 
 def assert_derivative_ok(f, df, z, **options) -> Report:
     """:func:`refnet.check.check_derivative`, raising ``AssertionError`` with the table."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
     return check_derivative(f, df, z, **options).assert_ok()
 
 
 def assert_jacobian_ok(f, jac, x, **options) -> Report:
     """:func:`refnet.check.check_jacobian`, raising ``AssertionError`` with the table."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
     return check_jacobian(f, jac, x, **options).assert_ok()
 
 
@@ -51,6 +55,7 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
     convention: the value must lie between the two one-sided derivatives (a subgradient), and
     which one it equals is reported.  Raises ``AssertionError`` with a table.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
     from refnet import tolerances as tol
     from refnet.activations import ACTIVATIONS
     from refnet.oracles import mp_value, ulps as ulp_distance
@@ -60,7 +65,7 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
     z = activation_points(name)
     at_kink = np.isin(z, np.asarray(act.kinks, dtype=np.float64))
     with np.errstate(all="ignore"):
-        got = np.asarray(fn(z, **params) if params else fn(z), dtype=np.float64)
+        got = np.asarray(bind_params(fn, params)(z), dtype=np.float64)
     if got.shape != z.shape:
         raise AssertionError(f"{name}: the derivative returned shape {got.shape} for input of "
                              f"shape {z.shape}")
@@ -114,6 +119,7 @@ def assert_gradients_match(backward, case: str, *, ulps: float | None = None) ->
     (``refnet.checking.scales.network_gradient_scale``); pass ``ulps`` to demand another
     multiple.  Raises ``AssertionError`` with a table of the worst entries.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
     from refnet.checking.scales import network_gradient_scale
     from refnet import network as net
     from refnet import tolerances as tol

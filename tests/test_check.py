@@ -372,3 +372,133 @@ def test_sweep_zero_mismatches():
         assert r.ok, str(r)
         examples += r.size
     assert examples >= 10_000
+
+
+# --- the report: ranked by margin, no escaping warnings, names, messages ----------------------
+
+
+def _tiny_net():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((2, 4))
+    P = {"W1": rng.standard_normal((3, 2)), "b1": rng.standard_normal((3, 1)),
+         "W2": rng.standard_normal((1, 3)), "b2": rng.standard_normal((1, 1)), "s": np.array(0.7)}
+
+    def cost(p):
+        return float(np.sum(p["s"] * np.tanh(p["W2"] @ np.tanh(p["W1"] @ X + p["b1"]) + p["b2"])))
+
+    def grad(p):
+        A1 = np.tanh(p["W1"] @ X + p["b1"])
+        A2 = np.tanh(p["W2"] @ A1 + p["b2"])
+        d2 = p["s"] * (1 - A2**2)
+        d1 = (p["W2"].T @ d2) * (1 - A1**2)
+        return {"W1": d1 @ X.T, "b1": d1.sum(1, keepdims=True), "W2": d2 @ A1.T,
+                "b2": d2.sum(1, keepdims=True), "s": np.array(np.sum(A2))}
+
+    return P, cost, grad
+
+
+def test_worst_is_the_largest_margin_and_mismatches_are_ranked():
+    P, cost, grad = _tiny_net()
+
+    def two_bugs(p):
+        g = grad(p)
+        g["W1"] = g["W1"].copy()
+        g["W1"][0, 0] *= 1 + 1e-4
+        g["b2"] = 10 * g["b2"]
+        return g
+
+    r = check_gradient(cost, two_bugs, P)
+    assert r.verdict == "MISMATCH" and r.counts["mismatch"] == 2
+    assert r.worst["name"] == "b2[0,0]"  # off by 10x, not the first by index
+    assert [e["name"] for e in r.mismatches] == ["b2[0,0]", "W1[0,0]"]
+    assert r.mismatches[0]["margin"] > r.mismatches[1]["margin"] > 1
+    first = r.summary()
+    assert first.startswith("refnet check_gradient: MISMATCH") and "worst b2[0,0]" in first
+    # a 0-d parameter is named by its key; every element is reachable
+    assert {e["name"] for e in r.elements()} >= {"s", "W1[2,1]"}
+    assert len(r.elements()) == r.size and len(r.elements("mismatch")) == 2
+
+
+def test_no_warning_escapes_for_finite_input():
+    # the suite turns warnings into errors: an overflow in the report would fail this test
+    r = check_gradient(lambda x: 10 * float(np.sum(np.maximum(x, 0))), lambda x: 10 * np.ones_like(x),
+                       np.array([-1.0, 2.0]))
+    assert r.verdict == "MISMATCH" and r.mismatches[0]["name"] == "[0]"
+    assert all(o["max_rel"] is None or o["max_rel"] < 1e10 for o in r.oracles.values())
+
+
+def test_a_zero_gradient_is_verified():
+    r = check_gradient(lambda x: float(np.sum(x**2)), lambda x: 2 * x, np.zeros(3))
+    assert r.verdict == "OK" and r.counts["verified"] == 3
+
+
+def test_inconclusive_is_not_ok_and_says_why():
+    x = np.array([0.3, -1.2, 2.0])
+    r = check_gradient(lambda x: float(np.sum(np.sin(x)) + 1e8), np.cos, x)  # rounds at 1e-8
+    assert r.verdict == "INCONCLUSIVE" and not r.ok and r.counts["mismatch"] == 0
+    assert "is wider than the" in r.unresolved[0]["reason"]
+    assert check_gradient(lambda x: float(np.sum(np.sin(x)) + 1e8), np.cos, x,
+                          accept_inconclusive=True).ok
+    # a bug there is not hidden: it is at least inconclusive, here a mismatch
+    r = check_gradient(lambda x: float(np.sum(np.sin(x)) + 1e8), lambda x: 1.5 * np.cos(x), x)
+    assert r.verdict == "MISMATCH"
+
+
+def test_lossy_and_strict():
+    z = np.array([-30.0, -1.0, 0.0, 2.0])
+    f, df = (lambda z: np.logaddexp(0, z)), (lambda z: 0.5 * (1 + np.tanh(0.5 * z)))
+    r = check_derivative(f, df, z)
+    assert r.verdict == "OK" and r.counts["lossy"] == 1 and r.lossy[0]["index"] == [0]
+    assert "right to" in r.lossy[0]["reason"] and "digits" in r.lossy[0]["reason"]
+    strict = check_derivative(f, df, z, strict=True)
+    assert strict.verdict == "MISMATCH" and strict.mismatches[0]["index"] == [0]
+    assert check_derivative(f, df, z, atol=0).verdict == "MISMATCH"
+    with pytest.raises(ValueError, match="atol"):
+        check_derivative(f, df, z, atol=-1.0)
+
+
+def test_gradient_keys_of_a_backward_pass_are_accepted():
+    P, cost, grad = _tiny_net()
+    r = check_gradient(cost, lambda p: {"d" + k: v for k, v in grad(p).items()}, P)
+    assert r.verdict == "OK", str(r)
+    r = check_gradient(cost, lambda p: {"x" + k: v for k, v in grad(p).items()}, P)
+    assert r.verdict == "ERROR" and "xW1" in r.error and "'W1'" in r.error
+
+
+def test_registry_parameters_only_where_the_function_takes_them():
+    z = np.array([-2.0, -0.5, 0.5, 3.0])
+    assert check_derivative("leaky_relu", lambda z: np.where(z > 0, 1.0, 0.01), z).ok
+    assert check_derivative("leaky_relu", lambda z, alpha: np.where(z > 0, 1.0, alpha), z,
+                            params={"alpha": 0.2}).ok
+    assert_derivative_matches("leaky_relu", lambda z: np.where(z > 0, 1.0, 0.01))
+
+
+def test_pytest_message_starts_with_the_summary():
+    x = np.random.default_rng(1).standard_normal(5)
+    with pytest.raises(AssertionError) as info:
+        assert_gradients_ok(smooth, lambda x: 1.1 * smooth_grad(x), x)
+    first = str(info.value).splitlines()[0]
+    assert first.startswith("refnet check_gradient: MISMATCH - 5 elements") and "worst" in first
+
+
+def test_float32_code_is_judged_with_float32_rounding():
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((4, 3)).astype(np.float32)
+    X = rng.standard_normal((3, 8)).astype(np.float32)
+
+    def f(W):
+        return np.sum(np.tanh(W.astype(np.float32) @ X))  # float32 arithmetic
+
+    def grad(W):
+        return ((1 - np.tanh(W.astype(np.float32) @ X) ** 2) @ X.T).astype(np.float32)
+
+    r = check_gradient(f, grad, W)
+    assert r.verdict == "OK" and r.eps == np.finfo(np.float32).eps, str(r)
+    bad = check_gradient(f, lambda W: grad(W) * np.float32(1.01), W)  # a wrong float32 backward
+    assert bad.verdict == "MISMATCH"
+    # the smallest error it can see is the float32 lossy scale, 16384 eps32 S = 2e-3 S: every
+    # element where 1 % is above it is a mismatch; below it, lossy or verified to that scale
+    big = 0.01 * np.abs(grad(W)).ravel() > 2 * bad.lossy_scale
+    status = np.array([e["status"] for e in bad.elements()])
+    assert big.sum() >= 6 and set(status[big]) == {"mismatch"}
+    assert set(status[~big]) <= {"mismatch", "lossy", "verified"}

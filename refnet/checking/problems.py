@@ -11,7 +11,7 @@ import numpy as np
 
 from refnet.checking.errors import Abort
 
-__all__ = ["Problem", "call", "real_out", "scalar_problem", "vector_problem",
+__all__ = ["Problem", "bind_params", "call", "real_out", "scalar_problem", "vector_problem",
            "elementwise_problem", "center_values"]
 
 
@@ -141,3 +141,21 @@ def center_values(prob, idx, f0):
     if prob.elementwise:
         return prob.f0[idx][:, None]
     return np.array(f0, dtype=float)
+
+
+def bind_params(fn, params):
+    """``fn`` with the registry's ``params`` bound, where it accepts them (by name or **kw)."""
+    if not params:
+        return fn
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn
+    takes = {k for k, p in sig.parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+        takes = set(params)
+    given = {k: v for k, v in params.items() if k in takes}
+    return (lambda a: fn(a, **given)) if given else fn

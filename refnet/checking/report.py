@@ -138,6 +138,7 @@ class Report:
 
     def assert_ok(self) -> "Report":
         """Raise ``AssertionError`` unless ``ok``: the summary line first, then the table."""
+        __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
         if not self.ok:
             raise AssertionError(self.summary() + "\n" + str(self))
         return self
