@@ -28,6 +28,7 @@ import numpy as np
 from refnet import network as net
 from refnet import tolerances as tol
 from refnet.checking.flatten import Layout, unflatten
+from refnet.checking.scales import loss_rounding
 from refnet.oracles.differences import default_step, richardson_gradient
 
 __all__ = ["BatchReport", "backward_batch", "verify_batch"]
@@ -74,25 +75,18 @@ def _flat_batch(d, keys, B):
 
 
 def _loss_rounding(parameters, X, Y, hidden, output, lambd):
-    """The size of what one evaluation of J rounds, per set: |J| + Σ (|Y| + |A_L|)(|Z_L| + 1) / m
-    + the penalty.  softplus(Z) - Y Z and Z - log Σ e^Z cancel terms of size |Z| and 1, so a small
-    J (a well-fitted set) is known to eps of those terms, not of J.
-
-    Also the check of the arguments: refnet.network's functions refuse bad X, Y, parameters,
-    names and lambd with a message naming the argument."""
+    """:func:`refnet.checking.scales.loss_rounding` per set.  Also the check of the arguments:
+    refnet.network's functions refuse bad X, Y, parameters, names and lambd with a message naming
+    the argument."""
     AL, cache = net.forward_propagation(X, parameters, hidden, output)
     L = len(cache) // 2
     ZL = cache[f"Z{L}"]
     J = net.cost_from_logits(ZL, Y, output)
-    Y = np.asarray(Y, dtype=np.float64)
-    m = ZL.shape[-1]
-    with np.errstate(over="ignore"):
-        size = np.abs(J) + np.sum((np.abs(Y) + np.abs(AL)) * (np.abs(ZL) + 1.0),
-                                  axis=(-2, -1)) / m
+    penalty = 0.0
     if lambd:
         Ws = [np.asarray(parameters[f"W{l}"], dtype=np.float64) for l in range(1, L + 1)]
-        size = size + net.l2_penalty(Ws, lambd, m)
-    return size
+        penalty = net.l2_penalty(Ws, lambd, ZL.shape[-1])
+    return loss_rounding(J, ZL, AL, Y, penalty)
 
 
 def _set_loss(layout, X, Y, hidden, output, lambd):

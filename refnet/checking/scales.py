@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["network_gradient_scale"]
+__all__ = ["loss_rounding", "network_gradient_scale"]
+
+
+def loss_rounding(J, ZL, AL, Y, penalty=0.0):
+    """The size of what one evaluation of the cost J rounds: |J| + Σ (|Y| + |A_L|)(|Z_L| + 1) / m
+    + the penalty, over the last two axes (leading axes are parameter sets).
+
+    softplus(Z) - Y Z and Z - log Σ e^Z cancel terms of size |Z| and 1, so a small J (a
+    well-fitted set) is known to eps of those terms, not of J."""
+    ZL, AL, Y = (np.asarray(a, dtype=np.float64) for a in (ZL, AL, Y))
+    m = ZL.shape[-1]
+    with np.errstate(over="ignore"):
+        size = np.abs(J) + np.sum((np.abs(Y) + np.abs(AL)) * (np.abs(ZL) + 1.0),
+                                  axis=(-2, -1)) / m
+    return size + penalty
 
 
 def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=None,

@@ -430,7 +430,7 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     on absolute values (``checking.scales.network_gradient_scale``)."""
     from refnet import oracles as orc
     from refnet.checking.flatten import flatten, unflatten
-    from refnet.checking.scales import network_gradient_scale
+    from refnet.checking.scales import loss_rounding, network_gradient_scale
     from refnet import network as net
     from refnet import vectors
 
@@ -469,7 +469,7 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
 
     Z, A = cache[f"Z{len(dims) - 1}"], cache[f"A{len(dims) - 1}"]
     J0 = float(net.loss(p, X, Y, hidden, output))
-    rounding = abs(J0) + float(np.sum((np.abs(Y) + np.abs(A)) * (np.abs(Z) + 1.0)) / m)
+    rounding = float(loss_rounding(J0, Z, A, Y))
     est, err = orc.richardson_gradient(J, theta, eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
     add("grad richardson", est, err + base)
     if act.analytic:
