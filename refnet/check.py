@@ -35,6 +35,23 @@ from refnet.oracles.differences import default_step
 __all__ = ["Report", "check_gradient", "check_derivative", "check_jacobian"]
 
 
+def _one_blas_thread(check):
+    """Run ``check`` with NumPy's BLAS on one thread: a check evaluates f thousands of times on
+    small matrices, where handing each product to a thread pool costs more than the product
+    (measured in benchmarks/run.py: the saturated 20-64-10 network's check)."""
+    import functools
+
+    from refnet._threads import single_blas_thread
+
+    @functools.wraps(check)
+    def wrapped(*args, **kwargs):
+        with single_blas_thread():
+            return check(*args, **kwargs)
+
+    wrapped.__name__ = wrapped.__qualname__ = check.__name__.lstrip("_")
+    return wrapped
+
+
 def _options(rtol, atol, strict, accept_inconclusive) -> dict:
     for name, v in (("rtol", rtol), ("atol", atol)):
         if v is not None and not (np.isfinite(v) and v >= 0):
@@ -47,7 +64,7 @@ def _verdict(opts) -> dict:
     return {"rtol": opts["rtol"], "atol": opts["atol"], "strict": opts["strict"]}
 
 
-def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
+def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
                    complex_step="auto", seed: int = 0, rtol: float | None = None,
                    atol: float | None = None, strict: bool = False,
                    accept_inconclusive: bool = False) -> Report:
@@ -106,7 +123,7 @@ def registry_entry(f):
     return None
 
 
-def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="auto",
+def _check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="auto",
                      twin: Callable | None = None, complex_step="auto",
                      rtol: float | None = None, atol: float | None = None, strict: bool = False,
                      accept_inconclusive: bool = False) -> Report:
@@ -193,7 +210,7 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
     return build_report("check_derivative", lay, None, G, judged, t0, safe, why, opts)
 
 
-def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
+def _check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
                    rtol: float | None = None, atol: float | None = None, strict: bool = False,
                    accept_inconclusive: bool = False) -> Report:
     """Check ``jac(x)`` (shape f(x).shape + x.shape) against the Jacobian of ``f`` at ``x``.
@@ -235,3 +252,8 @@ def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
         return error_report("check_jacobian", x.size, str(exc), t0, opts)
     out_lay = Layout((None,), (out_shape,))
     return build_report("check_jacobian", lay, out_lay, G, judged, t0, safe, why, opts)
+
+
+check_gradient = _one_blas_thread(_check_gradient)
+check_derivative = _one_blas_thread(_check_derivative)
+check_jacobian = _one_blas_thread(_check_jacobian)
