@@ -3,7 +3,14 @@
 ``check_gradient(f, grad, x)`` checks the gradient of a scalar function of an array or a dict of
 arrays, ``check_derivative(f, df, z)`` the derivative of an elementwise function, and
 ``check_jacobian(f, jac, x)`` the Jacobian of a vector function.  Each returns a
-:class:`~refnet.checking.report.Report`.  How an element is judged is in
+:class:`~refnet.checking.report.Report`.
+
+Verdict options, the same for every check: ``rtol`` (default ``CHECK_RTOL``) is the relative
+tolerance of each comparison beyond the oracle's error bar; ``atol`` replaces the lossy scale
+(default ``CHECK_LOSSY_ULPS`` eps times the gradient's scale): a disagreement below it is lossy,
+not a mismatch; ``strict=True`` fails lossy elements too; ``accept_inconclusive=True`` makes
+``Report.ok`` true when nothing failed but some elements stayed unresolved.  See
+:mod:`refnet.checking.report` for the five states.  How an element is judged is in
 :mod:`refnet.checking.judge`; the tolerances and their reasons in :mod:`refnet.tolerances`.
 """
 
@@ -75,12 +82,8 @@ def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = N
     once per twin and shape).  ``complex_step`` is "auto" (probe), True (require) or False.
     Returns a :class:`Report`; nothing raises for a misbehaving f or grad (the report says).
 
-    Verdict options (the same for every check): ``rtol`` (default ``CHECK_RTOL``) is the
-    relative tolerance of each comparison beyond the oracle's error bar; ``atol`` replaces the
-    lossy scale (default ``CHECK_LOSSY_ULPS`` eps times the gradient's scale): a disagreement
-    below it is lossy, not a mismatch; ``strict=True`` fails lossy elements too;
-    ``accept_inconclusive=True`` makes ``Report.ok`` true when nothing failed but some elements
-    stayed unresolved.  See :mod:`refnet.checking.report` for the five states.
+    ``rtol``, ``atol``, ``strict``, ``accept_inconclusive``: the verdict options (see the module
+    docstring).
     """
     t0 = time.perf_counter()
     opts = _options(rtol, atol, strict, accept_inconclusive)
@@ -142,12 +145,8 @@ def _check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="au
     function whose vmapped ``jax.grad`` joins the fast pass.  A registry's parameters (``params``
     and the defaults, e.g. leaky_relu's alpha) are passed to ``df`` only if it accepts them.
 
-    Verdict options (the same for every check): ``rtol`` (default ``CHECK_RTOL``) is the
-    relative tolerance of each comparison beyond the oracle's error bar; ``atol`` replaces the
-    lossy scale (default ``CHECK_LOSSY_ULPS`` eps times the gradient's scale): a disagreement
-    below it is lossy, not a mismatch; ``strict=True`` fails lossy elements too;
-    ``accept_inconclusive=True`` makes ``Report.ok`` true when nothing failed but some elements
-    stayed unresolved.  See :mod:`refnet.checking.report` for the five states.
+    ``rtol``, ``atol``, ``strict``, ``accept_inconclusive``: the verdict options (see the module
+    docstring).
     """
     t0 = time.perf_counter()
     opts = _options(rtol, atol, strict, accept_inconclusive)
@@ -215,12 +214,8 @@ def _check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
                    accept_inconclusive: bool = False) -> Report:
     """Check ``jac(x)`` (shape f(x).shape + x.shape) against the Jacobian of ``f`` at ``x``.
 
-    Verdict options (the same for every check): ``rtol`` (default ``CHECK_RTOL``) is the
-    relative tolerance of each comparison beyond the oracle's error bar; ``atol`` replaces the
-    lossy scale (default ``CHECK_LOSSY_ULPS`` eps times the gradient's scale): a disagreement
-    below it is lossy, not a mismatch; ``strict=True`` fails lossy elements too;
-    ``accept_inconclusive=True`` makes ``Report.ok`` true when nothing failed but some elements
-    stayed unresolved.  See :mod:`refnet.checking.report` for the five states.
+    ``rtol``, ``atol``, ``strict``, ``accept_inconclusive``: the verdict options (see the module
+    docstring).
     """
     t0 = time.perf_counter()
     opts = _options(rtol, atol, strict, accept_inconclusive)
