@@ -30,7 +30,7 @@ import math
 import os
 import platform
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -39,9 +39,11 @@ if _ROOT not in sys.path:  # run as a script from a checkout: import this checko
     sys.path.insert(0, _ROOT)
 
 from refnet import activations as act_mod  # noqa: E402
-from refnet import oracles  # noqa: E402
+from refnet import (
+    oracles,
+    vectors,
+)
 from refnet import tolerances as tol  # noqa: E402
-from refnet import vectors  # noqa: E402
 
 QUANTITIES = ("f", "df", "d2f")
 LABELS = {"f": "f", "df": "f′", "d2f": "f″"}
@@ -444,7 +446,7 @@ def markdown(doc: dict) -> str:
         "function.",
         "",
         "Ulp policy (refnet's): ulps where the true value is a normal float or 0; where it is "
-        f"subnormal, an absolute error within SUBNORMAL_ABS = 2^-1062 counts as 0 (beyond it the "
+        "subnormal, an absolute error within SUBNORMAL_ABS = 2^-1062 counts as 0 (beyond it the "
         "count is in units of 2^-1074); NaN/inf where the true value is finite is a failure "
         "(shown as NaN/inf and counted).  Points exactly on a kink are left out here and listed "
         "in the kink table instead.",

@@ -74,7 +74,6 @@ NETWORKS = [  # (name, n_x, n_h, n_y, m)
 def bench_check(n_rounds, big_rounds, log):
     import warnings
 
-    import jax
     import jax.numpy as jnp
     import torch
     from jax.test_util import check_grads
@@ -148,9 +147,9 @@ def notebook_problem():
 
 
 def bench_batch(n_sets, n_rounds, log):
-    from refnet.checking import batch
-    from refnet.check import check_gradient
     from refnet import network as net
+    from refnet.check import check_gradient
+    from refnet.checking import batch
     from refnet.twin import network as twin
 
     X, Y = notebook_problem()

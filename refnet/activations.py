@@ -16,10 +16,10 @@ The twin of this module is :mod:`refnet.twin.activations`: same functions, same 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-import math
-from typing import Callable, Mapping
 
 import numpy as np
 

@@ -38,7 +38,7 @@ def sweep_points(name: str, dense: int = 4801, tail: int = 400) -> np.ndarray:
     return z
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mp_cached(name: str, order: int, dense: int, tail: int):
     act = act_mod.ACTIVATIONS[name]
     z = sweep_points(name, dense, tail)
@@ -152,7 +152,7 @@ def step_study(name: str, steps=None) -> dict:
     act = act_mod.ACTIVATIONS[name]
     p = dict(act.params)
     z = step_points(name)
-    f = lambda x: act.forward(x, **p)  # noqa: E731
+    f = lambda x: act.forward(x, **p)
     ref = oracles.mp_value(name, z, 1, **p)
     h = np.logspace(-16, 0, 129) if steps is None else np.asarray(steps, dtype=np.float64)
     scale = np.maximum(np.abs(ref), tol.TINY)

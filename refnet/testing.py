@@ -58,7 +58,8 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
     __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
     from refnet import tolerances as tol
     from refnet.activations import ACTIVATIONS
-    from refnet.oracles import mp_value, ulps as ulp_distance
+    from refnet.oracles import mp_value
+    from refnet.oracles import ulps as ulp_distance
 
     act = ACTIVATIONS[name]
     params = dict(act.params, **params)
@@ -120,10 +121,10 @@ def assert_gradients_match(backward, case: str, *, ulps: float | None = None) ->
     multiple.  Raises ``AssertionError`` with a table of the worst entries.
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
-    from refnet.checking.scales import network_gradient_scale
     from refnet import network as net
     from refnet import tolerances as tol
     from refnet.activations import ACTIVATIONS
+    from refnet.checking.scales import network_gradient_scale
 
     ref = network_case(case)
     p = {k: v.copy() for k, v in ref["params"].items()}

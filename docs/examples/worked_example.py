@@ -4,6 +4,7 @@
 """
 
 import numpy as np
+
 from refnet.check import check_gradient
 
 rng = np.random.default_rng(0)

@@ -136,7 +136,7 @@ class Report:
             "error": self.error, "seconds": self.seconds,
         })
 
-    def assert_ok(self) -> "Report":
+    def assert_ok(self) -> Report:
         """Raise ``AssertionError`` unless ``ok``: the summary line first, then the table."""
         __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
         if not self.ok:

@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # `refnet notebook | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception:  # noqa: BLE001  a bug: keep it visible, not passed off as a mismatch (1)
+    except Exception:
         traceback.print_exc()
         print(f"refnet {args.command}: internal error (exit {EXIT_INTERNAL}); the traceback "
               "above is a bug", file=sys.stderr)

@@ -8,7 +8,7 @@ the complex forward (:func:`error_bar`).  It is not defined at kinks.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

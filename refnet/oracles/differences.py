@@ -9,7 +9,7 @@ function of a flat parameter vector, every perturbed vector in one batched call.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -70,7 +70,7 @@ def extrapolate(rows, noise, power):
     return best, tol.FD_TRUNCATION_SAFETY * trunc + carried, carried
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tableau_weights(levels: int, power: float) -> tuple:
     """The weights w_k with which the last entry of a tableau of ``levels`` rows combines them."""
     R = []

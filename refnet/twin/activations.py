@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import jax
-import jax.scipy.special  # noqa: F401  (erfc, for gelu)
+import jax.scipy.special
 
 jax.config.update("jax_enable_x64", True)
 
