@@ -142,8 +142,9 @@ CHECK_KINK_RESOLVE_REL = 1e-3
 # 1e-4 of f'; from 2**-10 it is below 1e-12).  Smaller steps only raise the noise term (noise/h),
 # which the bar carries, so the narrowest bar is the honest choice.
 CHECK_REFINE_STEPS = (2.0**-10, 2.0**-14)
-# Then, where the carried noise dominates the bar, from larger steps 2**-3, 2**-1 and 2 with
-# one level more: the bar is the noise of f divided by h (a cost near 1e4 rounds at 4e-11, a
+# Then, for every element still open, from larger steps 2**-3, 2**-1 and 2 with two levels
+# more (CHECK_LEVELS + 2), except where the noise of f over the attempt's smallest step alone
+# exceeds what the element needs: the bar is the noise of f divided by h (a cost near 1e4 rounds at 4e-11, a
 # sum of sigmoids at 2e-14), so an 8 to 128 times larger step narrows it as much, and the
 # tableau removes the larger truncation error; again the narrowest bar is kept, and a step too
 # large for f shows as a wide spread, never as a narrow wrong bar.

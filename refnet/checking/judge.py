@@ -67,6 +67,7 @@ class FastPass(NamedTuple):
     line: Line
     slope: float
     accept_only: frozenset
+    moved: np.ndarray | None = None  # per element: the central difference's stencil moved
 
 
 def fast_pass(prob, v, idx_all, complex_step, rng, skip=None) -> FastPass:
@@ -123,6 +124,7 @@ def fast_pass(prob, v, idx_all, complex_step, rng, skip=None) -> FastPass:
         slope = float(np.max(q[np.isfinite(q)], initial=0.0))
         avail = np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
         fast[CENTRAL] = (c_est, c_err, avail)
+        return FastPass(fast, safe, why, line, slope, accept_only, fp != fm)
     return FastPass(fast, safe, why, line, slope, accept_only)
 
 
@@ -161,10 +163,16 @@ def _scale(a, b):
     return np.maximum(np.abs(a), np.abs(b))
 
 
-def _stage_fast(V, G, fast, kink, near_side, lossy_abs):
+def _stage_fast(V, G, fast, kink, near_side, lossy_abs, moved=None):
     """Accept every element an oracle of the fast pass agrees with within CHECK_FAST_RTOL (an
-    exact oracle at a kink says nothing, so known kinks and their neighbours are left out); a
-    difference quotient accepts only where its own error bar is as small.  Never fails."""
+    exact oracle at a kink says nothing, so known kinks and their neighbours are left out).
+    Never fails.
+
+    A difference quotient that agrees with g to 1e-8 is evidence when f moved over its stencil:
+    a g wrong by 1e-6 or more would need the quotient's noise and truncation to err by as much,
+    in step with it.  Where f did not move the quotient is exactly 0 whatever f' is (a g of 0
+    computed from the same rounded values agrees with it by the same rounding): it accepts
+    only where its own error bar is as small as the tolerance."""
     for name, (est, err, avail) in fast.items():
         rows = np.flatnonzero(avail & ~kink & (near_side == 0))
         if rows.size == 0:
@@ -174,7 +182,8 @@ def _stage_fast(V, G, fast, kink, near_side, lossy_abs):
         bound = tol.CHECK_FAST_RTOL * _scale(e, g)
         acc = (np.abs(g - e) <= bound + tol.CHECK_ATOL) & (V.status[rows] < 0)
         if name == CENTRAL:
-            acc &= b <= np.maximum(bound, lossy_abs)
+            stirred = moved[rows] if moved is not None else np.zeros(g.shape, bool)
+            acc &= stirred | (b <= np.maximum(bound, lossy_abs))
         V.set(rows, acc, VERIFIED, f"agrees with the {name}", name, e, b)
 
 
@@ -189,14 +198,20 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs):
     # carried noise dominates, larger steps with a level more.  The narrowest bar is kept.
     noisy = (carried >= 0.5 * c_err).any(axis=1)
     attempts = [(h0, tol.CHECK_LEVELS, False) for h0 in tol.CHECK_REFINE_STEPS] + \
-        [(h0, tol.CHECK_LEVELS + 1, True) for h0 in tol.CHECK_COARSE_STEPS]
+        [(h0, tol.CHECK_LEVELS + 2, True) for h0 in tol.CHECK_COARSE_STEPS]
     def unresolved():
         return (c_err > np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]),
                                    lossy_abs)).any(axis=1)
 
     given_up = set()
+    need = np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]), lossy_abs)
     for h0, levels, coarse in attempts:
-        redo = np.flatnonzero(unresolved() & (noisy if coarse else ~noisy))
+        # smaller steps only where truncation dominated the first bar; larger ones for every
+        # element still open (after the smaller steps, the bar is mostly noise); none where the
+        # noise of f over the attempt's smallest step already exceeds what is needed
+        h_min = default_step(v[pending], h0) * 2.0 ** -(levels - 1)
+        hopeless = (noise / h_min[:, None] > need).all(axis=1)
+        redo = np.flatnonzero(unresolved() & (True if coarse else ~noisy) & ~hopeless)
         if redo.size == 0 or coarse in given_up:
             continue
         (r_est, r_err), _, _ = _richardson(prob, v, pending[redo], side=side[redo],
@@ -214,7 +229,7 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs):
 
 def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near_side=None,
           line, arbiter=None, slope=0.0, rtol=None, atol=None, strict=False,
-          accept_only=(), eps=tol.EPS):
+          accept_only=(), eps=tol.EPS, moved=None):
     """Judge every element of ``G`` ``(n, p)`` in named stages; returns a :class:`Judged`.
 
     ``fast`` maps an oracle's name to ``(estimate, error bar, available)`` arrays from the fast
@@ -240,7 +255,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     lossy_abs = tol.CHECK_LOSSY_ULPS * eps * S if atol is None else float(atol)
 
     # 1. fast pass: accept only
-    _stage_fast(V, G, fast, kink, near_side, lossy_abs)
+    _stage_fast(V, G, fast, kink, near_side, lossy_abs, moved)
     for name, (est, err, avail) in extra.items():
         rows = np.flatnonzero(avail & ~kink)
         if rows.size:

@@ -156,10 +156,10 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
                                    _ROUND * np.abs(bq) + tol.SUBNORMAL, one_e))
     power = np.where(central, 2.0, 1.0)[:, None]
     c_est, c_err, carried = tableau(cen[0], cen[1], power)
-    # where f did not change at all, every quotient is exactly 0 and extrapolating adds
-    # nothing but the carried noise: the bar is the last quotient's own (the change the
-    # rounding of f could hide over the smallest step)
-    c_err = np.where(flat, np.minimum(c_err, cen[1][-1]), c_err)
+    # where f did not change at any point, every quotient is exactly 0 and no level shows a
+    # truncation term: extrapolating adds nothing but the carried noise, and the bar is the
+    # change the rounding of f could hide over the largest step (the first quotient's own)
+    c_err = np.where(flat, np.minimum(c_err, cen[1][0]), c_err)
     out = ((c_est, c_err), tableau(fwd[0], fwd[1], 1.0)[:2], tableau(bwd[0], bwd[1], 1.0)[:2])
     return out + (np.broadcast_to(carried, c_err.shape),) if noise_part else out
 
