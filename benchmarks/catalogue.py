@@ -17,8 +17,8 @@ The truth does not come from any checker: :func:`truth_error` compares ``grad(x)
 ``max |g - t| / (|t| + truth_floor * max|t|)``.  A case is truly buggy iff that exceeds
 ``10 * truth_tol``, and correct or lossy iff it is at most ``truth_tol`` (default 1e-8; float32
 backward passes get 1e-4).  For the elementwise lossy cases jax's own derivative rounds like the
-hand-written one (jax differentiates tanh as 1 - tanh**2), so there mpmath at 60 digits is the
-truth (:func:`truth`; ``df_mp``).  Where the NumPy ``f`` is written in a lossy form, ``f_jax`` is the same
+hand-written one (jax differentiates tanh as 1 - tanh**2), so there mpmath at 60 digits is the truth
+(:func:`truth`; ``df_mp``).  Where the NumPy ``f`` is written in a lossy form, ``f_jax`` is the same
 function written stably (``logaddexp``), so jax differentiates the mathematics, not the rounding.
 Kinks follow jax's conventions where they are the user's: relu′(0) = 0 (``where(z > 0, z, 0)``), a
 max routed to the first maximum (``argmax``; what torch's max-pool does).
@@ -39,10 +39,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp
 
 __all__ = [
     "CASES",

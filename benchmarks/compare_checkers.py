@@ -25,9 +25,9 @@ The truth is not any checker's: ``benchmarks.catalogue.truth_label`` compares ``
 ``jax.grad(f_jax)(x)`` in float64 (mpmath for the elementwise lossy cases, where jax's own
 derivative rounds), and the label (correct / lossy / bug) must agree with it.
 
-Writes ``benchmarks/results/catalogue.json`` (every verdict, the first line of refnet's report,
-each tool's message, wall time per check, after one untimed warm-up call per tool) and prints a Markdown confusion matrix per tool
-(rows: the truth; columns: pass / fail / inconclusive), also written to
+Writes ``benchmarks/results/catalogue.json`` (every verdict, the first line of refnet's report, each
+tool's message, wall time per check, after one untimed warm-up call per tool) and prints a Markdown
+confusion matrix per tool (rows: the truth; columns: pass / fail / inconclusive), also written to
 ``benchmarks/results/catalogue.md``.  Times are wall seconds of one check, on a shared machine.
 """
 
@@ -210,7 +210,8 @@ def markdown(rows, tools=TOOLS):
     out = ["# Gradient checkers on the catalogue of hand-written NumPy gradients", ""]
     n = {c: sum(r["category"] == c for r in rows) for c in CATEGORIES}
     out.append(f"{len(rows)} cases: " + ", ".join(f"{n[c]} {c}" for c in CATEGORIES) +
-               ".  Truth: jax.grad of the JAX twin in float64 (mpmath for elementwise lossy forms); labels agree with it in "
+               ".  Truth: jax.grad of the JAX twin in float64 (mpmath for elementwise lossy "
+               "forms); labels agree with it in "
                f"{sum(r['label_agrees'] for r in rows)}/{len(rows)} cases.")
     out.append("")
     out.append("| truth | n | " + " | ".join(

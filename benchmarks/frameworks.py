@@ -13,13 +13,13 @@ f′ and f″ are compared with mpmath's correctly rounded float64 values:
 - ``torch``: ``torch.nn.functional`` in float64, f′ and f″ by ``torch.autograd.grad`` with
   ``create_graph=True`` (optional: skipped with a message when torch is not installed).
 
-The ulp policy is refnet's (``refnet/checking/verify.py``): where the correctly rounded value is a normal
-float (or zero) the error is counted in ulps; where it is subnormal it has fewer than 53 bits and
-an absolute error within ``tolerances.SUBNORMAL_ABS`` counts as exact (beyond it, the error is
-counted in units of the subnormal grid, 2**-1074, and is at least 4096).  A NaN or an infinity
-where the true value is finite is a failure (reported, and counted as off).  Points exactly on a
-kink are left out of the ulp columns: there f′ is a convention, not a value, and each
-framework's choice is listed in a table of its own, beside the one-sided derivatives.
+The ulp policy is refnet's (``refnet/checking/verify.py``): where the correctly rounded value is a
+normal float (or zero) the error is counted in ulps; where it is subnormal it has fewer than 53 bits
+and an absolute error within ``tolerances.SUBNORMAL_ABS`` counts as exact (beyond it, the error is
+counted in units of the subnormal grid, 2**-1074, and is at least 4096).  A NaN or an infinity where
+the true value is finite is a failure (reported, and counted as off).  Points exactly on a kink are
+left out of the ulp columns: there f′ is a convention, not a value, and each framework's choice is
+listed in a table of its own, beside the one-sided derivatives.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ if _ROOT not in sys.path:  # run as a script from a checkout: import this checko
     sys.path.insert(0, _ROOT)
 
 from refnet import activations as act_mod  # noqa: E402
-from refnet import (
+from refnet import (  # noqa: E402
     oracles,
     vectors,
 )

@@ -91,27 +91,27 @@ def bench_check(n_rounds, big_rounds, log):
         Xt, Yt = torch.tensor(X), torch.tensor(Y)
         Pt = [torch.tensor(P[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")]
 
-        def cost_jax(p):
+        def cost_jax(p, *, Xj=Xj, Yj=Yj, m=m):
             A1 = jnp.tanh(p["W1"] @ Xj + p["b1"])
             A2 = 1 / (1 + jnp.exp(-(p["W2"] @ A1 + p["b2"])))
             return -jnp.sum(Yj * jnp.log(A2) + (1 - Yj) * jnp.log(1 - A2)) / m
 
-        def cost_torch(W1, b1, W2, b2):
+        def cost_torch(W1, b1, W2, b2, *, Xt=Xt, Yt=Yt, m=m):
             A1 = torch.tanh(W1 @ Xt + b1)
             A2 = 1 / (1 + torch.exp(-(W2 @ A1 + b2)))
             return -torch.sum(Yt * torch.log(A2) + (1 - Yt) * torch.log(1 - A2)) / m
 
-        def run_refnet():
+        def run_refnet(*, cost=cost, grad=grad, P=P):
             return bool(check_gradient(cost, grad, P).ok)
 
-        def run_jax():
+        def run_jax(*, Pj=Pj):
             try:
                 check_grads(cost_jax, (Pj,), order=1, modes=("rev",))
                 return True
             except AssertionError:
                 return False
 
-        def run_torch(fast):
+        def run_torch(fast, *, Pt=Pt):
             def go():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -167,7 +167,8 @@ def bench_batch(n_sets, n_rounds, log):
 
     contenders = {
         "NumPy backward_batch": lambda: batch.backward_batch(P, X, Y),
-        "jax.vmap(jax.grad(twin))": lambda: twin.gradients_batch(P, X, Y)[1]["W1"].block_until_ready(),
+        "jax.vmap(jax.grad(twin))":
+            lambda: twin.gradients_batch(P, X, Y)[1]["W1"].block_until_ready(),
         "verify_batch, oracle=twin": lambda: batch.verify_batch(P, X, Y, oracle="twin"),
         "verify_batch, oracle=differences": lambda: batch.verify_batch(P, X, Y),
         "check_gradient, one set at a time": one_by_one,
@@ -266,7 +267,8 @@ def bench_train(iterations, n_rounds, log):
     c_min = outs["minimal loop (notebook inlined)"][1]
     for k in rows:
         c = np.asarray(outs[k][1])
-        rows[k]["max_rel_cost_difference_to_minimal"] = float(np.max(np.abs(c - c_min) / np.abs(c_min)))
+        rows[k]["max_rel_cost_difference_to_minimal"] = float(
+            np.max(np.abs(c - c_min) / np.abs(c_min)))
     log("  " + ", ".join(f"{k} {v['per_iteration_us']:.1f} us ({v['ratio_to_minimal']:.2f}x)"
                          for k, v in rows.items()))
     return dict(problem="notebook 2-4-1, m=3, lr=0.01", iterations=iterations, rounds=n_rounds,
@@ -289,11 +291,13 @@ def bench_suite(log, workers=None):
             cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
             if workers:
                 cmd += ["-n", str(workers)]
-            dt, proc = timed(lambda: subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
-                                                    text=True))
+            dt, proc = timed(lambda cmd=cmd, env=env: subprocess.run(cmd, cwd=ROOT, env=env,
+                                                                     capture_output=True,
+                                                                     text=True))
             lines = proc.stdout.strip().splitlines()
             tail = lines[-1] if lines else ""
-            failed = [ln.split(" - ")[0][len("FAILED "):] for ln in lines if ln.startswith("FAILED ")]
+            failed = [ln.split(" - ")[0][len("FAILED "):] for ln in lines
+                      if ln.startswith("FAILED ")]
             out[name] = dict(wall_s=dt, returncode=proc.returncode, summary=tail, failed=failed)
             log(f"  suite, {name}: {dt:.1f} s ({tail})")
     return out
@@ -317,7 +321,8 @@ def markdown(res):
             cells = []
             for t in tools:
                 v = "ok" if row["verdict"][t] else "**fails**"
-                cells.append(f"{row['median_s'][t] * 1e3:.1f} ms ({row['ratio_to_refnet'][t]:.2f}×), {v}")
+                cells.append(f"{row['median_s'][t] * 1e3:.1f} ms "
+                             f"({row['ratio_to_refnet'][t]:.2f}×), {v}")
             L.append(f"| {row['network']} ({row['rounds']} rounds) | {row['parameters']} | " +
                      " | ".join(cells) + " |")
         L.append("")
@@ -336,7 +341,8 @@ def markdown(res):
                 verdict = (f"{'ok' if v['ok'] else 'FAIL'}: {v['fast']:,} by the fast pass, "
                            f"{v['richardson']} by Richardson")
             L.append(f"| {k} | {v['per_second']:,.0f} | {verdict} |")
-        L.append(f"\nThe twin's compile at this shape: {b['twin_compile_s']:.2f} s (not in the rates).\n")
+        L.append(f"\nThe twin's compile at this shape: {b['twin_compile_s']:.2f} s "
+                 "(not in the rates).\n")
     c = res.get("train")
     if c:
         L.append(f"### c. Training, {c['problem']}, {c['iterations']:,} iterations "
@@ -361,7 +367,8 @@ def markdown(res):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run",
+                                 description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds and examples; no suite")
     ap.add_argument("--only", nargs="+", choices=["check", "batch", "train", "suite"],
                     help="run only these parts")
@@ -395,7 +402,8 @@ def main(argv=None):
     import jax
     import torch
 
-    res["machine"] += f", JAX {jax.__version__} ({jax.default_backend()}), torch {torch.__version__}"
+    res["machine"] += (f", JAX {jax.__version__} ({jax.default_backend()}), "
+                       f"torch {torch.__version__}")
     table = markdown(res)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1297,8 +1297,8 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             kink_derivatives={-1.0: (0.0, 0.0), 1.0: (0.0, 0.0)},  # the flat side (jax: 1)
         ),
         "hard_sigmoid": Activation(
-            "hard_sigmoid", hard_sigmoid, hard_sigmoid_derivative, hard_sigmoid_derivative_from_output,
-            hard_sigmoid_second_derivative,
+            "hard_sigmoid", hard_sigmoid, hard_sigmoid_derivative,
+            hard_sigmoid_derivative_from_output, hard_sigmoid_second_derivative,
             kink_derivatives={-3.0: (0.0, 0.0), 3.0: (0.0, 0.0)},  # the flat side, as jax
         ),
         "hard_silu": Activation(
@@ -1326,8 +1326,8 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             kink_derivatives={-1.0: (0.0, 0.0), 1.0: (1.0, 0.0)},
         ),
         "sparse_sigmoid": Activation(
-            "sparse_sigmoid", sparse_sigmoid, sparse_sigmoid_derivative, sparse_sigmoid_derivative_from_output,
-            sparse_sigmoid_second_derivative,
+            "sparse_sigmoid", sparse_sigmoid, sparse_sigmoid_derivative,
+            sparse_sigmoid_derivative_from_output, sparse_sigmoid_second_derivative,
             kink_derivatives={-1.0: (0.0, 0.0), 1.0: (0.0, 0.0)},  # the flat side (jax: 1/4)
         ),
         "identity": Activation(

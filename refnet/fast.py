@@ -43,7 +43,8 @@ _exp, _log1p, _negative, _where = np.exp, np.log1p, np.negative, np.where
 
 @cache
 def _pair(hidden):
-    """z ↦ (g(z), g'(z)) for the activation named ``hidden`` (activations.forward_and_derivative)."""
+    """z ↦ (g(z), g'(z)) for the activation named ``hidden``
+    (activations.forward_and_derivative)."""
     return forward_and_derivative(hidden)
 
 

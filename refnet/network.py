@@ -85,7 +85,9 @@ def _matrix(a, name, *, batched=False):
             f"{name}: expected a 2-D array (rows × samples), got shape {arr.shape}{hint}"
         )
     if arr.size == 0:
-        raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape} (an empty batch?)")
+        raise ValueError(
+            f"{name}: expected a non-empty array, got shape {arr.shape} (an empty batch?)"
+        )
     arr = arr.astype(np.float64, copy=False)
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))
@@ -175,7 +177,8 @@ def _labels(Y, shape, output=None):
         raise ValueError(f"Y: expected shape {tuple(shape)} (outputs × samples), got {Yarr.shape}")
     if output == "sigmoid" and (Yarr.min() < 0 or Yarr.max() > 1):
         raise ValueError(
-            f"Y: sigmoid outputs need labels in [0, 1], got values from {Yarr.min()} to {Yarr.max()}"
+            f"Y: sigmoid outputs need labels in [0, 1], got values from {Yarr.min()} "
+            f"to {Yarr.max()}"
         )
     if output == "softmax":
         from refnet.tolerances import LABEL_SUM_ATOL
@@ -351,7 +354,9 @@ def compute_cost(AL, Y, output="sigmoid", *, parameters=None, lambd=0.0, m=None)
     AL = _matrix(AL, "AL")
     Y = _labels(Y, AL.shape, output)
     if AL.min() < 0 or AL.max() > 1:
-        raise ValueError(f"AL: expected probabilities in [0, 1], got values from {AL.min()} to {AL.max()}")
+        raise ValueError(
+            f"AL: expected probabilities in [0, 1], got values from {AL.min()} to {AL.max()}"
+        )
     if output == "softmax":
         from refnet.tolerances import LABEL_SUM_ATOL
 
@@ -479,7 +484,9 @@ def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid
     lead = Ws[0].shape[:-2]
     L = len(Ws)
     if not isinstance(cache, dict):
-        raise TypeError(f"cache: expected the dict from forward_propagation, got {type(cache).__name__}")
+        raise TypeError(
+            f"cache: expected the dict from forward_propagation, got {type(cache).__name__}"
+        )
     Zs, As = [], []
     for l in range(1, L + 1):
         for key in (f"Z{l}", f"A{l}"):
@@ -502,7 +509,8 @@ def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid
 
 
 def _lambd(lambd):
-    if isinstance(lambd, bool) or not isinstance(lambd, Real) or not (lambd >= 0 and math.isfinite(lambd)):
+    if (isinstance(lambd, bool) or not isinstance(lambd, Real)
+            or not (lambd >= 0 and math.isfinite(lambd))):
         raise ValueError(f"lambd: expected a finite number >= 0, got {lambd!r}")
     return float(lambd)
 
@@ -599,7 +607,8 @@ def train(X, Y, hidden_sizes, *, hidden_activation="tanh", output="sigmoid", ite
     if isinstance(lr, bool) or not isinstance(lr, Real) or not (math.isfinite(lr) and lr >= 0):
         raise ValueError(f"lr: expected a finite number >= 0 (a descent step), got {lr!r}")
     m_all = X.shape[1]
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, Integral)
+    if batch_size is not None and (isinstance(batch_size, bool)
+                                   or not isinstance(batch_size, Integral)
                                    or not 1 <= batch_size):
         raise ValueError(f"batch_size: expected a positive integer or None, got {batch_size!r}")
     if batch_size is not None and batch_size > m_all:

@@ -170,5 +170,5 @@ def NN(X, Y, layers, itr=10000, print_cost=False):
         grades = BWP(parameters, cache, X, Y)
         parameters = update(parameters, grades, lr=0.01)
         if print_cost and i % 100 == 0:
-            print("cost % i:%f" % (i, cost))
+            print(f"cost {i: d}:{cost:f}")
     return parameters

@@ -93,7 +93,8 @@ def plot_steps(name, path, *, at=None):
     fig, ax = plt.subplots(figsize=(8, 5))
     ax.loglog(h, np.maximum(err, _FLOOR), label="central difference")
     ax.axvline(s["rule_step"], color="k", ls=":", label="ε^(1/3)")
-    ax.axhline(max(s["richardson_error"][j], _FLOOR), color="C1", ls="--", label="Richardson (6 levels)")
+    ax.axhline(max(s["richardson_error"][j], _FLOOR), color="C1", ls="--",
+               label="Richardson (6 levels)")
     if s["complex_step_error"] is not None:
         ax.axhline(max(s["complex_step_error"][j], _FLOOR), color="C2", ls="-.",
                    label="complex step, h = 1e-20")

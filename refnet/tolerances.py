@@ -172,14 +172,15 @@ CHECK_NOISE_NARROW = 2.0**-6
 # only costs speed (the fast pass falls back to differences), never a verdict.
 CHECK_PROBE_RTOL = 1e-6
 
-# --- refnet.checking.batch: many parameter sets at once -------------------------------------------------
-# The fast pass of refnet.checking.batch.verify_batch is check_gradient's, vectorised over every seed: one
-# central difference per coordinate at h = default_step(θ_i, CHECK_FAST_STEP), or jax.grad of the
-# twin.  An element is accepted when |g - d| <= CHECK_FAST_RTOL |d| + BATCH_FD_NOISE_ULPS · eps ·
-# S_J / h: the second term is the rounding noise of the difference quotient (two evaluations of J,
-# each within FD_EVAL_ULPS ulps of S_J, over 2h), which dominates the truncation h² |J'''| / 6 ~
-# 1e-11 |J'''| at this step.  The fast pass never fails anything: a seed with an element outside it
-# goes to Richardson (FD_H0, CHECK_LEVELS) and is judged as check_gradient judges: a mismatch
+# --- refnet.checking.batch: many parameter sets at once --------------------------------------
+# The fast pass of refnet.checking.batch.verify_batch is check_gradient's, vectorised over every
+# seed: one central difference per coordinate at h = default_step(θ_i, CHECK_FAST_STEP), or
+# jax.grad of the twin.  An element is accepted when
+# |g - d| <= CHECK_FAST_RTOL |d| + BATCH_FD_NOISE_ULPS · eps · S_J / h: the second term is the
+# rounding noise of the difference quotient (two evaluations of J, each within FD_EVAL_ULPS ulps
+# of S_J, over 2h), which dominates the truncation h² |J'''| / 6 ~ 1e-11 |J'''| at this step.
+# The fast pass never fails anything: a seed with an element outside it goes to Richardson
+# (FD_H0, CHECK_LEVELS) and is judged as check_gradient judges: a mismatch
 # only beyond the tableau's error bar plus CHECK_RTOL |d| + CHECK_ATOL.  Against jax.grad of the
 # twin the fast pass accepts within CHECK_FAST_RTOL |d| + NET_GRAD_ULPS · eps · max|d| over the
 # seed's entries (an entry that cancels to near 0 keeps the rounding of the largest terms).

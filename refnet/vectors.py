@@ -1,10 +1,10 @@
 """Reference vectors: canonical values for other implementations to test against.
 
-``refnet vectors [NAME ...] --out FILE`` (:mod:`refnet.cli.vectors`) writes, for each
-activation, a fixed and documented set of points with the correctly rounded float64 values of f, f′ and f″ (mpmath, not refnet), and,
-for named network cases, the inputs, parameters, cost and gradients, computed by a third,
-independent implementation of the forward and backward pass in mpmath at 160 bits.  The schema
-is in ``docs/vectors.md``.
+``refnet vectors [NAME ...] --out FILE`` (:mod:`refnet.cli.vectors`) writes, for each activation, a
+fixed and documented set of points with the correctly rounded float64 values of f, f′ and f″
+(mpmath, not refnet), and, for named network cases, the inputs, parameters, cost and gradients,
+computed by a third, independent implementation of the forward and backward pass in mpmath at 160
+bits.  The schema is in ``docs/vectors.md``.
 
 Floats are written with Python's ``repr``, the shortest decimal string that reads back as the
 same float64 (at most 17 significant digits), so they round-trip exactly; ±infinity and NaN,
@@ -262,8 +262,10 @@ def to_npz(doc, path) -> None:
     for name, a in doc["activations"].items():
         for key in ("z", "f", "df", "d2f"):
             arrays[f"activations/{name}/{key}"] = np.asarray(a[key])
-        meta["activations"][name] = {"params": a["params"], "kinks": a["kinks"],
-                                     "refnet_off_by_more_than_1_ulp": a["refnet_off_by_more_than_1_ulp"]}
+        meta["activations"][name] = {
+            "params": a["params"], "kinks": a["kinks"],
+            "refnet_off_by_more_than_1_ulp": a["refnet_off_by_more_than_1_ulp"],
+        }
     for n in doc["networks"]:
         base = f"networks/{n['name']}"
         arrays[f"{base}/X"] = n["X"]

@@ -153,7 +153,8 @@ class _Verdicts:
         r, c = np.nonzero(mask)
         rr = rows[r]
         self.status[rr, c] = status if np.ndim(status) == 0 else np.asarray(status)[r, c]
-        self.reason[rr, c] = reason if np.ndim(reason) == 0 else np.asarray(reason, dtype=object)[r, c]
+        self.reason[rr, c] = (reason if np.ndim(reason) == 0
+                              else np.asarray(reason, dtype=object)[r, c])
         self.name[rr, c] = name if np.ndim(name) == 0 else np.asarray(name, dtype=object)[r, c]
         self.est[rr, c] = np.broadcast_to(est, mask.shape)[r, c]
         self.err[rr, c] = np.broadcast_to(err, mask.shape)[r, c]
@@ -241,8 +242,8 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
 
     The scale: ``lossy_abs`` = ``atol`` if given, else CHECK_LOSSY_ULPS eps times the gradient's
     scale S (the largest of |G|, of every oracle's estimate, and ``slope``), ``eps`` the unit
-    roundoff of the least precise of f and the gradient (2**-23 for float32 code).  An element that an
-    honest oracle contradicts by less than that is lossy (a failure only with ``strict``); an
+    roundoff of the least precise of f and the gradient (2**-23 for float32 code).  An element that
+    an honest oracle contradicts by less than that is lossy (a failure only with ``strict``); an
     error bar within it resolves an element.  ``rtol`` (CHECK_RTOL by default) is the relative
     tolerance of every comparison beyond the oracle's own error bar.
     """

@@ -238,7 +238,7 @@ def _html(r: Report) -> str:
     import html
 
     rows = []
-    for title, status in _TITLES:
+    for _title, status in _TITLES:
         items = r.elements(status)[:SHOW]
         for e in items:
             rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (

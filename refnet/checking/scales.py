@@ -25,10 +25,10 @@ def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=Non
                            derivative_floor=0.0, second_derivative=None):
     """The backward pass run on absolute values: the size of the terms each gradient entry sums.
 
-    G_L = (|A_L|(1 + |log A_L|) + |Y|) / m;  S(dW_l) = G_l |A_{l-1}|ᵀ + (λ/m)|W_l|;  S(db_l) = Σ_samples G_l;
-    G_{l-1} = (|W_l|ᵀ G_l) ⊙ |g'(Z_{l-1})|.  A float64 backward pass errs by a few ulps of
-    S per operation (rounding in a sum is relative to the sum of the magnitudes, not to the
-    result), so tolerances on gradient entries are multiples of eps · S.
+    G_L = (|A_L|(1 + |log A_L|) + |Y|) / m;  S(dW_l) = G_l |A_{l-1}|ᵀ + (λ/m)|W_l|;
+    S(db_l) = Σ_samples G_l;  G_{l-1} = (|W_l|ᵀ G_l) ⊙ |g'(Z_{l-1})|.  A float64 backward pass
+    errs by a few ulps of S per operation (rounding in a sum is relative to the sum of the
+    magnitudes, not to the result), so tolerances on gradient entries are multiples of eps · S.
 
     With ``second_derivative`` (g''), the rounding of each pre-activation is carried too: into
     A = g(Z) through |g'(Z)| and into g'(Z) through |g''(Z)| (see the comments below).

@@ -36,11 +36,16 @@ __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 COMMANDS = {
     "verify": ("refnet.cli.verify", "run refnet's built-in gradient checks and print a summary"),
     "formulas": ("refnet.cli.formulas", "print each activation's formulas and measured accuracy"),
-    "plot": ("refnet.cli.plot", "plot an activation's derivatives and their errors (needs matplotlib)"),
-    "vectors": ("refnet.cli.vectors", "write reference vectors (correctly rounded values) as JSON or .npz"),
-    "notebook": ("refnet.cli.notebook", "print the notebook's computations, cell by cell, with refnet's values"),
-    "check": ("refnet.cli.check", "check your own gradient: refnet check MOD:F MOD:GRAD --shape 3,4"),
-    "train": ("refnet.cli.train", "train the network on scikit-learn's breast_cancer, iris or digits"),
+    "plot": ("refnet.cli.plot",
+             "plot an activation's derivatives and their errors (needs matplotlib)"),
+    "vectors": ("refnet.cli.vectors",
+                "write reference vectors (correctly rounded values) as JSON or .npz"),
+    "notebook": ("refnet.cli.notebook",
+                 "print the notebook's computations, cell by cell, with refnet's values"),
+    "check": ("refnet.cli.check",
+              "check your own gradient: refnet check MOD:F MOD:GRAD --shape 3,4"),
+    "train": ("refnet.cli.train",
+              "train the network on scikit-learn's breast_cancer, iris or digits"),
 }
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -59,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     from refnet import __version__
 
     parser = _Parser(prog="refnet", description="An autograd-verified reference neural network.",
-                     epilog="exit status: 0 verified, 1 a mismatch, 2 bad usage, 3 an internal error")
+                     epilog="exit status: 0 verified, 1 a mismatch, 2 bad usage, "
+                            "3 an internal error")
     parser.add_argument("--version", action="version", version=f"refnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_) in COMMANDS.items():
@@ -175,7 +181,8 @@ def output_file(path: str, option: str, *, suffixes=None) -> Path:
     folder) and, if ``suffixes`` is given, that it ends in one of them; raise UsageError."""
     p = Path(path)
     if suffixes is not None and p.suffix.lower() not in suffixes:
-        raise UsageError(f"{option} {path}: expected a file ending in {', '.join(sorted(suffixes))}")
+        raise UsageError(f"{option} {path}: expected a file ending in "
+                         f"{', '.join(sorted(suffixes))}")
     if p.is_dir():
         raise UsageError(f"{option} {path}: is a folder, expected a file")
     folder = p.parent

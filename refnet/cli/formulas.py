@@ -32,7 +32,8 @@ def _points(text: str) -> int:
 
 
 def configure(parser) -> None:
-    parser.add_argument("names", nargs="*", metavar="NAME", type=name_type(activation_names(), "activation"),
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        type=name_type(activation_names(), "activation"),
                         help="activations (default: all)")
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="write the Markdown reference")
@@ -86,7 +87,8 @@ def measure(names, points):
     with progress(total=2 * len(names), desc="formulas", unit="step") as bar:
         for n in names:
             bar.set_postfix_str(f"{n} accuracy")
-            entry = {"formulas": study.formula_lines(n), "accuracy": study.accuracy(n, dense=points)}
+            entry = {"formulas": study.formula_lines(n),
+                     "accuracy": study.accuracy(n, dense=points)}
             bar.update()
             bar.set_postfix_str(f"{n} step sizes")
             entry["steps"] = study.step_study(n)
@@ -117,7 +119,8 @@ def text_report(entries) -> str:
         out.append(f"  jax.grad(jax.nn.{a['name']}): {_jax_note(a).replace(chr(92), '')}")
         s = e["steps"]
         best = ", ".join(f"{h:.0e}" for h in s["best_step"])
-        out.append(f"  best central-difference step at z={s['z']}: {best} (rule ε^(1/3) = {s['rule_step']:.0e})")
+        out.append(f"  best central-difference step at z={s['z']}: {best} "
+                   f"(rule ε^(1/3) = {s['rule_step']:.0e})")
         out.append("")
     return "\n".join(out)
 
@@ -140,7 +143,8 @@ def markdown_report(entries) -> str:
     for e in entries:
         a = e["accuracy"]
         L.append(f"| {a['name']} | {_fmt_ulps(a['forward'])} | {_fmt_ulps(a['derivative'])} | "
-                 f"{_fmt_ulps(a['second_derivative'])} | {'met' if a['meets_targets'] else '**missed**'} | "
+                 f"{_fmt_ulps(a['second_derivative'])} | "
+                 f"{'met' if a['meets_targets'] else '**missed**'} | "
                  f"{_form_note(a)} | {_jax_note(a)} |")
     L.append("")
     L.append("## Where the output forms lose accuracy, and why\n")
@@ -158,14 +162,16 @@ def markdown_report(entries) -> str:
              "the truncation error h²|f‴|/6 against the rounding error ε|f|/h; it is close to "
              "the best step where |f|, |f′| and |f‴| are of one size, and off where they are "
              "not (in the tails, or where f′ is small next to f).\n")
-    L.append("| activation | z | best h | error at best h | error at ε^(1/3) | Richardson | complex step |")
+    L.append("| activation | z | best h | error at best h | error at ε^(1/3) | Richardson "
+             "| complex step |")
     L.append("|---|---|---|---|---|---|---|")
     for e in entries:
         s = e["steps"]
         for j, zj in enumerate(s["z"]):
             cs = s["complex_step_error"]
-            L.append(f"| {s['name']} | {zj:g} | {s['best_step'][j]:.0e} | {s['best_error'][j]:.1e} | "
-                     f"{s['rule_error'][j]:.1e} | {s['richardson_error'][j]:.1e} | "
+            L.append(f"| {s['name']} | {zj:g} | {s['best_step'][j]:.0e} | "
+                     f"{s['best_error'][j]:.1e} | {s['rule_error'][j]:.1e} | "
+                     f"{s['richardson_error'][j]:.1e} | "
                      f"{'—' if cs is None else f'{cs[j]:.1e}'} |")
     L.append("")
     L.append("## Formulas\n")

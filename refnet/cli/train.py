@@ -70,7 +70,8 @@ def configure(parser) -> None:
     parser.add_argument("--print-every", type=positive_int, default=None, metavar="N",
                         help="print the cost every N iterations (default: iterations/10)")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="save the cost curve (matplotlib; png, pdf, svg, ...: from the suffix)")
+                        help="save the cost curve "
+                             "(matplotlib; png, pdf, svg, ...: from the suffix)")
     parser.add_argument("--twin", action="store_true",
                         help="also run the JAX twin from the same start and compare the costs")
     parser.add_argument("--json", action="store_true",

@@ -13,7 +13,8 @@ FORMATS = ("json", "npz")
 
 
 def configure(parser) -> None:
-    parser.add_argument("names", nargs="*", metavar="NAME", type=name_type(activation_names(), "activation"),
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        type=name_type(activation_names(), "activation"),
                         help="activations to include (default: all, with every network case)")
     parser.add_argument("--out", "-o", required=True, metavar="FILE", help="where to write")
     parser.add_argument("--format", choices=FORMATS, default=None,

@@ -25,7 +25,8 @@ points: values judged per oracle (sample points of an activation, entries of sof
   (one row each with --detail).
 worst margin: the largest |refnet - oracle| / bound over the points judged by the bound, and
   the oracle where it occurs; a point passes when its margin is at most 1.
-kink: points (over all oracles) exactly on a kink, passed by the one-sided derivatives (the convention there is
+kink: points (over all oracles) exactly on a kink, passed by the one-sided derivatives (the \
+convention there is
   pinned by its own test). mpmath: points where an oracle disagreed and the correctly rounded
   value (mpmath) decided for refnet. Neither enters the worst margin."""
 
@@ -43,7 +44,8 @@ def configure(parser) -> None:
                         type=name_type(only, "activation"),
                         help="check only these activations (and/or softmax)")
     parser.add_argument("--networks", type=nonneg_int, default=1, metavar="K",
-                        help="seeded networks per hidden activation and output (default 1; 0 skips)")
+                        help="seeded networks per hidden activation and output "
+                             "(default 1; 0 skips)")
 
 
 def _jobs(args):

@@ -485,7 +485,8 @@ ACTIVATIONS: Mapping[str, tuple[Callable, Callable, Callable]] = MappingProxyTyp
         "mish": (mish, mish_derivative, mish_second_derivative),
         "squareplus": (squareplus, squareplus_derivative, squareplus_second_derivative),
         "sparse_plus": (sparse_plus, sparse_plus_derivative, sparse_plus_second_derivative),
-        "sparse_sigmoid": (sparse_sigmoid, sparse_sigmoid_derivative, sparse_sigmoid_second_derivative),
+        "sparse_sigmoid": (sparse_sigmoid, sparse_sigmoid_derivative,
+                           sparse_sigmoid_second_derivative),
         "identity": (identity, identity_derivative, identity_second_derivative),
     }
 )

@@ -76,7 +76,8 @@ def forward_propagation(X, parameters, hidden="tanh", output="sigmoid", **hidden
 
 def cost_from_logits(ZL, Y, output="sigmoid"):
     """The cross-entropy from the logits, m = ZL.cols:
-    sigmoid: Σ [y log1p(e^-z) + (1 - y) log1p(e^z)] / m  (= -Σ [y log σ(z) + (1 - y) log σ(-z)] / m);
+    sigmoid: Σ [y log1p(e^-z) + (1 - y) log1p(e^z)] / m
+             (= -Σ [y log σ(z) + (1 - y) log σ(-z)] / m);
     softmax: -Σ y (z - log Σ_column e^z) / m."""
     ZL, Y = matrix(ZL), matrix(Y)
     cost = mp.mpf(0)

@@ -108,11 +108,11 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     stencil turns one-sided inwards, so no step overflows.
 
     Error bar of each quotient: the error of its evaluations (``noise`` ``(k, p)``, at least
-    ``eval_ulps``·eps·|f|, ``eps`` the unit of f's arithmetic), divided by the step actually taken, plus its own rounding (half an
-    ulp, and the subnormal grid 2**-1074); the tableau carries it (see :func:`extrapolate`).
-    Returns three ``(estimate, error)`` pairs, each ``(k, p)``; with ``noise_part`` also the part
-    of the central bar that is carried noise (the rest is truncation: where noise dominates,
-    smaller steps cannot narrow the bar, larger ones can).
+    ``eval_ulps``·eps·|f|, ``eps`` the unit of f's arithmetic), divided by the step actually taken,
+    plus its own rounding (half an ulp, and the subnormal grid 2**-1074); the tableau carries it
+    (see :func:`extrapolate`).  Returns three ``(estimate, error)`` pairs, each ``(k, p)``; with
+    ``noise_part`` also the part of the central bar that is carried noise (the rest is truncation:
+    where noise dominates, smaller steps cannot narrow the bar, larger ones can).
     """
     x = np.asarray(x, dtype=np.float64)
     k = x.size
@@ -177,7 +177,8 @@ def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
     """
     z = np.asarray(z, dtype=np.float64)
     flat = z.ravel()
-    h0 = default_step(flat) if h0 is None else np.broadcast_to(np.asarray(h0, float), z.shape).ravel()
+    h0 = (default_step(flat) if h0 is None
+          else np.broadcast_to(np.asarray(h0, float), z.shape).ravel())
     side = np.broadcast_to(np.asarray(side), z.shape).ravel()
     noise = 0.0 if eval_error is None else \
         np.broadcast_to(np.asarray(eval_error, float), z.shape).reshape(-1, 1)
@@ -221,13 +222,13 @@ def noise_floor(F, flat_says_nothing=False):
     """The noise of one evaluation of f from its values at 2q + 1 equally spaced points (the rows
     of ``F``; each column is one output or element).
 
-    On each half a polynomial of degree 6 is fitted; the residual's standard deviation
-    (corrected for the fitted degrees of freedom) estimates the noise; the smaller half is kept,
-    so that a kink on one side does not pass for noise.  With ``flat_says_nothing`` (a span so
-    narrow that f may sit on one flat step of a staircase of rounding), a half over which f did
-    not change at all has no residual and says nothing: only the other half counts, and where
-    both are flat the result is 0 (f did not move: the caller's rounding model applies).  Each column is scaled by its largest |f| before squaring, so f near 1e300
-    does not overflow the sum of squares.
+    On each half a polynomial of degree 6 is fitted; the residual's standard deviation (corrected
+    for the fitted degrees of freedom) estimates the noise; the smaller half is kept, so that a kink
+    on one side does not pass for noise.  With ``flat_says_nothing`` (a span so narrow that f may
+    sit on one flat step of a staircase of rounding), a half over which f did not change at all has
+    no residual and says nothing: only the other half counts, and where both are flat the result is
+    0 (f did not move: the caller's rounding model applies).  Each column is scaled by its largest
+    |f| before squaring, so f near 1e300 does not overflow the sum of squares.
     """
     q = (F.shape[0] - 1) // 2
     half = q + 1

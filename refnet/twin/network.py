@@ -47,7 +47,9 @@ OUTPUTS = ("sigmoid", "softmax")
 
 def _hidden(hidden):
     if hidden not in ACTIVATIONS:
-        raise ValueError(f"hidden: unknown activation {hidden!r}; choose one of {sorted(ACTIVATIONS)}")
+        raise ValueError(
+            f"hidden: unknown activation {hidden!r}; choose one of {sorted(ACTIVATIONS)}"
+        )
     return ACTIVATIONS[hidden]
 
 
@@ -83,7 +85,8 @@ def initialize_parameters(layer_dims, key, scale=0.01):
     keys = jax.random.split(key, len(dims) - 1)
     parameters = {}
     for l in range(1, len(dims)):
-        parameters[f"W{l}"] = jax.random.normal(keys[l - 1], (dims[l], dims[l - 1]), jnp.float64) * scale
+        parameters[f"W{l}"] = jax.random.normal(keys[l - 1], (dims[l], dims[l - 1]),
+                                                jnp.float64) * scale
         parameters[f"b{l}"] = jnp.zeros((dims[l], 1), jnp.float64)
     return parameters
 
@@ -165,7 +168,8 @@ def l2_penalty(Ws, lambd, m):
 
 
 def loss(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None):
-    """J(θ) = cost_from_logits(Z_L, Y) + λ/(2m) Σ_l ‖W_l‖², the function ``jax.grad`` differentiates.
+    """J(θ) = cost_from_logits(Z_L, Y) + λ/(2m) Σ_l ‖W_l‖², the function ``jax.grad``
+    differentiates.
 
     The penalty is always added (0 when λ = 0), so λ may be a traced value.
     """
@@ -225,7 +229,8 @@ def update_parameters(parameters, grads, lr=0.01):
 
 
 def _train(parameters, X, Y, lr, lambd, hidden, output, iterations):
-    """``lax.scan`` of gradient-descent steps; returns the final parameters and J before each step."""
+    """``lax.scan`` of gradient-descent steps; returns the final parameters and J before each
+    step."""
 
     def step(p, _):
         cost, g = jax.value_and_grad(loss)(p, X, Y, hidden, output, lambd)
