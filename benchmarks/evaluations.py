@@ -19,10 +19,10 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from refnet.check import check_gradient  # noqa: E402
-from refnet.examples import notebook_style_network  # noqa: E402
+from refnet.check import check_gradient
+from refnet.examples import notebook_style_network
 
 
 def smooth(x):
@@ -81,7 +81,8 @@ def main(argv=None):
         _, _, P, cost, grad = notebook_style_network(0)
         n = sum(v.size for v in P.values())
         rows.append(measure("notebook 20-64-10, complex-safe", cost, grad, P, n, runs=1))
-    print("| problem | n | evaluations of f | per coordinate | check (s) | check / (n f) | verdict |")
+    print("| problem | n | evaluations of f | per coordinate | check (s) | check / (n f) "
+          "| verdict |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for r in rows:
         print(f"| {r['problem']} | {r['n']} | {r['evaluations']} | {r['per_coordinate']:.2f} | "

@@ -144,12 +144,12 @@ CHECK_KINK_RESOLVE_REL = 1e-3
 CHECK_REFINE_STEPS = (2.0**-10, 2.0**-14)
 # Then, for every element still open, from larger steps 2**-3, 2**-1 and 2 with two levels
 # more (CHECK_LEVELS + 2), except where the noise of f over the attempt's smallest step alone
-# exceeds what the element needs: the bar is the noise of f divided by h (a cost near 1e4 rounds at 4e-11, a
-# sum of sigmoids at 2e-14), so an 8 to 128 times larger step narrows it as much, and the
-# tableau removes the larger truncation error; again the narrowest bar is kept, and a step too
-# large for f shows as a wide spread, never as a narrow wrong bar.
+# exceeds what the element needs: the bar is the noise of f divided by h (a cost near 1e4
+# rounds at 4e-11, a sum of sigmoids at 2e-14), so an 8 to 128 times larger step narrows it as
+# much, and the tableau removes the larger truncation error; again the narrowest bar is kept,
+# and a step too large for f shows as a wide spread, never as a narrow wrong bar.
 CHECK_COARSE_STEPS = (2.0**-3, 2.0**-1, 2.0)
-# Retrying costs 2 levels evaluations per element; where it retried CHECK_RETRY_MANY elements or
+# Retrying costs 2 x levels evaluations per element; where it retried CHECK_RETRY_MANY elements or
 # more and resolved fewer than 1 in 8 of them, the next step of its kind is not tried (an f too
 # noisy for any step: the notebook's saturated log(1 - A) cost, 1,994 parameters, spent 60,000
 # evaluations on retries that resolved 3).  A few elements are always tried at every step.
