@@ -246,3 +246,9 @@ def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
         return error_report("check_jacobian", x.size, str(exc), t0, opts)
     out_lay = Layout((None,), (out_shape,))
     return build_report("check_jacobian", lay, out_lay, G, judged, t0, safe, why, opts)
+
+
+# --- products (vjp, jvp, hvp): refnet.checking.products --------------------------------------
+from refnet.checking.products import check_hvp, check_jvp, check_vjp
+
+__all__ += ["check_hvp", "check_jvp", "check_vjp"]
