@@ -43,7 +43,7 @@ def _verdict(opts) -> dict:
 def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
                    complex_step="auto", seed: int = 0, rtol: float | None = None,
                    atol: float | None = None, strict: bool = False,
-                   accept_inconclusive: bool = False) -> Report:
+                   accept_inconclusive: bool = False, sample: int | None = None) -> Report:
     """Check ``grad`` against the gradient of the scalar function ``f`` at ``x``.
 
     ``x`` is an array or a dict of arrays; ``grad(x)`` must return the same structure.  ``twin``
@@ -57,9 +57,18 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
     below it is lossy, not a mismatch; ``strict=True`` fails lossy elements too;
     ``accept_inconclusive=True`` makes ``Report.ok`` true when nothing failed but some elements
     stayed unresolved.  See :mod:`refnet.checking.report` for the five states.
+
+    ``sample=N`` (for large x) judges N seeded random coordinates and a few random directions
+    (grad·d against f's derivative along d) instead of every coordinate; the report states the
+    detection guarantee (:mod:`refnet.checking.sampling`).
     """
     t0 = time.perf_counter()
     opts = _options(rtol, atol, strict, accept_inconclusive)
+    if sample is not None:
+        from refnet.checking.sampling import check_sampled
+
+        return check_sampled(f, grad, x, sample=sample, twin=twin, complex_step=complex_step,
+                             seed=seed, opts=opts, t0=t0)
     v, lay = flatten(x)
     try:
         raw_f = call(f, lay.unflatten(v.copy()))
