@@ -56,8 +56,10 @@ def mnist_sized_network(seed=0, n_x=784, n_h=128, n_y=10, m=64):
     r = np.random.default_rng(seed)
     X = r.standard_normal((n_x, m))
     Y = np.eye(n_y)[:, r.integers(0, n_y, m)]
-    P = dict(W1=r.standard_normal((n_h, n_x)) / np.sqrt(n_x), b1=0.1 * r.standard_normal((n_h, 1)),
-             W2=r.standard_normal((n_y, n_h)) / np.sqrt(n_h), b2=0.1 * r.standard_normal((n_y, 1)))
+    P = {"W1": r.standard_normal((n_h, n_x)) / np.sqrt(n_x),
+         "b1": 0.1 * r.standard_normal((n_h, 1)),
+         "W2": r.standard_normal((n_y, n_h)) / np.sqrt(n_h),
+         "b2": 0.1 * r.standard_normal((n_y, 1))}
 
     def forward(p):
         A1 = np.tanh(p["W1"] @ X + p["b1"])
@@ -72,7 +74,7 @@ def mnist_sized_network(seed=0, n_x=784, n_h=128, n_y=10, m=64):
         A1, logA2 = forward(p)
         dZ2 = (np.exp(logA2) - Y) / m
         dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
-        return dict(W1=dZ1 @ X.T, b1=dZ1.sum(1, keepdims=True),
-                    W2=dZ2 @ A1.T, b2=dZ2.sum(1, keepdims=True))
+        return {"W1": dZ1 @ X.T, "b1": dZ1.sum(1, keepdims=True),
+                "W2": dZ2 @ A1.T, "b2": dZ2.sum(1, keepdims=True)}
 
     return X, Y, P, cost, grad
