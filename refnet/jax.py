@@ -44,10 +44,6 @@ class CheckGradsError(AssertionError):
         self.report = report
 
 
-def _keys(args):
-    return [f"args[{i}]" for i in range(len(args))]
-
-
 def _leaves_dict(tree, prefix="outputs"):
     leaves = jax.tree_util.tree_leaves(tree)
     return {f"{prefix}[{j}]": np.asarray(a) for j, a in enumerate(leaves)}
@@ -60,8 +56,10 @@ class _Adapter:
     def __init__(self, f, args):
         self.f = f
         self.args = tuple(args)
-        self.keys = _keys(self.args)
-        self.x = {k: np.array(a) for k, a in zip(self.keys, self.args)}
+        # args may be pytrees (a dict of arrays): each leaf is one part of x, named by its path
+        paths, self.args_def = jax.tree_util.tree_flatten_with_path(self.args)
+        self.keys = [f"args{jax.tree_util.keystr(p)}" for p, _ in paths]
+        self.x = {k: np.array(a) for k, (_, a) in zip(self.keys, paths)}
         self.dtypes = {k: a.dtype for k, a in self.x.items()}
         for k, dt in self.dtypes.items():
             if dt.kind != "f":
@@ -85,6 +83,9 @@ class _Adapter:
         return call
 
     def to_args(self, x):
+        return jax.tree_util.tree_unflatten(self.args_def, self._leaves(x))
+
+    def _leaves(self, x):
         out = []
         for k in self.keys:
             a = np.asarray(x[k])
@@ -94,7 +95,7 @@ class _Adapter:
                 out.append(jnp.asarray(a, dtype=jnp.complex128))
             else:
                 out.append(jnp.asarray(a, dtype=self.dtypes[k]))
-        return tuple(out)
+        return out
 
     def np_f(self, x):
         return _leaves_dict(self.jf(*self.to_args(x)))
@@ -102,11 +103,12 @@ class _Adapter:
     def np_vjp(self, x, u):
         cot = jax.tree_util.tree_unflatten(self.treedef, [
             jnp.asarray(u[f"outputs[{j}]"], dtype=dt) for j, dt in enumerate(self.out_dtypes)])
-        g = self.jvjp(self.to_args(x), cot)
+        g = jax.tree_util.tree_leaves(self.jvjp(self.to_args(x), cot))
         return {k: np.asarray(a) for k, a in zip(self.keys, g)}
 
     def np_jvp(self, x, t):
-        tan = tuple(jnp.asarray(t[k], dtype=self.dtypes[k]) for k in self.keys)
+        tan = jax.tree_util.tree_unflatten(self.args_def, [
+            jnp.asarray(t[k], dtype=self.dtypes[k]) for k in self.keys])
         return _leaves_dict(self.jjvp(self.to_args(x), tan))
 
 
@@ -132,8 +134,9 @@ def _reports(f, args, order, modes, opts, seed, label=""):
             out += _reports(lambda *xs: jax.vjp(f, *xs)[1](u), args, order - 1, modes,
                             dict(opts), seed, f"{label}rev∘")
         if "fwd" in modes:
-            t = tuple(jnp.asarray(rng.standard_normal(np.shape(x)), dtype=jnp.asarray(x).dtype)
-                      for x in args)
+            t = jax.tree_util.tree_map(
+                lambda a: jnp.asarray(rng.standard_normal(np.shape(a)), dtype=jnp.asarray(a).dtype),
+                tuple(args))
             out += _reports(lambda *xs: jax.jvp(f, xs, t)[1], args, order - 1, modes,
                             dict(opts), seed, f"{label}fwd∘")
     return out
@@ -144,7 +147,8 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
     """``jax.test_util.check_grads`` judged by refnet: ``None``, or raises
     :class:`CheckGradsError` (an ``AssertionError``) whose ``.report`` is refnet's report.
 
-    ``f`` takes the arrays of ``args`` and returns an array or a pytree of arrays.  Each mode
+    ``f`` takes the arrays (or pytrees of arrays, e.g. a dict of parameters) of ``args`` and
+    returns an array or a pytree of arrays.  Each mode
     in ``modes`` ("rev": ``jax.vjp``, "fwd": ``jax.jvp``) is checked on ``probes`` random
     Gaussian cotangents or tangents; ``order=2`` checks the derivative of the vjp and jvp maps
     too (with a fixed random cotangent / tangent).  ``eps`` is ignored (refnet chooses its own

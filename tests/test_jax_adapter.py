@@ -108,3 +108,17 @@ def test_float32_judged_with_float32_rounding():
 def test_bad_modes_are_refused():
     with pytest.raises(ValueError, match="modes"):
         check_grads(TANH, (X,), order=1, modes=("sideways",))
+
+
+def mlp(p, x):
+    return jnp.sum(TANH(p["W"] @ x + p["b"]) ** 2)
+
+
+def test_pytree_arguments():
+    rng = np.random.default_rng(1)
+    p = {"W": rng.standard_normal((3, 5)), "b": rng.standard_normal(3)}
+    assert check_grads(mlp, (p, X), order=1, modes=("rev",)) is None
+    bad = lambda p, x: jnp.sum(TANH_BUG(p["W"] @ x + p["b"]) ** 2)
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(bad, (p, X), order=1, modes=("rev",))
+    assert {e["key"] for e in info.value.report.mismatches} >= {"args[0]['W']"}
