@@ -161,3 +161,16 @@ def test_misbehaving_products_are_errors_not_crashes():
     assert r.verdict == "ERROR" and "jvp" in r.error
     with pytest.raises(ValueError, match="cotangents"):
         check_vjp(softmax, vjp, Z, cotangents=0)
+
+
+def test_a_scalar_f_or_a_single_input_needs_one_probe():
+    def f(z):
+        return np.sum(np.sin(z))
+
+    r = check_vjp(f, lambda z, u: u * np.cos(z), Z, cotangents=5)
+    assert r.verdict == "OK" and len(r.probes) == 1
+    assert check_vjp(f, lambda z, u: u * one_off(np.cos(z), 4), Z).verdict == "MISMATCH"
+    r = check_jvp(lambda s: np.array([np.sin(s[0]), s[0] ** 2]),
+                  lambda s, t: np.array([np.cos(s[0]), 2 * s[0]]) * t[0], np.array([0.3]),
+                  tangents=4)
+    assert r.verdict == "OK" and len(r.probes) == 1

@@ -247,6 +247,8 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
             raise Abort(f"f returned dtype {ydt} at x, expected real floating values")
     except Abort as exc:
         return error_report("check_vjp", lay.n, str(exc), t0, opts)
+    if out.n == 1:  # a scalar f: every cotangent is a multiple of the first, one probe says all
+        k_probes = 1
     rng = np.random.default_rng(seed)
     parts = []
     for k in range(k_probes):
@@ -299,6 +301,8 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
             raise Abort(f"f returned dtype {_own_dtype(y0)} at x, expected real floating values")
     except Abort as exc:
         return error_report(kind, lay.n, str(exc), t0, opts)
+    if lay.n == 1:  # one input: every tangent is a multiple of the first, one probe says all
+        k_probes = 1
     rng = np.random.default_rng(seed)
     parts = []
     for k in range(k_probes):
