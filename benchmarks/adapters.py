@@ -113,8 +113,12 @@ def _run(call, fail_types):
             warnings.simplefilter("ignore")
             out = call()
         verdict = "pass" if out in (True, None) else "fail"
-    except fail_types:
-        verdict = "fail"
+    except fail_types as exc:
+        # refnet's exceptions carry the report: an INCONCLUSIVE one raises too (it is not a
+        # pass), but it is not a claim that the gradient is wrong
+        report = getattr(exc, "report", None)
+        verdict = "inconclusive" if report is not None and report.verdict == "INCONCLUSIVE" \
+            else "fail"
     except Exception as exc:  # noqa: BLE001 - a crash is a verdict too
         verdict = f"error ({type(exc).__name__})"
     return verdict, time.perf_counter() - t0
@@ -170,7 +174,8 @@ def markdown(rows) -> str:
         cells = []
         for t in tools:
             v = r["tools"][t]
-            wrong = (r["truth"] == "bug") == (v["verdict"] == "pass")
+            wrong = (r["truth"] == "bug" and v["verdict"] == "pass") or \
+                (r["truth"] != "bug" and v["verdict"] == "fail")
             text = f"{v['verdict']}, {v['seconds'] * 1e3:.0f} ms"
             cells.append(f"**{text}**" if wrong else text)
         out.append(f"| {r['case']} | {r['truth']} | " + " | ".join(cells) + " |")
