@@ -74,7 +74,7 @@ def _verdict(opts) -> dict:
 def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
                    complex_step="auto", seed: int = 0, rtol: float | None = None,
                    atol: float | None = None, strict: bool = False,
-                   accept_inconclusive: bool = False) -> Report:
+                   accept_inconclusive: bool = False, sample: int | None = None) -> Report:
     """Check ``grad`` against the gradient of the scalar function ``f`` at ``x``.
 
     ``x`` is an array or a dict of arrays; ``grad(x)`` must return the same structure.  ``twin``
@@ -84,9 +84,18 @@ def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = N
 
     ``rtol``, ``atol``, ``strict``, ``accept_inconclusive``: the verdict options (see the module
     docstring).
+
+    ``sample=N`` (for large x) judges N seeded random coordinates and a few random directions
+    (grad·d against f's derivative along d) instead of every coordinate; the report states the
+    detection guarantee (:mod:`refnet.checking.sampling`).
     """
     t0 = time.perf_counter()
     opts = _options(rtol, atol, strict, accept_inconclusive)
+    if sample is not None:
+        from refnet.checking.sampling import check_sampled
+
+        return check_sampled(f, grad, x, sample=sample, twin=twin, complex_step=complex_step,
+                             seed=seed, opts=opts, t0=t0)
     v, lay = flatten(x)
     try:
         raw_f = call(f, lay.unflatten(v.copy()))
@@ -252,3 +261,8 @@ def _check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
 check_gradient = _one_blas_thread(_check_gradient)
 check_derivative = _one_blas_thread(_check_derivative)
 check_jacobian = _one_blas_thread(_check_jacobian)
+
+# --- products (vjp, jvp, hvp): refnet.checking.products --------------------------------------
+from refnet.checking.products import check_hvp, check_jvp, check_vjp  # noqa: E402
+
+__all__ += ["check_hvp", "check_jvp", "check_vjp"]

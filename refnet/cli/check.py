@@ -6,6 +6,12 @@ Python path, as ``python -m`` would find it) or ``PATH.py:NAME`` (a file, e.g.
 The point is random (``--shape 3,4 --seed 0``, standard normal) or read from ``--point FILE.npy``
 (an array, or an ``.npz`` whose arrays make a dict).  Exit 0 verified, 1 a mismatch (also when
 the function raises, returns the wrong shape or NaN: the report says what), 2 bad usage.
+
+``--vjp``: FUNCTION is a vector function f(x) and GRADIENT its vector-Jacobian product
+``vjp(x, u)`` (``refnet.check.check_vjp``, random Gaussian cotangents).  ``--sample N``: judge N
+random coordinates and a few random directions instead of every coordinate (for large x).
+``--dtype float32``: the point, and every point f and the gradient are called at, in float32
+(the check then follows float32 rounding).
 """
 
 from __future__ import annotations
@@ -55,6 +61,42 @@ def configure(parser) -> None:
                         help="print the report as JSON (docs/schema/check.json)")
     parser.add_argument("--no-complex-step", action="store_true",
                         help="do not try the complex step")
+    parser.add_argument("--vjp", action="store_true",
+                        help="FUNCTION is a vector function f(x) and GRADIENT its vector-Jacobian "
+                             "product vjp(x, u), checked with random cotangents u")
+    parser.add_argument("--sample", type=_positive, metavar="N",
+                        help="judge N random coordinates and 4 random directions, not every "
+                             "coordinate (for large x)")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="the precision f and the gradient are called in (float64)")
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+    return n
+
+
+def _in_dtype(fn, dtype):
+    """``fn`` called with its first argument (an array or a dict of arrays) cast to ``dtype``;
+    a complex argument is refused (the complex step is taken in float64 only)."""
+    if dtype == np.float64:
+        return fn
+
+    def cast(a):
+        a = np.asarray(a)
+        if a.dtype.kind == "c":
+            raise TypeError(f"the complex step is taken in float64 only, not {dtype.__name__}")
+        return a.astype(dtype)
+
+    def wrapped(x, *rest):
+        x = {k: cast(v) for k, v in x.items()} if isinstance(x, dict) else cast(x)
+        return fn(x, *rest)
+    return wrapped
 
 
 def _is_path(module: str) -> bool:
@@ -139,15 +181,23 @@ def _importable_from_cwd():
 
 
 def run(args) -> int:
+    if args.vjp and args.sample is not None:
+        raise UsageError("--sample applies to a gradient; --vjp checks every coordinate")
+    dtype = np.float32 if args.dtype == "float32" else np.float64
     x = _point(args)
+    x = {k: v.astype(dtype) for k, v in x.items()} if isinstance(x, dict) else x.astype(dtype)
     with _importable_from_cwd():
         loaded: dict = {}
-        f = _resolve(args.function, loaded)
-        grad = _resolve(args.gradient, loaded)
-        from refnet.check import check_gradient
+        f = _in_dtype(_resolve(args.function, loaded), dtype)
+        grad = _in_dtype(_resolve(args.gradient, loaded), dtype)
+        from refnet.check import check_gradient, check_vjp
 
-        report = check_gradient(f, grad, x, seed=args.seed,
-                                complex_step=False if args.no_complex_step else "auto")
+        cs = False if args.no_complex_step else "auto"
+        if args.vjp:
+            report = check_vjp(f, grad, x, seed=args.seed, complex_step=cs)
+        else:
+            report = check_gradient(f, grad, x, seed=args.seed, complex_step=cs,
+                                    sample=args.sample)
     if args.json:
         print(json_text(report.to_dict(), indent=2))
     else:

@@ -1,0 +1,367 @@
+"""Checking what users write: vector-Jacobian, Jacobian-vector and Hessian-vector products.
+
+None of these forms a Jacobian.  Each product is reduced to a check the judge already knows,
+one random probe at a time, and the probes' reports are merged into one:
+
+- ``check_vjp(f, vjp, x)``: for a random Gaussian cotangent u (never ones: the gradient of
+  sum(softmax(z)) is zero whatever the Jacobian is), x ↦ u·f(x) is a scalar function whose
+  gradient is uᵀJ = vjp(x, u): :func:`refnet.check.check_gradient` judges it element by element.
+- ``check_jvp(f, jvp, x)``: for a random Gaussian tangent t, s ↦ f(x + s t) is a vector function
+  of one variable whose Jacobian at s = 0 is J t = jvp(x, t):
+  :func:`refnet.check.check_jacobian` judges each output.
+- ``check_hvp(f, grad, hvp, x)``: ``check_jvp`` of the gradient function (H v is the JVP of
+  ``grad``), plus the gradient itself along the same random directions (grad·t against f's
+  derivative along t), so a wrong ``grad`` cannot pass for the oracle of a right ``hvp``.
+
+The detection guarantee of each probe is stated in :data:`GUARANTEE_VJP` and
+:data:`GUARANTEE_JVP` and printed with every report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from refnet.checking.errors import Abort
+from refnet.checking.flatten import Layout, flatten, flatten_like
+from refnet.checking.problems import call
+from refnet.checking.report import SHOW, STATUS, Report, error_report
+
+__all__ = [
+    "GUARANTEE_JVP",
+    "GUARANTEE_VJP",
+    "ProbeReport",
+    "check_hvp",
+    "check_jvp",
+    "check_vjp",
+    "merge_reports",
+]
+
+GUARANTEE_VJP = (
+    "each probe draws a Gaussian cotangent u and judges uᵀJ = vjp(x, u) element by element "
+    "against the gradient of x -> u·f(x): an error E in the Jacobian the vjp implies is missed "
+    "by a probe only where (uᵀE)_i = 0, which has probability 0 for a column E_i ≠ 0; it is "
+    "caught where |(uᵀE)_i| exceeds the element's bound (the oracle's error bar + rtol·|value|, "
+    "and at least the lossy scale)")
+GUARANTEE_JVP = (
+    "each probe draws a Gaussian tangent t and judges J t = jvp(x, t) output by output against "
+    "the derivative of s -> f(x + s t) at s = 0: an error E in the Jacobian the jvp implies is "
+    "missed by a probe only where (E t)_j = 0, which has probability 0 for a row E_j ≠ 0; it is "
+    "caught where |(E t)_j| exceeds the output's bound (the oracle's error bar + rtol·|value|, "
+    "and at least the lossy scale)")
+
+
+@dataclass
+class ProbeReport(Report):
+    """A :class:`~refnet.checking.report.Report` made of random probes: ``probes`` lists each
+    probe's verdict and summary line, ``guarantee`` says what a probe can and cannot miss."""
+
+    probes: list = field(default_factory=list)
+    guarantee: str = ""
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d["probes"] = [dict(p) for p in self.probes]
+        d["guarantee"] = self.guarantee
+        return d
+
+    def __str__(self) -> str:
+        lines = [super().__str__()]
+        if self.probes:
+            lines += ["", "probes:"] + [f"  {p['probe']:<12} {p['summary']}" for p in self.probes]
+        if self.guarantee:
+            lines += ["", f"detection guarantee: {self.guarantee}"]
+        return "\n".join(lines)
+
+
+def as_probe_report(r: Report, probes=(), guarantee="") -> ProbeReport:
+    """The same report as a :class:`ProbeReport` carrying ``probes`` and ``guarantee``."""
+    kw = {f.name: getattr(r, f.name) for f in fields(Report)}
+    return ProbeReport(**kw, probes=list(probes), guarantee=guarantee)
+
+
+_HEADLINE = {"OK": 0, "INCONCLUSIVE": 1, "MISMATCH": 2, "ERROR": 3}
+_STATUS_RANK = {"mismatch": 4, "lossy": 3, "unresolved": 2, "subgradient": 1, "verified": 0}
+
+
+def _margin_key(e):
+    m = e.get("margin", float("nan"))
+    return -m if np.isfinite(m) else 1.0
+
+
+def merge_reports(kind: str, parts, *, options=None, guarantee="", t0=None) -> ProbeReport:
+    """One report from the reports of several probes: ``parts`` is a list of
+    ``(label, report, rename)``, ``rename(element) -> element`` giving an element its name in
+    the merged report (the probe's label in it).  Counts and sizes add up; the headline is the
+    worst of the probes' (ERROR, MISMATCH, INCONCLUSIVE, OK); listings and the worst element
+    are the worst over all probes, by status then margin."""
+    options = dict(options or {})
+    reports = [r for _, r, _ in parts]
+    counts = {s: sum(r.counts.get(s, 0) for r in reports) for s in STATUS.values()}
+    errors = [f"{label}: {r.error}" for label, r, _ in parts if r.error]
+    if errors:
+        verdict = "ERROR"
+    elif counts["mismatch"]:
+        verdict = "MISMATCH"
+    elif counts["unresolved"]:
+        verdict = "INCONCLUSIVE"
+    else:
+        verdict = "OK"
+    ok = verdict == "OK" or (verdict == "INCONCLUSIVE" and bool(options.get("accept_inconclusive")))
+
+    def gather(attr):
+        items = [rename(dict(e)) for _, r, rename in parts for e in getattr(r, attr)]
+        return sorted(items, key=_margin_key)[:SHOW]
+
+    worst = None
+    for _, r, rename in parts:
+        if r.worst is None:
+            continue
+        w = rename(dict(r.worst))
+        if worst is None or (_STATUS_RANK[w["status"]], -_margin_key(w)) > \
+                (_STATUS_RANK[worst["status"]], -_margin_key(worst)):
+            worst = w
+    oracles: dict = {}
+    for r in reports:
+        for name, o in r.oracles.items():
+            m = oracles.setdefault(name, {"elements": 0, "max_abs": 0.0, "max_rel": None,
+                                          "max_error_bar": 0.0})
+            m["elements"] += o["elements"]
+            m["max_abs"] = max(m["max_abs"], o["max_abs"])
+            m["max_error_bar"] = max(m["max_error_bar"], o["max_error_bar"])
+            if o["max_rel"] is not None:
+                m["max_rel"] = o["max_rel"] if m["max_rel"] is None else max(m["max_rel"],
+                                                                             o["max_rel"])
+    safe = [r.complex_safe for r in reports if r.complex_safe is not None]
+    reasons = [r.complex_reason for r in reports if r.complex_reason]
+    starts = np.cumsum([0] + [r.size for r in reports])
+
+    def element(k):
+        j = int(np.searchsorted(starts, k, side="right")) - 1
+        _, r, rename = parts[j]
+        return rename(dict(r._element(k - starts[j])))
+
+    probes = [{"probe": label, "verdict": r.verdict, "summary": r.summary()}
+              for label, r, _ in parts]
+    seconds = time.perf_counter() - t0 if t0 is not None else sum(r.seconds for r in reports)
+    return ProbeReport(
+        kind=kind, ok=ok, size=int(starts[-1]), counts=counts, oracles=oracles, worst=worst,
+        mismatches=gather("mismatches"), unresolved=gather("unresolved"),
+        subgradients=gather("subgradients"), lossy=gather("lossy"), verdict=verdict,
+        scale=max((r.scale for r in reports), default=0.0),
+        lossy_scale=max((r.lossy_scale for r in reports), default=0.0),
+        eps=max((r.eps for r in reports), default=float(np.finfo(np.float64).eps)),
+        options=options, noise_floor=max((r.noise_floor for r in reports), default=0.0),
+        noise_floor_measured=any(r.noise_floor_measured for r in reports),
+        complex_safe=all(safe) if safe else None, complex_reason=reasons[0] if reasons else "",
+        error="; ".join(errors) or None, seconds=seconds,
+        _element=element if all(r._element is not None for r in reports) else None,
+        probes=probes, guarantee=guarantee)
+
+
+# --- outputs: an array or a dict of arrays, kept in their own precision ----------------------
+
+def _out_layout(y) -> Layout:
+    if isinstance(y, dict):
+        return Layout(tuple(y), tuple(np.shape(y[k]) for k in y))
+    return Layout((None,), (np.shape(y),))
+
+
+def _own_dtype(y):
+    """The dtype the parts of ``y`` share (float32 stays float32, complex stays complex);
+    float64 for integers and anything else."""
+    parts = list(y.values()) if isinstance(y, dict) else [y]
+    dt = np.result_type(*[np.asarray(a).dtype for a in parts]) if parts else np.float64
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def _values(y, lay: Layout, what="f"):
+    """f's output as one flat vector in its own dtype (complex during the complex step)."""
+    if lay.keys == (None,):
+        parts = [np.asarray(y)]
+    else:
+        if not isinstance(y, dict):
+            raise Abort(f"{what} returned {type(y).__name__}, expected a dict with keys "
+                        f"{list(lay.keys)}")
+        parts = [np.asarray(y[k]) if k in y else None for k in lay.keys]
+        if any(p is None for p in parts):
+            raise Abort(f"{what} returned a dict without keys {[k for k, p in zip(lay.keys, parts) if p is None]}")
+    flat = np.concatenate([p.ravel() for p in parts]) if parts else np.zeros(0)
+    if flat.size != lay.n:
+        raise Abort(f"{what} returned {flat.size} values, expected {lay.n} (as at x)")
+    return flat.astype(_own_dtype(y), copy=False) if flat.dtype.kind not in "fc" else flat
+
+
+def _claimed(raw, lay: Layout, what):
+    """A claimed product (the vjp's or jvp's result) flattened and checked against ``lay``, in
+    its own precision (so the judge reads its unit roundoff)."""
+    flat = flatten_like(lay, raw, what)
+    dt = _own_dtype(raw)
+    return flat.astype(dt if dt.kind == "f" else np.float64)
+
+
+def _settings(rtol, atol, strict, accept_inconclusive, complex_step):
+    return {"rtol": rtol, "atol": atol, "strict": strict,
+            "accept_inconclusive": accept_inconclusive, "complex_step": complex_step}
+
+
+def _count(k, what):
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"{what}: expected a whole number >= 1, got {k!r}")
+    return int(k)
+
+
+def _reopts(opts):
+    return {k: opts[k] for k in ("rtol", "atol", "strict", "accept_inconclusive")}
+
+
+def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="auto",
+              rtol: float | None = None, atol: float | None = None, strict: bool = False,
+              accept_inconclusive: bool = False) -> ProbeReport:
+    """Check ``vjp(x, u)`` (uᵀJ, the structure of ``x``) for a vector function ``f`` at ``x``.
+
+    ``f`` maps ``x`` (an array or a dict of arrays) to an array or a dict of arrays; ``vjp(x, u)``
+    takes a cotangent ``u`` with the structure of ``f(x)``.  For each of ``cotangents`` seeded
+    Gaussian u, the scalar function x ↦ u·f(x) is checked with
+    :func:`refnet.check.check_gradient` against ``vjp(x, u)``; the probes' reports are merged
+    (element names end in ``·u0``, ``·u1``, ...).  A float32 ``f`` is judged with float32
+    rounding (u·f(x) is returned in f's dtype).
+
+    Detection guarantee (per probe): an error E in the Jacobian is missed only where
+    (uᵀE)_i = 0 (probability 0 for a nonzero column of E, u Gaussian); it is caught where
+    |(uᵀE)_i| exceeds the element's bound.  Verdict options as for ``check_gradient``.
+    """
+    from refnet.check import _options, check_gradient
+
+    t0 = time.perf_counter()
+    opts = _options(rtol, atol, strict, accept_inconclusive)
+    k_probes = _count(cotangents, "cotangents")
+    v, lay = flatten(x)
+    try:
+        y0 = call(f, lay.unflatten(v.copy()))
+        out = _out_layout(y0)
+        ydt = _own_dtype(y0)
+        if ydt.kind != "f":
+            raise Abort(f"f returned dtype {ydt} at x, expected real floating values")
+    except Abort as exc:
+        return error_report("check_vjp", lay.n, str(exc), t0, opts)
+    if out.n == 1:  # a scalar f: every cotangent is a multiple of the first, one probe says all
+        k_probes = 1
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(k_probes):
+        # u in f's precision, used exactly as the vjp sees it
+        u_flat = rng.standard_normal(out.n).astype(ydt).astype(np.float64)
+        u = out.unflatten(u_flat.astype(ydt))
+
+        def g(xx, u_flat=u_flat):
+            y = _values(f(xx), out)
+            val = y @ u_flat  # complex stays complex (the complex step); float32 is rounded
+            return val.astype(ydt) if y.dtype.kind == "f" else val  # to f's precision
+
+        def grad(xx, u=u):  # check_gradient flattens it and reads its precision
+            return call(lambda _: vjp(xx, u), None, "vjp")
+
+        r = check_gradient(g, grad, x, complex_step=complex_step, seed=seed + k, **_reopts(opts))
+
+        def rename(e, k=k):
+            e["name"] = f"{e['name']}·u{k}"
+            return e
+        parts.append((f"u{k}", r, rename))
+    return merge_reports("check_vjp", parts, options=opts, guarantee=GUARANTEE_VJP, t0=t0)
+
+
+def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto",
+              rtol: float | None = None, atol: float | None = None, strict: bool = False,
+              accept_inconclusive: bool = False, kind: str = "check_jvp") -> ProbeReport:
+    """Check ``jvp(x, t)`` (J t, the structure of ``f(x)``) for a vector function ``f`` at ``x``.
+
+    ``f`` maps ``x`` (an array or a dict of arrays) to an array or a dict of arrays; ``jvp(x, t)``
+    takes a tangent ``t`` with the structure of ``x``.  For each of ``tangents`` seeded Gaussian
+    t, s ↦ f(x + s t) is a function of one variable whose derivative at s = 0 is J t:
+    :func:`refnet.check.check_jacobian` judges each output of ``jvp(x, t)`` against it (the
+    complex step where f is complex-safe, else differences).  Element names end in ``·t0``, ...
+
+    Detection guarantee (per probe): an error E in the Jacobian is missed only where
+    (E t)_j = 0 (probability 0 for a nonzero row of E, t Gaussian); it is caught where
+    |(E t)_j| exceeds the output's bound.  Verdict options as for ``check_gradient``.
+    """
+    from refnet.check import _options, check_jacobian
+
+    t0 = time.perf_counter()
+    opts = _options(rtol, atol, strict, accept_inconclusive)
+    k_probes = _count(tangents, "tangents")
+    v, lay = flatten(x)
+    try:
+        y0 = call(f, lay.unflatten(v.copy()))
+        out = _out_layout(y0)
+        if _own_dtype(y0).kind != "f":
+            raise Abort(f"f returned dtype {_own_dtype(y0)} at x, expected real floating values")
+    except Abort as exc:
+        return error_report(kind, lay.n, str(exc), t0, opts)
+    if lay.n == 1:  # one input: every tangent is a multiple of the first, one probe says all
+        k_probes = 1
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(k_probes):
+        t_flat = rng.standard_normal(lay.n)
+        t = lay.unflatten(t_flat)
+
+        def phi(s, t_flat=t_flat):
+            return _values(f(lay.unflatten(v + s[0] * t_flat)), out)
+
+        def jac(s, t=t):
+            raw = call(lambda _: jvp(lay.unflatten(v.copy()), t), None, "jvp")
+            return _claimed(raw, out, "jvp")[:, None]
+
+        r = check_jacobian(phi, jac, np.zeros(1), complex_step=complex_step, **_reopts(opts))
+
+        def rename(e, k=k):
+            j = int(e["index"][0]) if e["index"] else 0
+            key, index = out.locate(j)
+            e.update(key=key, index=list(index), name=f"{out.name(j)}·t{k}")
+            return e
+        parts.append((f"t{k}", r, rename))
+    return merge_reports(kind, parts, options=opts, guarantee=GUARANTEE_JVP, t0=t0)
+
+
+def check_hvp(f, grad, hvp, x, *, vectors: int = 3, seed: int = 0, complex_step="auto",
+              rtol: float | None = None, atol: float | None = None, strict: bool = False,
+              accept_inconclusive: bool = False) -> ProbeReport:
+    """Check a Hessian-vector product ``hvp(x, v)`` (the structure of ``x``) of the scalar ``f``.
+
+    H v is the JVP of the gradient: for each of ``vectors`` seeded Gaussian v, ``hvp(x, v)`` is
+    judged against the derivative of s ↦ grad(x + s v) (:func:`check_jvp` on ``grad``: the
+    complex step of ``grad`` where it is complex-safe, else differences).  ``grad`` is itself
+    checked along the same directions (grad(x)·v against the derivative of s ↦ f(x + s v)),
+    so a wrong gradient is reported rather than trusted as the oracle.  ``x`` may be a dict of
+    arrays.  Detection guarantee: that of :func:`check_jvp`, per probe.
+    """
+    t0 = time.perf_counter()
+    common = {"seed": seed, "complex_step": complex_step, "rtol": rtol, "atol": atol,
+              "strict": strict, "accept_inconclusive": accept_inconclusive}
+    lay = flatten(x)[1]
+
+    def directional(xx, t):
+        try:
+            return np.float64(flatten_like(lay, grad(xx), "grad") @ flatten(t)[0])
+        except Abort:
+            raise
+        except Exception as exc:  # noqa: BLE001  the user's grad may raise anything
+            raise Abort(f"grad raised {type(exc).__name__}: {exc}") from None
+
+    h = check_jvp(grad, hvp, x, tangents=vectors, kind="check_hvp", **common)
+    g = check_jvp(f, directional, x, tangents=vectors, kind="check_hvp", **common)
+    def tag(label):
+        def rename(e):
+            e["name"] = f"{e['name']}:{label}"
+            return e
+        return rename
+    r = merge_reports("check_hvp", [("hvp", h, tag("hvp")), ("grad", g, tag("grad"))],
+                      options=h.options, guarantee=GUARANTEE_JVP + "; the gradient is checked "
+                      "along the same t (grad·t against f's derivative along t)", t0=t0)
+    r.probes = [dict(p, probe=f"{what}:{p['probe']}") for what, rep in (("hvp", h), ("grad", g))
+                for p in rep.probes]
+    return r

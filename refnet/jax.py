@@ -1,0 +1,174 @@
+"""``jax.test_util.check_grads`` with jax's calling convention and refnet's verdict.  Replace
+one import line and keep the test::
+
+    from jax.test_util import check_grads       # before
+    from refnet.jax import check_grads          # after
+
+    check_grads(f, (x, w), order=1)             # None, or AssertionError with .report
+
+For ``custom_vjp`` and ``custom_jvp`` rules, and any function jax differentiates: ``"rev"``
+checks ``jax.vjp`` with random Gaussian cotangents (never ones) by
+:func:`refnet.check.check_vjp`; ``"fwd"`` checks ``jax.jvp`` with random Gaussian tangents by
+:func:`refnet.check.check_jvp`; both against differences (or the complex step) of ``f`` itself,
+element by element, with refnet's five states.  ``order=2`` checks the derivatives of those
+maps too (the vjp and the jvp with a fixed random cotangent or tangent, as jax's check_grads
+does), and so on.  Arguments keep their dtype (a float32 function is judged with float32
+rounding).  ``eps`` is accepted and ignored (refnet chooses its own steps); ``atol``/``rtol``
+replace refnet's lossy scale and relative tolerance beyond the oracle's error bar.
+
+The module is ``refnet.jax``; ``import jax`` inside it is the real jax (imports are absolute).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    import jax
+    import jax.numpy as jnp
+except ImportError as exc:  # pragma: no cover - jax is a dependency of refnet
+    raise ImportError('refnet.jax needs jax: pip install "refnet"') from exc
+
+from refnet.check import check_jvp, check_vjp
+from refnet.checking.products import merge_reports
+
+__all__ = ["CheckGradsError", "check_grads"]
+
+
+class CheckGradsError(AssertionError):
+    """Raised when refnet's check fails: an ``AssertionError`` (as jax's check_grads raises),
+    with refnet's :class:`~refnet.checking.report.Report` as ``.report``."""
+
+    def __init__(self, report):
+        super().__init__(report.summary() + "\n" + str(report))
+        self.report = report
+
+
+def _leaves_dict(tree, prefix="outputs"):
+    leaves = jax.tree_util.tree_leaves(tree)
+    return {f"{prefix}[{j}]": np.asarray(a) for j, a in enumerate(leaves)}
+
+
+class _Adapter:
+    """``f(*args)`` seen as NumPy callables over ``{"args[i]": array}``; jitted once (falling
+    back to eager calls where f does not trace)."""
+
+    def __init__(self, f, args):
+        self.f = f
+        self.args = tuple(args)
+        # args may be pytrees (a dict of arrays): each leaf is one part of x, named by its path
+        paths, self.args_def = jax.tree_util.tree_flatten_with_path(self.args)
+        self.keys = [f"args{jax.tree_util.keystr(p)}" for p, _ in paths]
+        self.x = {k: np.array(a) for k, (_, a) in zip(self.keys, paths)}
+        self.dtypes = {k: a.dtype for k, a in self.x.items()}
+        for k, dt in self.dtypes.items():
+            if dt.kind != "f":
+                raise TypeError(f"check_grads: {k} has dtype {dt}, expected a floating array")
+        out = f(*self.args)
+        self.treedef = jax.tree_util.tree_structure(out)
+        self.out_dtypes = [np.asarray(a).dtype for a in jax.tree_util.tree_leaves(out)]
+        self.jf = self._jit(f)
+        self.jvjp = self._jit(lambda args, u: jax.vjp(f, *args)[1](u))
+        self.jjvp = self._jit(lambda args, t: jax.jvp(f, args, t)[1])
+
+    @staticmethod
+    def _jit(fn):
+        jitted = jax.jit(fn)
+
+        def call(*a):
+            try:
+                return jitted(*a)
+            except jax.errors.JAXTypeError:  # f does not trace (NumPy inside, say): eagerly
+                return fn(*a)
+        return call
+
+    def to_args(self, x):
+        return jax.tree_util.tree_unflatten(self.args_def, self._leaves(x))
+
+    def _leaves(self, x):
+        out = []
+        for k in self.keys:
+            a = np.asarray(x[k])
+            if a.dtype.kind == "c":
+                if self.dtypes[k] != np.float64:  # the complex step's bar assumes float64
+                    raise TypeError("the complex step is taken on float64 arguments only")
+                out.append(jnp.asarray(a, dtype=jnp.complex128))
+            else:
+                out.append(jnp.asarray(a, dtype=self.dtypes[k]))
+        return out
+
+    def np_f(self, x):
+        return _leaves_dict(self.jf(*self.to_args(x)))
+
+    def np_vjp(self, x, u):
+        cot = jax.tree_util.tree_unflatten(self.treedef, [
+            jnp.asarray(u[f"outputs[{j}]"], dtype=dt) for j, dt in enumerate(self.out_dtypes)])
+        g = jax.tree_util.tree_leaves(self.jvjp(self.to_args(x), cot))
+        return {k: np.asarray(a) for k, a in zip(self.keys, g)}
+
+    def np_jvp(self, x, t):
+        tan = jax.tree_util.tree_unflatten(self.args_def, [
+            jnp.asarray(t[k], dtype=self.dtypes[k]) for k in self.keys])
+        return _leaves_dict(self.jjvp(self.to_args(x), tan))
+
+
+def _reports(f, args, order, modes, opts, seed, label=""):
+    """The reports of every mode at this order and, recursively, of the derivative maps."""
+    a = _Adapter(f, args)
+    out = []
+    k = opts.pop("probes", 3)
+    if "rev" in modes:
+        out.append((f"{label}rev", check_vjp(a.np_f, a.np_vjp, a.x, cotangents=k, seed=seed,
+                                              **opts)))
+    if "fwd" in modes:
+        out.append((f"{label}fwd", check_jvp(a.np_f, a.np_jvp, a.x, tangents=k, seed=seed,
+                                              **opts)))
+    opts["probes"] = k
+    if order > 1:
+        rng = np.random.default_rng(seed + 1)
+        f0 = f(*args)
+        if "rev" in modes:
+            u = jax.tree_util.tree_map(
+                lambda o: jnp.asarray(rng.standard_normal(np.shape(o)), dtype=jnp.asarray(o).dtype),
+                f0)
+            out += _reports(lambda *xs: jax.vjp(f, *xs)[1](u), args, order - 1, modes,
+                            dict(opts), seed, f"{label}rev∘")
+        if "fwd" in modes:
+            t = jax.tree_util.tree_map(
+                lambda a: jnp.asarray(rng.standard_normal(np.shape(a)), dtype=jnp.asarray(a).dtype),
+                tuple(args))
+            out += _reports(lambda *xs: jax.jvp(f, xs, t)[1], args, order - 1, modes,
+                            dict(opts), seed, f"{label}fwd∘")
+    return out
+
+
+def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, eps=None, *,
+                seed=0, probes=3, accept_inconclusive=False):
+    """``jax.test_util.check_grads`` judged by refnet: ``None``, or raises
+    :class:`CheckGradsError` (an ``AssertionError``) whose ``.report`` is refnet's report.
+
+    ``f`` takes the arrays (or pytrees of arrays, e.g. a dict of parameters) of ``args`` and
+    returns an array or a pytree of arrays.  Each mode
+    in ``modes`` ("rev": ``jax.vjp``, "fwd": ``jax.jvp``) is checked on ``probes`` random
+    Gaussian cotangents or tangents; ``order=2`` checks the derivative of the vjp and jvp maps
+    too (with a fixed random cotangent / tangent).  ``eps`` is ignored (refnet chooses its own
+    steps); ``atol``/``rtol`` replace refnet's lossy scale and relative tolerance."""
+    del eps
+    if isinstance(modes, str):
+        modes = (modes,)
+    if not set(modes) <= {"fwd", "rev"} or not modes:
+        raise ValueError(f"modes: expected 'fwd' and/or 'rev', got {modes!r}")
+    if int(order) < 1:
+        raise ValueError(f"order: expected 1 or more, got {order!r}")
+    opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive,
+            "probes": probes}
+    parts = _reports(f, tuple(args), int(order), tuple(modes), opts, seed)
+    report = parts[0][1] if len(parts) == 1 else merge_reports(
+        "check_grads", [(name, r, lambda e: e) for name, r in parts],
+        options=parts[0][1].options, guarantee=" / ".join(dict.fromkeys(
+            r.guarantee for _, r in parts)))
+    if len(parts) > 1:
+        report.probes = [dict(p, probe=f"{name}:{p['probe']}") for name, r in parts
+                         for p in r.probes]
+    if not report.ok:
+        raise CheckGradsError(report)

@@ -1,0 +1,213 @@
+"""``torch.autograd.gradcheck`` and ``gradgradcheck`` with torch's calling convention and
+refnet's verdict.  Replace one import line and keep the test::
+
+    from torch.autograd import gradcheck        # before
+    from refnet.torch import gradcheck          # after
+
+    assert gradcheck(MyFunction.apply, (x, w))  # True, or raises GradcheckError with .report
+
+``func`` is any function of tensors (a ``torch.autograd.Function``'s ``apply`` with its own
+backward included); the inputs that require grad are checked, the others held fixed.  The
+function's backward is reached through ``torch.autograd.grad`` with random Gaussian
+cotangents (never ones), and :func:`refnet.check.check_vjp` judges each vector-Jacobian
+product against differences (or the complex step) of the function itself, element by element,
+with refnet's five states.  Inputs keep their dtype: a float32 function runs in float32 and is
+judged with float32 rounding (``refnet.checking.flatten.precision`` of what it returns).
+
+Differences from torch's gradcheck: no fixed ``eps``/``atol``/``rtol`` (refnet chooses its steps
+and bounds; ``atol``/``rtol`` given here replace refnet's lossy scale and relative tolerance
+beyond the oracle's error bar); an element that no oracle can resolve is INCONCLUSIVE, not a
+pass; a float32 function is not refused.  Needs the ``torch`` extra:
+``pip install "refnet[torch]"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+try:
+    import torch
+    from torch.autograd.gradcheck import GradcheckError as _TorchGradcheckError
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError('refnet.torch needs PyTorch: pip install "refnet[torch]"') from exc
+
+from refnet.check import check_jvp, check_vjp
+from refnet.checking.products import merge_reports
+
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
+
+
+class GradcheckError(_TorchGradcheckError):
+    """Raised when refnet's check fails; a ``torch.autograd.gradcheck.GradcheckError`` (so a
+    ``RuntimeError``), with refnet's :class:`~refnet.checking.report.Report` as ``.report``."""
+
+    def __init__(self, report):
+        super().__init__(report.summary() + "\n" + str(report))
+        self.report = report
+
+
+def _tensor(a, dtype=None):
+    """A tensor owning a C-ordered copy of ``a`` (0-d stays 0-d, unlike ascontiguousarray)."""
+    return torch.from_numpy(np.array(a, dtype=dtype, order="C", copy=True))
+
+
+def _as_tuple(inputs):
+    return tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+
+
+class _Wrapped:
+    """``func`` over tensors seen as NumPy callables over ``{"inputs[i]": array}``."""
+
+    def __init__(self, func, inputs):
+        self.func = func
+        self.inputs = _as_tuple(inputs)
+        self.diff = [i for i, t in enumerate(self.inputs)
+                     if isinstance(t, torch.Tensor) and t.requires_grad]
+        if not self.diff:
+            raise ValueError("gradcheck expects at least one input tensor to require gradient")
+        for i in self.diff:
+            if not (self.inputs[i].is_floating_point()):
+                raise ValueError(f"inputs[{i}]: requires grad but has dtype {self.inputs[i].dtype}")
+        self.keys = [f"inputs[{i}]" for i in self.diff]
+        self.x = {k: self.inputs[i].detach().cpu().numpy().copy()
+                  for k, i in zip(self.keys, self.diff)}
+        self.dtypes = {k: self.inputs[i].dtype for k, i in zip(self.keys, self.diff)}
+        self.np_dtypes = {k: self.x[k].dtype for k in self.keys}
+
+    def tensors(self, x, requires_grad=False):
+        """The inputs with the differentiable ones taken from ``x`` (in their own dtype)."""
+        args = list(self.inputs)
+        for k, i in zip(self.keys, self.diff):
+            a = np.asarray(x[k])
+            if a.dtype.kind == "c":
+                # the complex step only in float64 (its error bar assumes float64 rounding)
+                if self.np_dtypes[k] != np.float64:
+                    raise TypeError("the complex step is taken on float64 inputs only")
+                t = _tensor(a, dtype=np.complex128)
+            else:
+                t = _tensor(a, dtype=self.np_dtypes[k])
+            args[i] = t.requires_grad_(requires_grad)
+        return args
+
+    def outputs(self, args):
+        out = self.func(*args)
+        outs = _as_tuple(out)
+        return [o for o in outs if isinstance(o, torch.Tensor) and
+                (o.is_floating_point() or o.is_complex())]
+
+    def f(self, x):
+        with torch.no_grad():
+            outs = self.outputs(self.tensors(x))
+        return {f"outputs[{j}]": o.detach().numpy().copy() for j, o in enumerate(outs)}
+
+    def vjp_of(self, func_outs):
+        """``vjp(x, u)`` for ``func_outs(args) -> list of output tensors``."""
+        def vjp(x, u):
+            args = self.tensors(x, requires_grad=True)
+            outs = func_outs(args)
+            pairs = [(o, _tensor(u[f"outputs[{j}]"]).to(o.dtype))
+                     for j, o in enumerate(outs) if o.requires_grad]
+            grads = [None] * len(self.diff)
+            if pairs:
+                grads = torch.autograd.grad([o for o, _ in pairs], [args[i] for i in self.diff],
+                                            grad_outputs=[g for _, g in pairs], allow_unused=True)
+            return {k: (np.zeros_like(self.x[k]) if g is None else g.detach().numpy().copy())
+                    for k, g in zip(self.keys, grads)}
+        return vjp
+
+    def jvp(self, x, t):
+        """J t by forward-mode autodiff (dual tensors, ``torch.autograd.forward_ad``)."""
+        import torch.autograd.forward_ad as fwad
+
+        args = self.tensors(x)
+        with torch.no_grad(), fwad.dual_level(), warnings.catch_warnings():
+            # torch loads its forward-AD decompositions on first use through torch.jit.script,
+            # which warns that it is deprecated: torch's own warning, not the function's
+            warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated",
+                                    category=DeprecationWarning)
+            for k, i in zip(self.keys, self.diff):
+                args[i] = fwad.make_dual(args[i], _tensor(t[k], self.np_dtypes[k]))
+            outs = self.outputs(args)
+            tangents = [fwad.unpack_dual(o).tangent for o in outs]
+        return {f"outputs[{j}]": (np.zeros(tuple(o.shape), o.numpy().dtype) if g is None
+                                  else g.detach().numpy().copy())
+                for j, (o, g) in enumerate(zip(outs, tangents))}
+
+
+def _verdict(report, raise_exception):
+    if report.ok:
+        return True
+    if raise_exception:
+        raise GradcheckError(report)
+    return False
+
+
+def gradcheck(func, inputs, *, eps=None, atol=None, rtol=None, raise_exception=True,
+              fast_mode=False, check_forward_ad=False, check_backward_ad=True, seed=0,
+              cotangents=None, accept_inconclusive=False, **ignored) -> bool:
+    """``torch.autograd.gradcheck`` judged by refnet: ``True``, or raises
+    :class:`GradcheckError` (``.report`` is refnet's report) unless ``raise_exception=False``.
+
+    The backward of ``func`` is checked on ``cotangents`` random Gaussian cotangents (3; 1 with
+    ``fast_mode=True``) by :func:`refnet.check.check_vjp`; with ``check_forward_ad=True`` its
+    forward-mode derivative (``torch.autograd.forward_ad``) too, by :func:`refnet.check.check_jvp`.
+    ``eps`` is accepted and ignored (refnet chooses its own steps); ``atol``/``rtol`` replace
+    refnet's lossy scale and relative tolerance.  torch's other options (``nondet_tol``,
+    ``check_batched_grad``, ...) are accepted and ignored."""
+    del eps, ignored
+    w = _Wrapped(func, inputs)
+    k = cotangents if cotangents is not None else (1 if fast_mode else 3)
+    opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive}
+    parts = []
+    if check_backward_ad:
+        parts.append(("backward", check_vjp(w.f, w.vjp_of(w.outputs), w.x, cotangents=k,
+                                            seed=seed, **opts)))
+    if check_forward_ad:
+        parts.append(("forward", check_jvp(w.f, w.jvp, w.x, tangents=k, seed=seed, **opts)))
+    if not parts:
+        return True
+    report = parts[0][1] if len(parts) == 1 else merge_reports(
+        "gradcheck", [(name, r, lambda e: e) for name, r in parts], options=parts[0][1].options,
+        guarantee=" / ".join(r.guarantee for _, r in parts))
+    return _verdict(report, raise_exception)
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=None, atol=None, rtol=None,
+                  raise_exception=True, fast_mode=False, seed=0, cotangents=None,
+                  accept_inconclusive=False, **ignored) -> bool:
+    """``torch.autograd.gradgradcheck`` judged by refnet: the second derivative of ``func``.
+
+    With v the ``grad_outputs`` (random Gaussian, seeded, where not given), x ↦ vᵀJ(x) (the
+    backward of ``func``, by ``torch.autograd.grad``) is a function of the inputs whose own
+    backward (``create_graph=True``, a double backward) is checked by
+    :func:`refnet.check.check_vjp` against its differences.  Returns ``True`` or raises
+    :class:`GradcheckError` with ``.report``."""
+    del eps, ignored
+    w = _Wrapped(func, inputs)
+    with torch.no_grad():
+        outs0 = w.outputs(w.tensors(w.x))
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        v = [torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.dtype) for o in outs0]
+    else:
+        v = [torch.as_tensor(g).detach() for g in _as_tuple(grad_outputs)]
+
+    def first_backward(args):
+        outs = w.outputs(args)
+        pairs = [(o, g) for o, g in zip(outs, v) if o.requires_grad]
+        grads = torch.autograd.grad([o for o, _ in pairs], [args[i] for i in w.diff],
+                                    grad_outputs=[g for _, g in pairs], create_graph=True,
+                                    allow_unused=True)
+        return [torch.zeros_like(args[i]) if g is None else g for g, i in zip(grads, w.diff)]
+
+    def f(x):
+        args = w.tensors(x, requires_grad=True)
+        return {f"outputs[{j}]": g.detach().numpy().copy()
+                for j, g in enumerate(first_backward(args))}
+
+    k = cotangents if cotangents is not None else (1 if fast_mode else 3)
+    report = check_vjp(f, w.vjp_of(first_backward), w.x, cotangents=k, seed=seed, rtol=rtol,
+                       atol=atol, accept_inconclusive=accept_inconclusive)
+    return _verdict(report, raise_exception)

@@ -1,0 +1,124 @@
+"""refnet.jax.check_grads: jax's calling convention, refnet's verdict.  A wrong custom_vjp or
+custom_jvp rule is caught, the right ones pass, order=2 checks the derivative maps, and the
+failure is an AssertionError carrying the report.  Functions are module-level so each compiles
+once per shape."""
+
+import jax
+import numpy as np
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp
+
+from refnet.jax import CheckGradsError, check_grads
+
+
+def _softplus_vjp(bug):
+    @jax.custom_vjp
+    def softplus(x):
+        return jnp.logaddexp(x, 0.0)
+
+    def fwd(x):
+        return softplus(x), x
+
+    def bwd(x, g):
+        s = jax.nn.sigmoid(x)
+        if bug:  # one element off by 1e-6
+            s = s.at[2].multiply(1 + 1e-6)
+        return (g * s,)
+
+    softplus.defvjp(fwd, bwd)
+    return softplus
+
+
+def _tanh_jvp(bug):
+    @jax.custom_jvp
+    def tanh(x):
+        return jnp.tanh(x)
+
+    @tanh.defjvp
+    def tanh_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        y = jnp.tanh(x)
+        return y, t * (1 - y * y if not bug else 1 - y)
+
+    return tanh
+
+
+SOFTPLUS, SOFTPLUS_BUG = _softplus_vjp(False), _softplus_vjp(True)
+TANH, TANH_BUG = _tanh_jvp(False), _tanh_jvp(True)
+X = np.linspace(-2.0, 2.0, 5)
+
+
+def layer(W, x):
+    return TANH(W @ x)
+
+
+def test_right_custom_vjp_passes():
+    assert check_grads(SOFTPLUS, (X,), order=1, modes=("rev",)) is None
+
+
+def test_wrong_custom_vjp_is_caught():
+    with pytest.raises(AssertionError) as info:
+        check_grads(SOFTPLUS_BUG, (X,), order=1, modes=("rev",))
+    assert isinstance(info.value, CheckGradsError)
+    r = info.value.report
+    assert r.verdict == "MISMATCH"
+    assert {e["name"].split("·")[0] for e in r.mismatches} == {"args[0][2]"}
+
+
+def test_right_custom_jvp_passes_both_modes():
+    W = np.random.default_rng(0).standard_normal((3, 5))
+    assert check_grads(layer, (W, X), order=1) is None
+
+
+def test_right_custom_jvp_passes_order_2():
+    assert check_grads(TANH, (X,), order=2, modes=("rev",)) is None
+
+
+def test_wrong_custom_jvp_is_caught_in_both_modes():
+    for mode in ("fwd", "rev"):  # rev goes through the transposed jvp rule
+        with pytest.raises(CheckGradsError) as info:
+            check_grads(TANH_BUG, (X,), order=1, modes=(mode,))
+        assert info.value.report.verdict == "MISMATCH"
+
+
+def test_order_2_catches_a_wrong_second_derivative():
+    @jax.custom_jvp
+    def cube(x):
+        return x**3
+
+    # the rule is right to first order but its own derivative is not: 3 x²
+    # written as 3 x stop_gradient(x) loses half of the second derivative
+    cube.defjvp(lambda p, t: (p[0] ** 3, 3 * p[0] * jax.lax.stop_gradient(p[0]) * t[0]))
+    check_grads(cube, (X,), order=1)
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(cube, (X,), order=2, modes=("fwd",))
+    assert any(p["verdict"] == "MISMATCH" for p in info.value.report.probes)
+
+
+def test_float32_judged_with_float32_rounding():
+    x32 = X.astype(np.float32)
+    check_grads(SOFTPLUS, (x32,), order=1, modes=("rev",))
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(TANH_BUG, (x32,), order=1, modes=("fwd",))
+    assert info.value.report.eps == np.finfo(np.float32).eps
+
+
+def test_bad_modes_are_refused():
+    with pytest.raises(ValueError, match="modes"):
+        check_grads(TANH, (X,), order=1, modes=("sideways",))
+
+
+def mlp(p, x):
+    return jnp.sum(TANH(p["W"] @ x + p["b"]) ** 2)
+
+
+def test_pytree_arguments():
+    rng = np.random.default_rng(1)
+    p = {"W": rng.standard_normal((3, 5)), "b": rng.standard_normal(3)}
+    assert check_grads(mlp, (p, X), order=1, modes=("rev",)) is None
+    bad = lambda p, x: jnp.sum(TANH_BUG(p["W"] @ x + p["b"]) ** 2)
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(bad, (p, X), order=1, modes=("rev",))
+    assert {e["key"] for e in info.value.report.mismatches} >= {"args[0]['W']"}

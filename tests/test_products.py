@@ -1,0 +1,176 @@
+"""check_vjp, check_jvp, check_hvp: random probes, never ones; each planted bug is caught and
+each correct product passes."""
+
+import numpy as np
+import pytest
+
+from refnet.check import check_hvp, check_jvp, check_vjp
+from refnet.checking.products import GUARANTEE_JVP, GUARANTEE_VJP, ProbeReport
+from refnet.checking.report import Report
+
+Z = np.random.default_rng(1).standard_normal(6)
+BUG = 1e-6  # the smallest relative error refnet promises to catch
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+
+
+def vjp(z, u):
+    s = softmax(z)
+    return s * (u - u @ s)
+
+
+def jvp(z, t):
+    s = softmax(z)
+    return s * (t - s @ t)
+
+
+def one_off(a, i, rel=BUG):
+    a = np.array(a, dtype=float)
+    a[i] *= 1 + rel
+    return a
+
+
+def test_vjp_right_passes_and_states_its_guarantee():
+    r = check_vjp(softmax, vjp, Z, cotangents=3)
+    assert isinstance(r, ProbeReport) and isinstance(r, Report)
+    assert r.verdict == "OK" and r.ok and r.size == 3 * Z.size
+    assert [p["probe"] for p in r.probes] == ["u0", "u1", "u2"]
+    assert r.guarantee == GUARANTEE_VJP and "detection guarantee" in str(r)
+    assert r.to_dict()["guarantee"] == GUARANTEE_VJP
+    assert len(r.elements()) == r.size
+
+
+def test_vjp_one_element_off_is_caught():
+    r = check_vjp(softmax, lambda z, u: one_off(vjp(z, u), 2), Z)
+    assert r.verdict == "MISMATCH" and not r.ok
+    assert r.counts["mismatch"] == 3  # element 2 in every probe, nothing else
+    assert all(e["name"].startswith("[2]·u") for e in r.mismatches)
+
+
+def test_vjp_wrong_jacobian_hidden_by_ones_is_caught():
+    """A vjp that is right for u = ones (it returns 0, the gradient of sum(softmax)) and wrong
+    for every other u: random cotangents see it."""
+    r = check_vjp(softmax, lambda z, u: np.zeros_like(z), Z)
+    assert r.verdict == "MISMATCH"
+    assert np.allclose(vjp(Z, np.ones(6)), 0)
+
+
+def test_vjp_of_a_dict_function_with_dict_output():
+    def f(p):
+        return {"y": np.tanh(p["W"] @ p["x"]), "n": np.sum(p["x"] ** 2, keepdims=True)}
+
+    def f_vjp(p, u):
+        t = np.tanh(p["W"] @ p["x"])
+        d = u["y"] * (1 - t * t)
+        return {"W": np.outer(d, p["x"]), "x": p["W"].T @ d + 2 * u["n"][0] * p["x"]}
+
+    rng = np.random.default_rng(2)
+    p = {"W": rng.standard_normal((3, 4)), "x": rng.standard_normal(4)}
+    assert check_vjp(f, f_vjp, p).verdict == "OK"
+    bad = check_vjp(f, lambda p, u: dict(f_vjp(p, u), W=f_vjp(p, u)["W"] * 1.001), p)
+    assert bad.verdict == "MISMATCH" and {e["key"] for e in bad.mismatches} == {"W"}
+
+
+def test_jvp_right_passes_and_wrong_is_caught():
+    r = check_jvp(softmax, jvp, Z, tangents=2)
+    assert r.verdict == "OK" and r.size == 2 * Z.size and r.guarantee == GUARANTEE_JVP
+    bad = check_jvp(softmax, lambda z, t: one_off(jvp(z, t), 1), Z)
+    assert bad.verdict == "MISMATCH"
+    assert all(e["name"].startswith("[1]·t") for e in bad.mismatches)
+
+
+def test_jvp_not_complex_safe_goes_to_differences():
+    def f(z):
+        return np.maximum(z, 0.0) ** 2 + np.abs(z)
+
+    def f_jvp(z, t):
+        return (2 * np.maximum(z, 0.0) + np.sign(z)) * t
+
+    r = check_jvp(f, f_jvp, Z)
+    assert r.verdict == "OK" and r.complex_safe is False
+    assert check_jvp(f, lambda z, t: one_off(f_jvp(z, t), 0), Z).verdict == "MISMATCH"
+
+
+def _hess_case():
+    def f(p):
+        return np.sum(np.sin(p["a"]) * p["b"] ** 2)
+
+    def grad(p):
+        return {"a": np.cos(p["a"]) * p["b"] ** 2, "b": 2 * np.sin(p["a"]) * p["b"]}
+
+    def hvp(p, v):
+        a, b = p["a"], p["b"]
+        return {"a": -np.sin(a) * b**2 * v["a"] + 2 * np.cos(a) * b * v["b"],
+                "b": 2 * np.cos(a) * b * v["a"] + 2 * np.sin(a) * v["b"]}
+
+    p = {"a": np.linspace(-1, 2, 4), "b": np.linspace(0.5, 1.5, 4)}
+    return f, grad, hvp, p
+
+
+def test_hvp_right_passes():
+    f, grad, hvp, p = _hess_case()
+    r = check_hvp(f, grad, hvp, p, vectors=2)
+    assert r.verdict == "OK" and r.kind == "check_hvp"
+    assert [q["probe"] for q in r.probes] == ["hvp:t0", "hvp:t1", "grad:t0", "grad:t1"]
+
+
+def test_hvp_wrong_is_caught():
+    f, grad, hvp, p = _hess_case()
+    bad = check_hvp(f, grad, lambda p, v: dict(hvp(p, v), b=one_off(hvp(p, v)["b"], 3)), p)
+    assert bad.verdict == "MISMATCH"
+    assert {e["key"] for e in bad.mismatches} == {"b"}
+    assert all(e["name"].endswith(":hvp") for e in bad.mismatches)
+
+
+def test_hvp_wrong_gradient_is_reported_not_trusted():
+    f, grad, hvp, p = _hess_case()
+    bad = check_hvp(f, lambda p: dict(grad(p), a=grad(p)["a"] * 1.01), hvp, p)
+    assert bad.verdict == "MISMATCH"
+    assert all(q["verdict"] == "MISMATCH" for q in bad.probes if q["probe"].startswith("grad:"))
+    assert any(e["name"].endswith(":grad") for e in bad.elements("mismatch"))
+
+
+def test_float32_vjp_judged_with_float32_rounding():
+    W = np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32)
+
+    def f(x):
+        return np.tanh(W @ x.astype(np.float32))
+
+    def f_vjp(x, u):
+        t = np.tanh(W @ x.astype(np.float32))
+        return W.T @ (u * (1 - t * t))
+
+    x = np.random.default_rng(4).standard_normal(4).astype(np.float32)
+    r = check_vjp(f, f_vjp, x)
+    assert r.verdict == "OK" and r.eps == np.finfo(np.float32).eps
+    # float32's lossy scale is CHECK_LOSSY_ULPS eps32 S = 2e-3 S: an error of 1e-3 is "lossy"
+    # there (a right formula rounds that much), one of 5% is a mismatch
+    lossy = check_vjp(f, lambda x, u: one_off(f_vjp(x, u), 1, 1e-3).astype(np.float32), x)
+    assert lossy.verdict == "OK" and lossy.counts["lossy"] > 0
+    bad = check_vjp(f, lambda x, u: one_off(f_vjp(x, u), 1, 5e-2).astype(np.float32), x)
+    assert bad.verdict == "MISMATCH"
+
+
+def test_misbehaving_products_are_errors_not_crashes():
+    r = check_vjp(softmax, lambda z, u: 1 / 0, Z)
+    assert r.verdict == "ERROR" and "vjp raised ZeroDivisionError" in r.error
+    r = check_jvp(softmax, lambda z, t: np.zeros(3), Z)
+    assert r.verdict == "ERROR" and "jvp" in r.error
+    with pytest.raises(ValueError, match="cotangents"):
+        check_vjp(softmax, vjp, Z, cotangents=0)
+
+
+def test_a_scalar_f_or_a_single_input_needs_one_probe():
+    def f(z):
+        return np.sum(np.sin(z))
+
+    r = check_vjp(f, lambda z, u: u * np.cos(z), Z, cotangents=5)
+    assert r.verdict == "OK" and len(r.probes) == 1
+    assert check_vjp(f, lambda z, u: u * one_off(np.cos(z), 4), Z).verdict == "MISMATCH"
+    r = check_jvp(lambda s: np.array([np.sin(s[0]), s[0] ** 2]),
+                  lambda s, t: np.array([np.cos(s[0]), 2 * s[0]]) * t[0], np.array([0.3]),
+                  tangents=4)
+    assert r.verdict == "OK" and len(r.probes) == 1
