@@ -29,18 +29,17 @@ from __future__ import annotations
 
 import functools
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
 import refnet.twin  # noqa: F401  (switches on x64 before any JAX array is made)
-import jax
-import jax.numpy as jnp
-
-from refnet.checking import flatten as go
-from refnet.checking.scales import network_gradient_scale
 from refnet import network as net
 from refnet import tolerances as tol
 from refnet.activations import ACTIVATIONS
+from refnet.checking import flatten as go
+from refnet.checking.scales import network_gradient_scale
 from refnet.twin import activations as twin_activations
 from refnet.twin import network as twin
 
@@ -85,8 +84,8 @@ def networks(draw, hidden=HIDDEN, outputs=OUTPUTS, max_scale=5.0):
             p[f"W{l}"] = scale * rng.standard_normal((dims[l], dims[l - 1]))
             p[f"b{l}"] = scale * rng.standard_normal((dims[l], 1))
         params.append(p)
-    return dict(X=X, Y=Y, dims=dims, hidden=name, output=output, scale=scale, lambd=lambd,
-                params=params)
+    return {"X": X, "Y": Y, "dims": dims, "hidden": name, "output": output, "scale": scale, "lambd": lambd,
+                "params": params}
 
 
 # ---------------------------------------------------------------------------------------------

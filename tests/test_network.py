@@ -28,17 +28,17 @@ absolute values — the size of what each entry sums — plus the oracle's own e
 
 from __future__ import annotations
 
+import network_cases as nc
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import network_cases as nc
-from refnet.checking import flatten as go
-from refnet import oracles
 from refnet import network as net
+from refnet import oracles
 from refnet import tolerances as tol
 from refnet.activations import ACTIVATIONS
+from refnet.checking import flatten as go
 
 ANALYTIC = tuple(n for n in nc.HIDDEN if ACTIVATIONS[n].analytic)
 
@@ -133,7 +133,7 @@ def test_padded_oracle_is_jax_grad_of_the_twin_loss(L, hidden, output):
     params = [{k: v for l in range(1, L + 1) for k, v in (
         (f"W{l}", rng.standard_normal((dims[l], dims[l - 1]))),
         (f"b{l}", rng.standard_normal((dims[l], 1))))} for _ in range(2)]
-    case = dict(X=X, Y=Y, dims=dims, hidden=hidden, output=output, lambd=0.1, params=params)
+    case = {"X": X, "Y": Y, "dims": dims, "hidden": hidden, "output": output, "lambd": 0.1, "params": params}
     J, grads = nc.twin_losses_and_gradients(case)
     stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
     J_ref, g_ref = twin.gradients_batch(stacked, X, Y, 0.1, hidden=hidden, output=output)
@@ -175,7 +175,7 @@ def test_kink_convention(name, output, seed):
     assert np.all(cache["Z1"][0] == 0.0)
     # the other pre-activations away from the kink, beyond the largest difference step
     assume(np.min(np.abs(cache["Z1"][1:])) > 0.05)
-    case = dict(X=X, Y=Y, dims=(3, 4, 2), hidden=name, output=output, lambd=0.0, params=[p])
+    case = {"X": X, "Y": Y, "dims": (3, 4, 2), "hidden": name, "output": output, "lambd": 0.0, "params": [p]}
     g = nc.backward(case, p)
     gt = nc.twin_gradients(case)[0]
     S = nc.scale_of(case, p)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from refnet import activations as A
-from refnet import oracles
-from refnet import study
+from refnet import oracles, study
 from refnet import tolerances as tol
 from refnet.cli import main
 
