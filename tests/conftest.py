@@ -9,13 +9,13 @@ import os
 # workers after the first would fail to allocate.  Harmless on the CPU.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, settings
 
-_common = dict(
-    deadline=None,  # the first example of a shape pays for a JAX compile
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
+_common = {
+    "deadline": None,  # the first example of a shape pays for a JAX compile
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "print_blob": True,
+}
 settings.register_profile("ci", max_examples=200, **_common)
 settings.register_profile("dev", max_examples=50, **_common)
 settings.register_profile("thorough", max_examples=2000, **_common)

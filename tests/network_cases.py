@@ -1,36 +1,46 @@
 """Shared helpers for the network tests: hypothesis strategies for networks, the padded JAX twin
-oracle (one compile per depth, activation and output), and the NumPy oracles' wrappers.
+oracle (one compile for every depth, hidden activation, output and shape), and the NumPy
+oracles' wrappers.
 
-Shapes are drawn from bounded ranges and zero-padded to one bucket per depth, so one compiled
-``jax.vmap(jax.grad(...))`` serves every shape of that depth:
+Shapes are drawn from bounded ranges and zero-padded to one bucket, so one compiled
+``jax.vmap(jax.value_and_grad(...))`` serves every network:
 
 - padded features: zero rows of X and zero columns of W1;
 - padded hidden units: zero rows of W_l and b_l and zero columns of W_{l+1}, so whatever g(0)
   is, nothing reaches the next layer;
+- padded depth: the real hidden layers fill the first slots, the output layer the last one;
+  a hidden slot left over passes its input through unchanged (``jnp.where`` on a mask: the
+  unused branch gets a zero cotangent and its zero weights a zero gradient);
 - padded outputs: zero rows of W_L and a bias of -1e300, so σ and softmax give exactly 0 there
   (e^-1e300 underflows to 0), the label is 0, and the cost gains exactly nothing;
 - padded samples: zero columns, their per-sample cost multiplied by 0 and the mean taken over
   the real m.
 
-None of this changes the real entries of the gradient; the padded ones are dropped.
+None of this changes the real entries of the gradient; the padded ones are dropped.  The hidden
+activation is the twin's own function (``refnet.twin.activations``) and the cost the twin's
+``cost_from_logits`` for the output, each chosen at run time by ``jax.lax.switch``, and the
+penalty is the twin's ``l2_penalty``; the layer loop is that of
+:func:`refnet.twin.network.forward_propagation`, and
+``test_network.test_padded_oracle_is_jax_grad_of_the_twin_loss`` holds the padded program to
+``jax.grad`` of ``refnet.twin.network.loss`` itself.
 """
 
 from __future__ import annotations
 
 import functools
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
 import refnet.twin  # noqa: F401  (switches on x64 before any JAX array is made)
-import jax
-import jax.numpy as jnp
-
-from refnet.checking import flatten as go
-from refnet.checking.scales import network_gradient_scale
 from refnet import network as net
 from refnet import tolerances as tol
 from refnet.activations import ACTIVATIONS
+from refnet.checking import flatten as go
+from refnet.checking.scales import network_gradient_scale
+from refnet.twin import activations as twin_activations
 from refnet.twin import network as twin
 
 HIDDEN = tuple(sorted(ACTIVATIONS))
@@ -74,69 +84,99 @@ def networks(draw, hidden=HIDDEN, outputs=OUTPUTS, max_scale=5.0):
             p[f"W{l}"] = scale * rng.standard_normal((dims[l], dims[l - 1]))
             p[f"b{l}"] = scale * rng.standard_normal((dims[l], 1))
         params.append(p)
-    return dict(X=X, Y=Y, dims=dims, hidden=name, output=output, scale=scale, lambd=lambd,
-                params=params)
+    return {"X": X, "Y": Y, "dims": dims, "hidden": name, "output": output, "scale": scale, "lambd": lambd,
+                "params": params}
 
 
 # ---------------------------------------------------------------------------------------------
 # the JAX twin, padded
 
+# every slot is BUCKET_H wide (features are padded to BUCKET_H too, BUCKET_X ≤ BUCKET_H), so a
+# skipped hidden slot can pass its input through; the output layer is always slot MAX_LAYERS
+_SLOT_DIMS = (BUCKET_H,) * MAX_LAYERS + (BUCKET_Y,)
 
-def _bucket_dims(L):
-    return (BUCKET_X, *([BUCKET_H] * (L - 1)), BUCKET_Y)
 
+@functools.cache
+def _compiled_twin_gradient():
+    """jit(vmap(value_and_grad)) of the masked, padded twin loss: the depth (a mask of active
+    hidden slots), the hidden activation (an index into HIDDEN) and the output (an index into
+    OUTPUTS) are run-time arguments, so every network shares the one compile."""
+    branches = [twin_activations.ACTIVATIONS[name] for name in HIDDEN]
+    costs = [functools.partial(twin.cost_from_logits, output=output, m=1.0) for output in OUTPUTS]
 
-@functools.lru_cache(maxsize=None)
-def _compiled_twin_gradient(L, hidden, output):
-    """jit(vmap(grad)) of the masked, padded twin loss, for one depth and pair of names."""
+    def padded_loss(p, X, Y, mask, m, lambd, which, active, output):
+        def hidden_layer(A, slot):
+            W, b, on = slot
+            Z = W @ A + b
+            return jnp.where(on, jax.lax.switch(which, branches, Z), A), None
 
-    def padded_loss(p, X, Y, mask, m, lambd):
-        def one(x, y):
-            return twin.loss(p, x[:, None], y[:, None], hidden, output, 0.0, m=1.0)
+        # the hidden slots in one scanned body: its branches are compiled once, not per slot
+        slots = (jnp.stack([p[f"W{l}"] for l in range(1, MAX_LAYERS)]),
+                 jnp.stack([p[f"b{l}"] for l in range(1, MAX_LAYERS)]), active)
+        A, _ = jax.lax.scan(hidden_layer, X, slots)
+        ZL = p[f"W{MAX_LAYERS}"] @ A + p[f"b{MAX_LAYERS}"]
 
-        per_sample = jax.vmap(one, in_axes=(1, 1))(X, Y)
-        Ws = [p[f"W{l}"] for l in range(1, L + 1)]
+        def one(z, y):
+            return jax.lax.switch(output, costs, z[:, None], y[:, None])
+
+        per_sample = jax.vmap(one, in_axes=(1, 1))(ZL, Y)
+        Ws = [p[f"W{l}"] for l in range(1, MAX_LAYERS + 1)]
         return jnp.sum(per_sample * mask) / m + twin.l2_penalty(Ws, lambd, m)
 
-    grad = jax.grad(padded_loss)
-    return jax.jit(jax.vmap(grad, in_axes=(0, None, None, None, None, None)))
+    return jax.jit(jax.vmap(jax.value_and_grad(padded_loss), in_axes=(0,) + (None,) * 8))
 
 
-def twin_gradients(case):
-    """jax.grad of the twin loss for every parameter set of ``case``, in one call; a list of
-    dicts dW1, db1, … with the real (unpadded) entries."""
+def _slot(L, l):
+    """The padded slot of real layer ``l`` of a depth-``L`` network."""
+    return MAX_LAYERS if l == L else l
+
+
+def twin_losses_and_gradients(case):
+    """The twin loss and ``jax.grad`` of it for every parameter set of ``case``, in one call:
+    ``(losses, grads)``, grads a list of dicts dW1, db1, … with the real (unpadded) entries."""
     dims = case["dims"]
     L = len(dims) - 1
-    bdims = _bucket_dims(L)
     n_x, m = case["X"].shape
     n_y = dims[-1]
-    X = np.zeros((BUCKET_X, BUCKET_M))
+    # the parameter-set axis padded to a multiple of SEEDS_PER_EXAMPLE (all-zero sets), so a
+    # case with fewer sets shares the compile too
+    S = -(-len(case["params"]) // SEEDS_PER_EXAMPLE) * SEEDS_PER_EXAMPLE
+    X = np.zeros((BUCKET_H, BUCKET_M))
     X[:n_x, :m] = case["X"]
     Y = np.zeros((BUCKET_Y, BUCKET_M))
     Y[:n_y, :m] = case["Y"]
     mask = np.zeros(BUCKET_M)
     mask[:m] = 1.0
     batch = {}
-    for l in range(1, L + 1):
-        W = np.zeros((len(case["params"]), bdims[l], bdims[l - 1]))
-        b = np.zeros((len(case["params"]), bdims[l], 1))
-        if l == L:
-            b[:, n_y:, :] = PAD_LOGIT
-        for s, p in enumerate(case["params"]):
-            W[s, :dims[l], :dims[l - 1]] = p[f"W{l}"]
-            b[s, :dims[l], :] = p[f"b{l}"]
-        batch[f"W{l}"] = W
-        batch[f"b{l}"] = b
-    f = _compiled_twin_gradient(L, case["hidden"], case["output"])
-    g = f(batch, X, Y, mask, float(m), float(case["lambd"]))
+    for s in range(1, MAX_LAYERS + 1):
+        batch[f"W{s}"] = np.zeros((S, _SLOT_DIMS[s], _SLOT_DIMS[s - 1]))
+        batch[f"b{s}"] = np.zeros((S, _SLOT_DIMS[s], 1))
+    batch[f"b{MAX_LAYERS}"][:, n_y:, :] = PAD_LOGIT
+    for i, p in enumerate(case["params"]):
+        for l in range(1, L + 1):
+            s = _slot(L, l)
+            batch[f"W{s}"][i, :dims[l], :dims[l - 1]] = p[f"W{l}"]
+            batch[f"b{s}"][i, :dims[l], :] = p[f"b{l}"]
+    active = np.arange(1, MAX_LAYERS) < L
+    J, g = _compiled_twin_gradient()(batch, X, Y, mask, float(m), float(case["lambd"]),
+                                     HIDDEN.index(case["hidden"]), active,
+                                     OUTPUTS.index(case["output"]))
+    g = {k: np.asarray(v) for k, v in g.items()}  # slicing a jax array would compile per shape
     out = []
-    for s in range(len(case["params"])):
+    for i in range(len(case["params"])):
         d = {}
         for l in range(1, L + 1):
-            d[f"dW{l}"] = np.asarray(g[f"W{l}"][s, :dims[l], :dims[l - 1]])
-            d[f"db{l}"] = np.asarray(g[f"b{l}"][s, :dims[l], :])
+            s = _slot(L, l)
+            d[f"dW{l}"] = g[f"W{s}"][i, :dims[l], :dims[l - 1]]
+            d[f"db{l}"] = g[f"b{s}"][i, :dims[l], :]
         out.append(d)
-    return out
+    return np.asarray(J)[:len(case["params"])], out
+
+
+def twin_gradients(case):
+    """``jax.grad`` of the twin loss for every parameter set of ``case`` (see
+    :func:`twin_losses_and_gradients`)."""
+    return twin_losses_and_gradients(case)[1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,13 +13,12 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given
+from strategies import activation_arrays
 
 from refnet import activations as A
 from refnet import oracles
 from refnet import tolerances as tol
 from refnet.checking.verify import format_table, judge_activation
-
-from strategies import activation_arrays
 
 NAMES = list(A.ACTIVATIONS)
 PROPERTY_ORACLES = ("jax.grad", "richardson", "complex step", "from output")

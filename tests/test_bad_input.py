@@ -91,7 +91,7 @@ PARAMETRISED = [(name, key) for name, act in A.ACTIVATIONS.items() for key in ac
 def test_activation_refuses_bad_parameters(name, key, value):
     act = A.ACTIVATIONS[name]
     for part in ("forward", "derivative", "second_derivative"):
-        _raises(lambda: getattr(act, part)(np.ones(3), **{key: value}), [key])
+        _raises(lambda part=part: getattr(act, part)(np.ones(3), **{key: value}), [key])
 
 
 def test_parameter_ranges():
@@ -105,7 +105,7 @@ def test_softmax_family_refuses_bad_arrays(case, axis):
     z, words = case
     for fn in (A.softmax, A.log_softmax, A.softmax_jacobian):
         arg = "s" if fn is A.softmax_jacobian else "z"
-        _raises(lambda: fn(z, axis=axis), [arg + ":", *words])
+        _raises(lambda fn=fn: fn(z, axis=axis), [arg + ":", *words])
 
 
 @given(axis=st.one_of(st.integers(2, 9), st.integers(-9, -3), st.just(0.5), st.just("0")))
@@ -375,7 +375,8 @@ def test_command_line_bad_usage_in_a_real_process(tmp_path):
     root = str(Path(__file__).resolve().parents[1])  # importable even when not installed
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run([sys.executable, "-m", "refnet", "vectors", "nope", "-o", "v.json"],
-                       capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+                       check=False)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "unknown" in r.stderr
 
 

@@ -116,13 +116,13 @@ def test_only_the_public_network_api():
 
 
 @pytest.mark.parametrize("change,words", [
-    (dict(hidden="tanhh"), "hidden"), (dict(output="sigmoidd"), "output"),
-    (dict(lambd=-1.0), "lambd"), (dict(Y=np.full((1, 3), 2.0)), "Y"),
-    (dict(X=np.zeros((3, 3))), "W1"),
+    ({"hidden": "tanhh"}, "hidden"), ({"output": "sigmoidd"}, "output"),
+    ({"lambd": -1.0}, "lambd"), ({"Y": np.full((1, 3), 2.0)}, "Y"),
+    ({"X": np.zeros((3, 3))}, "W1"),
 ])
 def test_verify_batch_refuses_bad_arguments(change, words):
     X, Y = data(2, 1, 3)
-    args = dict(parameters=sets((2, 4, 1), 2, 1.0), X=X, Y=Y)
+    args = {"parameters": sets((2, 4, 1), 2, 1.0), "X": X, "Y": Y}
     args.update(change)
     with pytest.raises(ValueError, match=words):
         batch.verify_batch(**args)

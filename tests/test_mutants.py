@@ -95,10 +95,6 @@ def test_every_applicable_oracle_catches_the_mutant(m):
             assert rows[oracle].ok, f"{oracle} caught {m.id}; update the catalogue ({why})"
 
 
-def test_the_catalogue_is_large_enough():
-    assert len(MUTANTS) + len(SOFTMAX_MUTANTS) >= 8
-
-
 SOFTMAX_MUTANTS = [
     ("jacobian without the outer product", {"jacobian": lambda s, axis=0: np.moveaxis(
         np.asarray(s), axis, -1)[..., :, None] * np.eye(np.shape(s)[axis])}, "jacobian jax.jacobian"),

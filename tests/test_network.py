@@ -5,8 +5,10 @@ samples, weight and bias scales from 0.01 to 5 (5 saturates sigmoid and tanh and
 logits into the hundreds), every hidden activation in the registry, both outputs, λ = 0 or not,
 one-hot or soft labels.  Each example checks several parameter sets.
 
-- ``jax.grad`` of the twin's loss (``refnet.twin.network``), padded to one shape per depth and
-  vmapped over the parameter sets (one compile per depth, activation and output);
+- ``jax.grad`` of the twin's loss (``refnet.twin.network``), padded to one shape (depth, hidden
+  activation and output chosen at run time) and vmapped over the parameter sets: one compile
+  serves every example (``network_cases``), and the padded program is held to
+  ``jax.grad`` of ``refnet.twin.network.loss`` itself;
 - Richardson-extrapolated central differences over the flat parameter vector, all 2·4·P stencil
   points in one batched NumPy call, with the tableau's error bar;
 - the complex step, all P perturbations in one batched call, for every activation the registry
@@ -26,17 +28,17 @@ absolute values — the size of what each entry sums — plus the oracle's own e
 
 from __future__ import annotations
 
+import network_cases as nc
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import network_cases as nc
-from refnet.checking import flatten as go
-from refnet import oracles
 from refnet import network as net
+from refnet import oracles
 from refnet import tolerances as tol
 from refnet.activations import ACTIVATIONS
+from refnet.checking import flatten as go
 
 ANALYTIC = tuple(n for n in nc.HIDDEN if ACTIVATIONS[n].analytic)
 
@@ -116,6 +118,33 @@ def test_loss_is_complex_safe(case):
     assert abs(value.imag[0] / 1e-20 - dW) <= tol.NET_GRAD_ULPS * tol.EPS * S + tol.COMPLEX_STEP_FLOOR
 
 
+# depth 1 skips every hidden slot (X goes straight to the output slot), depth 3 uses two of three
+@pytest.mark.parametrize("L, hidden, output", [(1, "tanh", "sigmoid"), (3, "gelu", "softmax")])
+def test_padded_oracle_is_jax_grad_of_the_twin_loss(L, hidden, output):
+    """The padded, masked, switched program of network_cases computes the twin's loss and its
+    jax.grad (widths below the buckets, so every kind of padding is used)."""
+    from refnet.twin import network as twin
+
+    rng = np.random.default_rng(L)
+    dims = (3, *[2, 4, 3][: L - 1], 2)
+    m = 5
+    X = rng.standard_normal((dims[0], m))
+    Y = np.eye(2)[:, rng.integers(0, 2, m)] if output == "softmax" else (rng.random((2, m)) < 0.5) * 1.0
+    params = [{k: v for l in range(1, L + 1) for k, v in (
+        (f"W{l}", rng.standard_normal((dims[l], dims[l - 1]))),
+        (f"b{l}", rng.standard_normal((dims[l], 1))))} for _ in range(2)]
+    case = {"X": X, "Y": Y, "dims": dims, "hidden": hidden, "output": output, "lambd": 0.1, "params": params}
+    J, grads = nc.twin_losses_and_gradients(case)
+    stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
+    J_ref, g_ref = twin.gradients_batch(stacked, X, Y, 0.1, hidden=hidden, output=output)
+    assert np.allclose(J, np.asarray(J_ref), rtol=8 * tol.EPS, atol=0.0)
+    for i, p in enumerate(params):
+        S = nc.scale_of(case, p)
+        for k in p:
+            bound = tol.NET_GRAD_ULPS * tol.EPS * S["d" + k] + tol.TWIN_ATOL
+            assert np.all(np.abs(grads[i]["d" + k] - np.asarray(g_ref[k][i])) <= bound), k
+
+
 def test_every_activation_has_a_twin():
     from refnet.twin import activations as twin_act
 
@@ -123,8 +152,8 @@ def test_every_activation_has_a_twin():
 
 
 # one property over every kinked activation and both outputs (200 examples in all, each
-# combination drawn about 200/(2·|KINKED|) times), not 200 per combination: each combination
-# costs a JAX compile, and the kink itself is exercised exactly on every example
+# combination drawn about 200/(2·|KINKED|) times): the kink itself is exercised exactly on
+# every example
 @given(name=st.sampled_from(nc.KINKED), output=st.sampled_from(nc.OUTPUTS),
        seed=st.integers(0, 2**32 - 1))
 def test_kink_convention(name, output, seed):
@@ -146,7 +175,7 @@ def test_kink_convention(name, output, seed):
     assert np.all(cache["Z1"][0] == 0.0)
     # the other pre-activations away from the kink, beyond the largest difference step
     assume(np.min(np.abs(cache["Z1"][1:])) > 0.05)
-    case = dict(X=X, Y=Y, dims=(3, 4, 2), hidden=name, output=output, lambd=0.0, params=[p])
+    case = {"X": X, "Y": Y, "dims": (3, 4, 2), "hidden": name, "output": output, "lambd": 0.0, "params": [p]}
     g = nc.backward(case, p)
     gt = nc.twin_gradients(case)[0]
     S = nc.scale_of(case, p)

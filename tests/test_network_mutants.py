@@ -18,12 +18,12 @@ samples, weights at scale 1 (no saturation), tanh and sigmoid hidden, both outpu
 
 from __future__ import annotations
 
+import network_cases as nc
 import numpy as np
 import pytest
-
-import network_cases as nc
-from refnet.activations import ACTIVATIONS
 from test_network import complex_step_check, richardson_check, twin_check
+
+from refnet.activations import ACTIVATIONS
 
 BUGS = ("m_is_Y_size", "no_1_over_m", "tanh_1_minus_A", "dropped_derivative", "bias_wrong_axis",
         "transposed_weight")
@@ -77,7 +77,7 @@ def make_case(hidden, output, n_y=3, seed=0, dims_hidden=(3, 3, 3)):
             p[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1]))
             p[f"b{l}"] = rng.standard_normal((dims[l], 1))
         params.append(p)
-    return dict(X=X, Y=Y, dims=dims, hidden=hidden, output=output, lambd=0.1, params=params)
+    return {"X": X, "Y": Y, "dims": dims, "hidden": hidden, "output": output, "lambd": 0.1, "params": params}
 
 
 ORACLES = {

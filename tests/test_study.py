@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from refnet import activations as A
-from refnet import study
+from refnet import oracles, study
 from refnet import tolerances as tol
 from refnet.cli import main
 
@@ -31,13 +31,25 @@ def refnet(capsys):
     return run
 
 
-@pytest.mark.parametrize("name", list(A.ACTIVATIONS))
-def test_every_activation_meets_the_accuracy_targets(name):
+# that every activation meets the targets is test_accuracy's property; here, that the figures
+# `refnet formulas` prints are those of its sweep, and its verdict follows them
+@pytest.mark.parametrize("name", ["sigmoid", "relu", "gelu"])
+def test_accuracy_reports_the_ulps_of_its_sweep(name):
     a = study.accuracy(name, dense=801, tail=100)
-    assert a["derivative"]["p999"] <= tol.DERIVATIVE_ULPS_P999, a["derivative"]
-    assert a["derivative"]["max"] <= tol.DERIVATIVE_ULPS_MAX, a["derivative"]
-    assert a["second_derivative"]["p999"] <= tol.SECOND_DERIVATIVE_ULPS_P999, a["second_derivative"]
-    assert a["second_derivative"]["max"] <= tol.SECOND_DERIVATIVE_ULPS_MAX, a["second_derivative"]
+    act = A.ACTIVATIONS[name]
+    z = study.sweep_points(name, 801, 100)
+    assert a["points"] == z.size and not np.isin(z, act.kinks).any()
+    for key, order, fn in (("derivative", 1, act.derivative),
+                           ("second_derivative", 2, act.second_derivative)):
+        ref = oracles.mp_value(name, z, order, **act.params)
+        normal = (np.abs(ref) >= tol.TINY) | (ref == 0)
+        u = oracles.ulps(fn(z, **act.params), ref)[normal]
+        assert a[key]["max"] == u.max() and a[key]["p999"] == np.percentile(u, 99.9), a[key]
+    meets = (a["derivative"]["p999"] <= tol.DERIVATIVE_ULPS_P999
+             and a["derivative"]["max"] <= tol.DERIVATIVE_ULPS_MAX
+             and a["second_derivative"]["p999"] <= tol.SECOND_DERIVATIVE_ULPS_P999
+             and a["second_derivative"]["max"] <= tol.SECOND_DERIVATIVE_ULPS_MAX)
+    assert a["meets_targets"] is meets is True
 
 
 def test_the_output_forms_losses_are_located():

@@ -74,7 +74,7 @@ def deeper_problem(output):
 
 def test_notebook_problem():
     X, Y = notebook_problem()
-    kw = dict(iterations=300, seed=2)
+    kw = {"iterations": 300, "seed": 2}
     ref = net.train(X, Y, 4, **kw)
     assert_identical(fast.train(X, Y, 4, **kw), ref)
     assert_identical(public_loop(X, Y, 4, **kw), ref)
@@ -85,8 +85,8 @@ def test_notebook_problem():
 @pytest.mark.parametrize("lambd,batch_size", [(0.0, None), (0.5, 7)])
 def test_deeper_networks(hidden_activation, output, lambd, batch_size):
     X, Y = deeper_problem(output)
-    kw = dict(hidden_activation=hidden_activation, output=output, lambd=lambd,
-              batch_size=batch_size, iterations=40, seed=5, scale=1.0, lr=0.3)
+    kw = {"hidden_activation": hidden_activation, "output": output, "lambd": lambd,
+              "batch_size": batch_size, "iterations": 40, "seed": 5, "scale": 1.0, "lr": 0.3}
     ref = net.train(X, Y, [8, 6], **kw)
     assert_identical(fast.train(X, Y, [8, 6], **kw), ref)
     assert_identical(public_loop(X, Y, [8, 6], **kw), ref)
@@ -97,7 +97,7 @@ def test_saturated_and_huge_logits():
     X = rng.standard_normal((3, 10)) * 50.0
     X[0, 0] = 1e300  # tanh and σ far beyond their clip, e^-|z| underflowing to 0
     Y = (rng.random((2, 10)) < 0.5).astype(float)
-    kw = dict(iterations=20, seed=1, scale=3.0, lr=0.5)
+    kw = {"iterations": 20, "seed": 1, "scale": 3.0, "lr": 0.5}
     assert_identical(fast.train(X, Y, 6, **kw), net.train(X, Y, 6, **kw))
 
 
