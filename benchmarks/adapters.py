@@ -119,7 +119,7 @@ def _run(call, fail_types):
         report = getattr(exc, "report", None)
         verdict = "inconclusive" if report is not None and report.verdict == "INCONCLUSIVE" \
             else "fail"
-    except Exception as exc:  # noqa: BLE001 - a crash is a verdict too
+    except Exception as exc:
         verdict = f"error ({type(exc).__name__})"
     return verdict, time.perf_counter() - t0
 

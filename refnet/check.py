@@ -17,7 +17,7 @@ not a mismatch; ``strict=True`` fails lossy elements too; ``accept_inconclusive=
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -165,7 +165,7 @@ def _check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="au
     fn = entry.forward if entry is not None else f
     if params:
         base = fn
-        fn = lambda a: base(a, **params)  # noqa: E731
+        fn = lambda a: base(a, **params)
     kinks = tuple(kinks or ()) + (tuple(entry.kinks) if entry is not None else ())
     lay = Layout((None,), (z.shape,))
     flat = z.ravel()

@@ -70,7 +70,7 @@ def test_refnet_catches_bug(case):
     assert not r.ok, f"{case.name} ({case.description}): {_first_line(r)}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _verdict(name):
     case = next(c for c in CASES if c.name == name)
     r = check_gradient(case.f, case.grad, case.x)

@@ -11,7 +11,6 @@ from refnet.check import check_derivative, check_gradient, check_jacobian
 from refnet.examples import notebook_style_network
 from refnet.testing import assert_derivative_matches, assert_gradients_ok
 
-
 # --- the saturated 20-64-10 network, written the way the notebook writes its cost ------------
 
 
@@ -112,7 +111,7 @@ def test_one_wrong_element_among_5000():
 def test_derivative_bug_of_1e_6_caught_elementwise():
     z = np.linspace(-8, 8, 4001)
     assert check_derivative("tanh", A.tanh_derivative, z).ok
-    mutant = lambda z: A.tanh_derivative(z) * (1 + 1e-6)  # noqa: E731
+    mutant = lambda z: A.tanh_derivative(z) * (1 + 1e-6)
     # relative to each element (atol=0): caught everywhere
     r = check_derivative("tanh", mutant, z, atol=0)
     assert r.counts["mismatch"] >= 0.99 * z.size
@@ -352,7 +351,7 @@ def test_sweep_zero_mismatches():
         # the sweep can fail: the same points with the derivative 1e-6 off are caught at every
         # element where that changes the value (elements are judged independently, so the
         # points can be checked in groups and each count is exact)
-        mutant = lambda z, d=act.derivative, **p: d(z, **p) * (1 + 1e-6)  # noqa: E731
+        mutant = lambda z, d=act.derivative, **p: d(z, **p) * (1 + 1e-6)
         must, same = mutant_truth(act, z)
         bad = check_derivative(name, mutant, z[must], atol=0)  # relative to each element
         assert bad.error is None and bad.counts["mismatch"] == must.sum(), (name, str(bad))

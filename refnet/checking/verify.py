@@ -319,7 +319,7 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
     return rows
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jax_softmax_refs():
     """jax.nn.softmax, its VJP and its Jacobian for a (B, N) batch of vectors, jitted once per
     padded shape."""
@@ -430,11 +430,11 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     rounded gradient from an independent mpmath forward and backward pass.  Gradient entries
     are sums that can cancel, so each tolerance is a multiple of eps·S, S the backward pass run
     on absolute values (``checking.scales.network_gradient_scale``)."""
+    from refnet import network as net
     from refnet import oracles as orc
+    from refnet import vectors
     from refnet.checking.flatten import flatten, unflatten
     from refnet.checking.scales import loss_rounding, network_gradient_scale
-    from refnet import network as net
-    from refnet import vectors
 
     act = act_mod.ACTIVATIONS[hidden]
     X, Y, p, cache = _network_problem(hidden, output, seed, dims, m, scale)
@@ -457,8 +457,9 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
         rows.append(_result("network", name, oracle, gv, ref, np.abs(gv - ref) <= bound,
                             bound=bound, where=entries))
 
-    from refnet.twin import network as twin_net
     import jax.numpy as jnp
+
+    from refnet.twin import network as twin_net
 
     gt = twin_net.gradients({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
                             jnp.asarray(Y), hidden=hidden, output=output)

@@ -118,7 +118,7 @@ def _load_file(module: str, loaded: dict):
         sys.path.insert(0, str(path.resolve().parent))  # its siblings import, as for a script
         try:
             spec.loader.exec_module(mod)
-        except Exception as exc:  # noqa: BLE001  SyntaxError, ImportError, the module failing
+        except Exception as exc:
             del sys.modules[name]
             raise UsageError(f"cannot import {module!r}: {type(exc).__name__}: {exc}") from None
         loaded[key] = mod
@@ -134,7 +134,7 @@ def _resolve(spec: str, loaded: dict):
     else:
         try:
             mod = importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001  ImportError, or the module itself failing
+        except Exception as exc:
             raise UsageError(f"cannot import {module!r}: {type(exc).__name__}: {exc}") from None
     obj = mod
     for part in name.split("."):

@@ -25,7 +25,7 @@ def bucket_length(n: int) -> int:
     return -(-n // _BUCKETS[-1]) * _BUCKETS[-1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_twin_derivative(name: str, order: int):
     import jax
 
@@ -55,7 +55,7 @@ def twin_derivative(name: str, z, order: int = 1, **params) -> np.ndarray:
     return out[:n].reshape(z.shape)
 
 
-_TWIN_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TWIN_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def twin_gradient(twin, lay, v):
@@ -80,7 +80,7 @@ def twin_gradient(twin, lay, v):
     return np.concatenate([np.asarray(out[k], dtype=np.float64).ravel() for k in lay.keys])
 
 
-_TWIN_EW_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TWIN_EW_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def twin_elementwise_derivative(twin, flat):
