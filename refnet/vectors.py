@@ -14,12 +14,12 @@ where they occur, are written as the strings ``"inf"``, ``"-inf"`` and ``"nan"``
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
 from refnet import activations as act_mod
 from refnet import oracles
+from refnet._json import dumps
 from refnet.mp import network as mp_network
 from refnet.oracles import mpmath as mp_oracle
 
@@ -170,25 +170,6 @@ def build(names=None, networks=True, *, progress=None) -> dict:
 # encoding
 
 
-def _encode(x):
-    if isinstance(x, dict):
-        return {k: _encode(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_encode(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _encode(x.tolist())
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return x
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    return x
-
-
 def _decode_float(x):
     if isinstance(x, str) and x in ("inf", "-inf", "nan"):
         return float(x)
@@ -196,7 +177,7 @@ def _decode_float(x):
 
 
 def to_json(doc) -> str:
-    return json.dumps(_encode(doc), indent=1, allow_nan=False)
+    return dumps(doc, indent=1)
 
 
 def from_json(text: str) -> dict:
@@ -276,5 +257,5 @@ def to_npz(doc, path) -> None:
         for k, v in n["grads"].items():
             arrays[f"{base}/grads/{k}"] = v
         meta["networks"].append({"name": n["name"], "hidden": n["hidden"], "output": n["output"]})
-    arrays["meta"] = np.array(json.dumps(_encode(meta)))
+    arrays["meta"] = np.array(dumps(meta))
     np.savez(path, **arrays)

@@ -17,7 +17,6 @@ The headline is **MISMATCH** if any element is a mismatch (or f or the gradient 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -25,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from refnet import tolerances as tol
+from refnet._json import json_safe
 
 __all__ = ["Report", "Judged", "STATUS", "VERIFIED", "SUBGRADIENT", "LOSSY", "UNRESOLVED",
            "MISMATCH", "build_report", "error_report"]
@@ -125,7 +125,7 @@ class Report:
 
     def to_dict(self) -> dict:
         """A strict-JSON-safe dict (non-finite floats become the strings "inf", "-inf", "nan")."""
-        return _json_safe({
+        return json_safe({
             "kind": self.kind, "verdict": self.verdict, "ok": self.ok, "size": self.size,
             "counts": self.counts, "oracles": self.oracles, "worst": self.worst,
             "mismatches": self.mismatches, "lossy": self.lossy, "unresolved": self.unresolved,
@@ -148,21 +148,6 @@ class Report:
 
     def _repr_html_(self) -> str:
         return _html(self)
-
-
-def _json_safe(obj):
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else str(v)
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    return obj
 
 
 def _fmt(v) -> str:

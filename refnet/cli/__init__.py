@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
-import json
 import math
 import os
 import sys
 import traceback
 from pathlib import Path
 
-import numpy as np
+from refnet._json import dumps
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 
@@ -141,7 +140,8 @@ def activation_names(*, extra=()):
 # numbers
 
 
-def _integer(text: str, low: int, expected: str) -> int:
+def integer_at_least(text: str, low: int, expected: str) -> int:
+    """An argparse type: the integer in ``text``, at least ``low`` (``expected`` says so)."""
     try:
         v = int(text)
     except ValueError:
@@ -153,12 +153,12 @@ def _integer(text: str, low: int, expected: str) -> int:
 
 def positive_int(text: str) -> int:
     """argparse ``type``: an integer >= 1."""
-    return _integer(text, 1, "a positive integer")
+    return integer_at_least(text, 1, "a positive integer")
 
 
 def nonneg_int(text: str) -> int:
     """argparse ``type``: an integer >= 0."""
-    return _integer(text, 0, "an integer >= 0")
+    return integer_at_least(text, 0, "an integer >= 0")
 
 
 def finite_float(text: str) -> float:
@@ -217,32 +217,9 @@ def write_text(text: str, path) -> None:
 # JSON: strict (no NaN or Infinity tokens); see docs/json.md
 
 
-def json_safe(obj):
-    """``obj`` with NumPy values made Python ones and non-finite floats written as the strings
-    ``"inf"``, ``"-inf"`` and ``"nan"`` (the one encoding of every ``--json`` output)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    return obj
-
-
 def json_text(obj, indent=1) -> str:
-    """Strict JSON of ``obj`` (``json.dumps(..., allow_nan=False)`` after :func:`json_safe`)."""
-    return json.dumps(json_safe(obj), indent=indent, allow_nan=False)
+    """Strict JSON of ``obj`` (:func:`refnet._json.dumps`)."""
+    return dumps(obj, indent=indent)
 
 
 # ---------------------------------------------------------------------------------------------

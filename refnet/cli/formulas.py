@@ -6,11 +6,10 @@ an activation misses its accuracy targets."""
 
 from __future__ import annotations
 
-import argparse
-
 from refnet import tolerances as tol
 from refnet.cli import (
     activation_names,
+    integer_at_least,
     json_text,
     name_type,
     output_file,
@@ -22,13 +21,7 @@ MIN_POINTS = 11
 
 
 def _points(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < MIN_POINTS:
-        raise argparse.ArgumentTypeError(f"expected at least {MIN_POINTS} points, got {v}")
-    return v
+    return integer_at_least(text, MIN_POINTS, f"at least {MIN_POINTS} points")
 
 
 def configure(parser) -> None:
