@@ -156,7 +156,8 @@ def sampled_row():
     _, _, P, cost, grad = mnist_sized_network()
     row = {"case": "784-128-10 network, sample=200 (101,770 parameters)", "truth": "correct",
            "tools": {}}
-    for label, g in (("", grad), (" (W2 x 1.01)", lambda p: dict(grad(p), W2=grad(p)["W2"] * 1.01))):
+    wrong_grad = lambda p: dict(grad(p), W2=grad(p)["W2"] * 1.01)
+    for label, g in (("", grad), (" (W2 x 1.01)", wrong_grad)):
         t0 = time.perf_counter()
         r = check_gradient(cost, g, P, sample=200)
         row["tools"][f"refnet sample=200{label}"] = {
@@ -180,7 +181,8 @@ def markdown(rows) -> str:
             cells.append(f"**{text}**" if wrong else text)
         out.append(f"| {r['case']} | {r['truth']} | " + " | ".join(cells) + " |")
     out.append("")
-    out.append("Bold: the verdict contradicts the truth (a bug passed, or a right gradient failed).")
+    out.append("Bold: the verdict contradicts the truth "
+               "(a bug passed, or a right gradient failed).")
     for r in rows:
         if set(r["tools"]) == set(tools):
             continue

@@ -115,8 +115,8 @@ def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = N
             t = twin_gradient(twin, lay, v)[:, None]
             fast[TWIN] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(lay.n, bool))
         judged = judge(prob, v, G, fast=fast, extra={}, line=fp.line, slope=fp.slope,
-                       accept_only=fp.accept_only, moved=fp.moved, eps=max(prob.eps, precision(raw_g)),
-                       **_verdict(opts))
+                       accept_only=fp.accept_only, moved=fp.moved,
+                       eps=max(prob.eps, precision(raw_g)), **_verdict(opts))
     except Abort as exc:
         return error_report("check_gradient", lay.n, str(exc), t0, opts)
     return build_report("check_gradient", lay, None, G, judged, t0, safe, why, opts)
@@ -212,7 +212,8 @@ def _check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="au
                     arbiter = (MPMATH, mp_oracle)
         judged = judge(prob, flat, G, fast=fast, extra=extra, known_kink=known, near_side=side,
                        line=fp.line, arbiter=arbiter, slope=fp.slope,
-                       accept_only=fp.accept_only, moved=fp.moved, eps=max(prob.eps, precision(raw_g)), **_verdict(opts))
+                       accept_only=fp.accept_only, moved=fp.moved,
+                       eps=max(prob.eps, precision(raw_g)), **_verdict(opts))
     except Abort as exc:
         return error_report("check_derivative", flat.size, str(exc), t0, opts)
     return build_report("check_derivative", lay, None, G, judged, t0, safe, why, opts)
@@ -250,8 +251,8 @@ def _check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
         fp = fast_pass(prob, flat, np.arange(flat.size), complex_step, np.random.default_rng(0))
         fast, safe, why = fp.oracles, fp.complex_safe, fp.why
         judged = judge(prob, flat, G, fast=fast, extra={}, line=fp.line, slope=fp.slope,
-                       accept_only=fp.accept_only, moved=fp.moved, eps=max(prob.eps, precision(raw_j)),
-                       **_verdict(opts))
+                       accept_only=fp.accept_only, moved=fp.moved,
+                       eps=max(prob.eps, precision(raw_j)), **_verdict(opts))
     except Abort as exc:
         return error_report("check_jacobian", x.size, str(exc), t0, opts)
     out_lay = Layout((None,), (out_shape,))

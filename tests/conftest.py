@@ -45,7 +45,8 @@ if _jax_cache:
     import jax
 
     if _jax_cache == "1":
-        _jax_cache = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".pytest_cache", "jax")
+        _jax_cache = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                                  ".pytest_cache", "jax")
     jax.config.update("jax_compilation_cache_dir", _jax_cache)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

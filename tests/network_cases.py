@@ -84,8 +84,8 @@ def networks(draw, hidden=HIDDEN, outputs=OUTPUTS, max_scale=5.0):
             p[f"W{l}"] = scale * rng.standard_normal((dims[l], dims[l - 1]))
             p[f"b{l}"] = scale * rng.standard_normal((dims[l], 1))
         params.append(p)
-    return {"X": X, "Y": Y, "dims": dims, "hidden": name, "output": output, "scale": scale, "lambd": lambd,
-                "params": params}
+    return {"X": X, "Y": Y, "dims": dims, "hidden": name, "output": output, "scale": scale,
+            "lambd": lambd, "params": params}
 
 
 # ---------------------------------------------------------------------------------------------

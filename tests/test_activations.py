@@ -4,8 +4,8 @@ For random shapes (0-d to 4-d) and values (ordinary, large, tiny, subnormal, nex
 on them): ``derivative`` agrees with ``jax.grad`` of the twin, with Richardson differences (one-
 sided beside a kink) and with the complex step; ``second_derivative`` with jax.grad of jax.grad
 and with differences of ``derivative``; the notebook's output form with ``derivative`` within the
-bound of its conditioning (``refnet.checking.verify.output_form_bound``).  The twin is compiled once per
-function and bucket length, so a new shape costs no compile.
+bound of its conditioning (``refnet.checking.verify.output_form_bound``).  The twin is compiled
+once per function and bucket length, so a new shape costs no compile.
 """
 
 import warnings

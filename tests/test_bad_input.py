@@ -349,7 +349,8 @@ def test_checker_reports_a_raising_or_malformed_function():
 COMMAND_LINES = [
     ["nope"], ["verify", "--examples", "-3"], ["verify", "--only", "x"], ["formulas", "x"],
     ["formulas", "--points", "1"], ["plot", "x", "-o", "a.png"], ["plot", "tanh"],
-    ["vectors", "x", "-o", "v.json"], ["vectors"], ["vectors", "tanh", "--format", "csv", "-o", "v"],
+    ["vectors", "x", "-o", "v.json"], ["vectors"],
+    ["vectors", "tanh", "--format", "csv", "-o", "v"],
     ["check"], ["check", "nomodule:f", "nomodule:g", "--shape", "3"],
     ["check", "os:getcwd", "os:getcwd", "--shape", "a,b"], ["notebook", "--bogus"],
 ]

@@ -1,5 +1,5 @@
-"""refnet.checking.batch: the batched backward is refnet's backward, and verify_batch catches planted bugs
-(and accepts the correct gradient) with both oracles."""
+"""refnet.checking.batch: the batched backward is refnet's backward, and verify_batch catches
+planted bugs (and accepts the correct gradient) with both oracles."""
 
 from __future__ import annotations
 

@@ -420,8 +420,8 @@ def test_worst_is_the_largest_margin_and_mismatches_are_ranked():
 
 def test_no_warning_escapes_for_finite_input():
     # the suite turns warnings into errors: an overflow in the report would fail this test
-    r = check_gradient(lambda x: 10 * float(np.sum(np.maximum(x, 0))), lambda x: 10 * np.ones_like(x),
-                       np.array([-1.0, 2.0]))
+    r = check_gradient(lambda x: 10 * float(np.sum(np.maximum(x, 0))),
+                       lambda x: 10 * np.ones_like(x), np.array([-1.0, 2.0]))
     assert r.verdict == "MISMATCH" and r.mismatches[0]["name"] == "[0]"
     assert all(o["max_rel"] is None or o["max_rel"] < 1e10 for o in r.oracles.values())
 

@@ -47,7 +47,8 @@ def test_learns_and_twin_agrees(dataset, floor, run):
     assert out["train_accuracy"] >= floor and out["test_accuracy"] >= floor, out
     assert out["final_cost"] < 0.5 * out["first_cost"]
     assert out["twin_agrees"] and out["twin_max_rel_diff"] <= tol.TRAJECTORY_RTOL
-    assert out["train_samples"] + out["test_samples"] == {"breast_cancer": 569, "iris": 150}[dataset]
+    expected = {"breast_cancer": 569, "iris": 150}[dataset]
+    assert out["train_samples"] + out["test_samples"] == expected
 
 
 def test_text_output_and_plot(tmp_path, run):

@@ -95,7 +95,8 @@ def _diff(path, golden, now, budget, skip=frozenset(), allowances=None):
                     lines.append(f"{p}.{k}: {'missing now' if k not in n else 'new'}")
                 else:
                     walk(f"{p}.{k}", g[k], n[k])
-        elif isinstance(g, list) and isinstance(n, list) and g and not isinstance(g[0], (str, dict)):
+        elif (isinstance(g, list) and isinstance(n, list) and g
+              and not isinstance(g[0], (str, dict))):
             ga = np.array(g, dtype=object)
             na = np.array(n, dtype=object)
             if ga.shape != na.shape:
@@ -108,7 +109,8 @@ def _diff(path, golden, now, budget, skip=frozenset(), allowances=None):
             if p in allowances:
                 bad = np.abs(gf - nf) > allowances[p]
             for i in np.flatnonzero(bad)[:5]:
-                lines.append(f"{p}[{i}]: golden {float(gf[i])!r}, now {float(nf[i])!r} ({u[i]:.0f} ulps)")
+                lines.append(f"{p}[{i}]: golden {float(gf[i])!r}, now {float(nf[i])!r} "
+                             f"({u[i]:.0f} ulps)")
         elif isinstance(g, float) and isinstance(n, float):
             if oracles.ulps(g, n) > budget:
                 lines.append(f"{p}: golden {g!r}, now {n!r} ({oracles.ulps(g, n):.0f} ulps)")

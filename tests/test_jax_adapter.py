@@ -4,12 +4,11 @@ failure is an AssertionError carrying the report.  Functions are module-level so
 once per shape."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp
-
+import refnet.twin  # noqa: F401  (switches on float64)
 from refnet.jax import CheckGradsError, check_grads
 
 

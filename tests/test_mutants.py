@@ -97,7 +97,8 @@ def test_every_applicable_oracle_catches_the_mutant(m):
 
 SOFTMAX_MUTANTS = [
     ("jacobian without the outer product", {"jacobian": lambda s, axis=0: np.moveaxis(
-        np.asarray(s), axis, -1)[..., :, None] * np.eye(np.shape(s)[axis])}, "jacobian jax.jacobian"),
+        np.asarray(s), axis, -1)[..., :, None] * np.eye(np.shape(s)[axis])},
+     "jacobian jax.jacobian"),
     ("jacobian with its sign flipped", {"jacobian": lambda s, axis=0: -A.softmax_jacobian(s, axis)},
      "jacobian jax.jacobian"),
     ("vjp without the weighted mean", {"vjp": lambda s, g, axis=0: s * g}, "vjp jax.vjp"),
@@ -127,5 +128,6 @@ def test_a_ones_cotangent_would_hide_the_vjp_bug():
 
 def test_mpmath_sees_what_the_output_form_loses():
     z = np.array([38.0, 45.0])
-    u = oracles.ulps(A.sigmoid_derivative_from_output(A.sigmoid(z)), oracles.mp_value("sigmoid", z, 1))
+    u = oracles.ulps(A.sigmoid_derivative_from_output(A.sigmoid(z)),
+                     oracles.mp_value("sigmoid", z, 1))
     assert np.all(u > 1e15)  # s(1-s) is 0 there: every digit lost

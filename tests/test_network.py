@@ -115,7 +115,8 @@ def test_loss_is_complex_safe(case):
     assert np.iscomplexobj(value)
     dW = nc.backward(case, p)["dW1"][0, 0]
     S = nc.scale_of(case, p)["dW1"][0, 0]
-    assert abs(value.imag[0] / 1e-20 - dW) <= tol.NET_GRAD_ULPS * tol.EPS * S + tol.COMPLEX_STEP_FLOOR
+    assert (abs(value.imag[0] / 1e-20 - dW)
+            <= tol.NET_GRAD_ULPS * tol.EPS * S + tol.COMPLEX_STEP_FLOOR)
 
 
 # depth 1 skips every hidden slot (X goes straight to the output slot), depth 3 uses two of three
@@ -129,11 +130,13 @@ def test_padded_oracle_is_jax_grad_of_the_twin_loss(L, hidden, output):
     dims = (3, *[2, 4, 3][: L - 1], 2)
     m = 5
     X = rng.standard_normal((dims[0], m))
-    Y = np.eye(2)[:, rng.integers(0, 2, m)] if output == "softmax" else (rng.random((2, m)) < 0.5) * 1.0
+    Y = (np.eye(2)[:, rng.integers(0, 2, m)] if output == "softmax"
+         else (rng.random((2, m)) < 0.5) * 1.0)
     params = [{k: v for l in range(1, L + 1) for k, v in (
         (f"W{l}", rng.standard_normal((dims[l], dims[l - 1]))),
         (f"b{l}", rng.standard_normal((dims[l], 1))))} for _ in range(2)]
-    case = {"X": X, "Y": Y, "dims": dims, "hidden": hidden, "output": output, "lambd": 0.1, "params": params}
+    case = {"X": X, "Y": Y, "dims": dims, "hidden": hidden, "output": output, "lambd": 0.1,
+            "params": params}
     J, grads = nc.twin_losses_and_gradients(case)
     stacked = {k: np.stack([p[k] for p in params]) for k in params[0]}
     J_ref, g_ref = twin.gradients_batch(stacked, X, Y, 0.1, hidden=hidden, output=output)
@@ -175,7 +178,8 @@ def test_kink_convention(name, output, seed):
     assert np.all(cache["Z1"][0] == 0.0)
     # the other pre-activations away from the kink, beyond the largest difference step
     assume(np.min(np.abs(cache["Z1"][1:])) > 0.05)
-    case = {"X": X, "Y": Y, "dims": (3, 4, 2), "hidden": name, "output": output, "lambd": 0.0, "params": [p]}
+    case = {"X": X, "Y": Y, "dims": (3, 4, 2), "hidden": name, "output": output, "lambd": 0.0,
+            "params": [p]}
     g = nc.backward(case, p)
     gt = nc.twin_gradients(case)[0]
     S = nc.scale_of(case, p)

@@ -111,7 +111,8 @@ def _sets(B, dims=(2, 4, 1), seed=0):
 def test_batched_forward_cost_backward_are_each_set_alone(output):
     r = np.random.default_rng(1)
     Xr = r.standard_normal((2, 5))
-    Yr = np.eye(2)[:, r.integers(0, 2, 5)] if output == "softmax" else (r.random((2, 5)) < 0.5) * 1.0
+    Yr = (np.eye(2)[:, r.integers(0, 2, 5)] if output == "softmax"
+          else (r.random((2, 5)) < 0.5) * 1.0)
     Pb = _sets(4, (2, 3, 2))
     AL, cache = net.forward_propagation(Xr, Pb, "tanh", output)
     J = net.cost_from_logits(cache["Z2"], Yr, output)

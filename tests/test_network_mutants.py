@@ -77,7 +77,8 @@ def make_case(hidden, output, n_y=3, seed=0, dims_hidden=(3, 3, 3)):
             p[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1]))
             p[f"b{l}"] = rng.standard_normal((dims[l], 1))
         params.append(p)
-    return {"X": X, "Y": Y, "dims": dims, "hidden": hidden, "output": output, "lambd": 0.1, "params": params}
+    return {"X": X, "Y": Y, "dims": dims, "hidden": hidden, "output": output, "lambd": 0.1,
+            "params": params}
 
 
 ORACLES = {

@@ -80,7 +80,8 @@ def test_notebook_problem():
     assert_identical(public_loop(X, Y, 4, **kw), ref)
 
 
-@pytest.mark.parametrize("hidden_activation", ["tanh", "sigmoid", "relu", "leaky_relu", "gelu", "elu"])
+@pytest.mark.parametrize("hidden_activation",
+                         ["tanh", "sigmoid", "relu", "leaky_relu", "gelu", "elu"])
 @pytest.mark.parametrize("output", net.OUTPUTS)
 @pytest.mark.parametrize("lambd,batch_size", [(0.0, None), (0.5, 7)])
 def test_deeper_networks(hidden_activation, output, lambd, batch_size):

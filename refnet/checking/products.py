@@ -187,7 +187,8 @@ def _values(y, lay: Layout, what="f"):
                         f"{list(lay.keys)}")
         parts = [np.asarray(y[k]) if k in y else None for k in lay.keys]
         if any(p is None for p in parts):
-            raise Abort(f"{what} returned a dict without keys {[k for k, p in zip(lay.keys, parts) if p is None]}")
+            missing = [k for k, p in zip(lay.keys, parts) if p is None]
+            raise Abort(f"{what} returned a dict without keys {missing}")
     flat = np.concatenate([p.ravel() for p in parts]) if parts else np.zeros(0)
     if flat.size != lay.n:
         raise Abort(f"{what} returned {flat.size} values, expected {lay.n} (as at x)")

@@ -256,11 +256,13 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
         normal = (np.abs(z) >= tol.TINY) | (z == 0)
         zn, dn, d2n = z[normal], d[normal], d2[normal]
         ref = oracles.twin_derivative(name, zn, 1, **params)
-        add("f' jax.grad", 1, zn, dn, ref, tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL),
+        add("f' jax.grad", 1, zn, dn, ref,
+            tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL),
             _bound(ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL))
         ref2 = oracles.twin_derivative(name, zn, 2, **params)
         atol2 = tol.TWIN_ATOL + tol.TWIN2_ATOL_PER_DERIVATIVE * np.abs(dn)
-        add("f'' jax.grad", 2, zn, d2n, ref2, tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL),
+        add("f'' jax.grad", 2, zn, d2n, ref2,
+            tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL),
             _bound(ref2, atol=atol2, rtol=tol.TWIN2_RTOL))
 
     if "richardson" in want:
@@ -415,7 +417,8 @@ def _network_problem(hidden, output, seed, dims=(3, 5, 4, 3), m=6, scale=1.0):
         else:
             Y = np.eye(dims[-1])[:, rng.integers(0, dims[-1], m)]
         p = net.initialize_parameters(dims, seed=rng, scale=scale)
-        p = {k: (v + rng.normal(0.0, 0.1, v.shape) if k.startswith("b") else v) for k, v in p.items()}
+        p = {k: (v + rng.normal(0.0, 0.1, v.shape) if k.startswith("b") else v)
+             for k, v in p.items()}
         _, cache = net.forward_propagation(X, p, hidden, output)
         Zs = [cache[f"Z{l}"] for l in range(1, len(dims) - 1)]
         clear = all(np.min(np.abs(Z - k)) > 2.0**-4 for Z in Zs for k in act.kinks)
@@ -513,7 +516,8 @@ def format_table(rows) -> str:
             _num(r.max_ulps, ".0f"), format_margin(r.margin), str(r.by_kink),
             str(r.decided_by_mpmath), "ok" if r.ok else f"MISMATCH ({r.failures})",
         ))
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
 
     def line(cells):
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()

@@ -60,7 +60,8 @@ _TWIN_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def twin_gradient(twin, lay, v):
     """``jax.grad`` of a user's JAX ``twin`` at the flat point ``v`` (structured by the layout
-    ``lay``), flat; compiled once per twin and shape (the compiled gradient is cached by the twin)."""
+    ``lay``), flat; compiled once per twin and shape (the compiled gradient is cached by the
+    twin)."""
     import jax
 
     import refnet.twin  # noqa: F401  (switches on float64)
