@@ -18,10 +18,11 @@ from strategies import activation_arrays
 from refnet import activations as A
 from refnet import oracles
 from refnet import tolerances as tol
-from refnet.checking.verify import format_table, judge_activation
+from refnet.checking.verify import OUTPUT_FORM, format_table, judge_activation
+from refnet.oracles import COMPLEX_STEP, RICHARDSON, TWIN
 
 NAMES = list(A.ACTIVATIONS)
-PROPERTY_ORACLES = ("jax.grad", "richardson", "complex step", "from output")
+PROPERTY_ORACLES = (TWIN, RICHARDSON, COMPLEX_STEP, OUTPUT_FORM)
 
 
 def _assert_ok(rows):

@@ -9,7 +9,9 @@ import pytest
 from refnet import activations as A
 from refnet import network as net
 from refnet.checking import verify
+from refnet.checking.verify import label
 from refnet.cli import main
+from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
 
 
 def _verify(capsys, *args):
@@ -33,14 +35,14 @@ def test_verify_prints_a_summary_then_the_table_with_detail(capsys):
     relu = next(ln for ln in lines if ln.startswith("relu "))
     assert relu.split()[1:3] == ["200", "8"] and relu.split()[-3] != "0"  # kink points counted
     assert "worst margin:" in rest and "kink:" in rest  # the legend
-    assert "f' mpmath" in rest and "grad jax.grad" in rest  # the table, with --detail
+    assert label("f'", MPMATH) in rest and label("grad", TWIN) in rest  # the table, with --detail
     assert " inf " not in rest  # no "max rel err inf" where the oracle is exactly 0
     assert "7 functions" in out and "0 mismatched" in out
 
 
 def test_verify_without_detail_prints_no_table(capsys):
     code, out, _ = _verify(capsys, "--examples", "50", "--only", "tanh", "--networks", "0")
-    assert code == 0 and "tanh" in out and "f' mpmath" not in out and "worst margin" in out
+    assert code == 0 and "tanh" in out and label("f'", MPMATH) not in out and "worst margin" in out
 
 
 def test_verify_json(capsys):
@@ -48,7 +50,8 @@ def test_verify_json(capsys):
                            "--json")
     data = json.loads(out)
     assert code == 0 and data["ok"] is True
-    assert {row["oracle"] for row in data["results"]} >= {"f' jax.grad", "f' richardson"}
+    oracles = {row["oracle"] for row in data["results"]}
+    assert oracles >= {label("f'", TWIN), label("f'", RICHARDSON)}
     assert [s["function"] for s in data["summary"]] == ["tanh"]
     assert 0 <= data["summary"][0]["margin"] <= 1
 
@@ -128,7 +131,7 @@ def test_network_judge_catches_planted_bugs(bug, hidden):
     assert all(r.ok for r in good)
     rows = verify.judge_network(hidden, "softmax", 3, backward=bug)
     caught = {r.oracle for r in rows if not r.ok}
-    want = {"grad jax.grad", "grad richardson", "grad mpmath"}
+    want = {label("grad", TWIN), label("grad", RICHARDSON), label("grad", MPMATH)}
     if A.ACTIVATIONS[hidden].analytic:
-        want.add("grad complex step")
+        want.add(label("grad", COMPLEX_STEP))
     assert caught == want

@@ -11,7 +11,8 @@ import pytest
 
 from refnet import activations as A
 from refnet import oracles
-from refnet.checking.verify import judge_activation, judge_softmax
+from refnet.checking.verify import judge_activation, judge_softmax, label
+from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
 
 # well-conditioned points, the saturation range, and the kinks with their neighbours
 Z = np.concatenate([
@@ -35,36 +36,41 @@ class Mutant:
     why_not: dict = field(default_factory=dict)
 
 
+# every oracle of f'
+EVERY_F1 = tuple(label("f'", o) for o in (TWIN, RICHARDSON, COMPLEX_STEP, MPMATH))
+
 MUTANTS = [
     Mutant("sigmoid s(1+s)", "sigmoid", "derivative", lambda z: _sig(z) * (1 + _sig(z)),
-           ("f' jax.grad", "f' richardson", "f' complex step", "f' mpmath")),
+           EVERY_F1),
     Mutant("sigmoid e/(1+e) (square dropped)", "sigmoid", "derivative",
            lambda z: np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))),
-           ("f' jax.grad", "f' richardson", "f' complex step", "f' mpmath")),
+           EVERY_F1),
     Mutant("sigmoid off by 1e-6 relative", "sigmoid", "derivative",
            lambda z: A.sigmoid_derivative(z) * (1 + 1e-6),
-           ("f' jax.grad", "f' richardson", "f' complex step", "f' mpmath")),
+           EVERY_F1),
     Mutant("sigmoid s(1-s) in z (loses the tails)", "sigmoid", "derivative",
            lambda z: _sig(z) * (1 - _sig(z)),
-           ("f' jax.grad", "f' complex step", "f' mpmath"),
-           {"f' richardson": "in the tails the true derivative (< 1e-16) is below the noise of "
-                             "f(z+h) - f(z-h) with f ≈ 1, so differences cannot tell"}),
+           (label("f'", TWIN), label("f'", COMPLEX_STEP), label("f'", MPMATH)),
+           {label("f'", RICHARDSON):
+                "in the tails the true derivative (< 1e-16) is below the noise of "
+                "f(z+h) - f(z-h) with f ≈ 1, so differences cannot tell"}),
     Mutant("tanh 1 - t", "tanh", "derivative", lambda z: 1 - A.tanh(z),
-           ("f' jax.grad", "f' richardson", "f' complex step", "f' mpmath")),
+           EVERY_F1),
     Mutant("tanh'' sign flipped", "tanh", "second_derivative",
            lambda z: -A.tanh_second_derivative(z),
-           ("f'' jax.grad", "f'' richardson", "f'' mpmath")),
+           (label("f''", TWIN), label("f''", RICHARDSON), label("f''", MPMATH))),
     Mutant("relu' = 1 on the negative side", "relu", "derivative",
            lambda z: np.ones(np.shape(z)),
-           ("f' jax.grad", "f' richardson", "f' complex step", "f' mpmath")),
+           EVERY_F1),
     Mutant("relu'(0) = 1 (convention)", "relu", "derivative",
            lambda z: np.where(np.asarray(z) >= 0, 1.0, 0.0),
-           ("f' jax.grad",),
-           {"f' richardson": "1 is the right derivative: a valid subgradient at the kink",
-            "f' complex step": "not run on a kink", "f' mpmath": "not run on a kink"}),
+           (label("f'", TWIN),),
+           {label("f'", RICHARDSON): "1 is the right derivative: a valid subgradient at the kink",
+            label("f'", COMPLEX_STEP): "not run on a kink",
+            label("f'", MPMATH): "not run on a kink"}),
     Mutant("leaky alpha 0.1 for 0.01", "leaky_relu", "derivative",
            lambda z, alpha=0.01: A.leaky_relu_derivative(z, alpha=0.1),
-           ("f' jax.grad", "f' richardson", "f' complex step", "f' mpmath")),
+           EVERY_F1),
     Mutant("dsig s(1+s)", "sigmoid", "derivative_from_output", lambda s: s * (1 + s),
            ("f'(s) vs f'(z)",)),
     Mutant("dthan 1 - t", "tanh", "derivative_from_output", lambda t: 1 - t,

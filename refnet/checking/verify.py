@@ -18,6 +18,20 @@ import numpy as np
 from refnet import activations as act_mod
 from refnet import oracles
 from refnet import tolerances as tol
+from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
+
+# The oracles, by their names in code (refnet.oracles), and how verify's table labels a row:
+# the quantity, then the tool ("f' jax.grad", "grad richardson").
+OUTPUT_FORM = "from output"  # the notebook's output form f'(s), against f'(z)
+LABELS = {TWIN: "jax.grad", RICHARDSON: "richardson", COMPLEX_STEP: "complex step",
+          MPMATH: "mpmath"}
+ACTIVATION_ORACLES = (TWIN, RICHARDSON, COMPLEX_STEP, MPMATH, OUTPUT_FORM)
+
+
+def label(quantity: str, oracle: str) -> str:
+    """The table's name of a row: ``label("f'", TWIN)`` is ``"f' jax.grad"``."""
+    return f"{quantity} {LABELS[oracle]}"
+
 
 __all__ = [
     "Result",
@@ -236,7 +250,10 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
     df = _bind(derivative or act.derivative, params)
     d2f = _bind(second_derivative or act.second_derivative, params)
     fo = derivative_from_output or act.derivative_from_output
-    want = set(oracles_ or ("jax.grad", "richardson", "complex step", "mpmath", "from output"))
+    want = set(oracles_ or ACTIVATION_ORACLES)
+    unknown = want - set(ACTIVATION_ORACLES)
+    if unknown:
+        raise ValueError(f"oracles_: unknown {sorted(unknown)}; known: {list(ACTIVATION_ORACLES)}")
     rows = []
     d = np.asarray(df(z), dtype=np.float64)
     d2 = np.asarray(d2f(z), dtype=np.float64)
@@ -251,46 +268,46 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
         rows.append(_result("activation", name, oracle, value, ref, ok, z=zs, bound=bound,
                             cleared=ok & ~before, kink=on))
 
-    if "jax.grad" in want:
+    if TWIN in want:
         # XLA on CPU reads subnormal inputs as zero, so the twin is not asked about them
         normal = (np.abs(z) >= tol.TINY) | (z == 0)
         zn, dn, d2n = z[normal], d[normal], d2[normal]
         ref = oracles.twin_derivative(name, zn, 1, **params)
-        add("f' jax.grad", 1, zn, dn, ref,
+        add(label("f'", TWIN), 1, zn, dn, ref,
             tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL),
             _bound(ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL))
         ref2 = oracles.twin_derivative(name, zn, 2, **params)
         atol2 = tol.TWIN_ATOL + tol.TWIN2_ATOL_PER_DERIVATIVE * np.abs(dn)
-        add("f'' jax.grad", 2, zn, d2n, ref2,
+        add(label("f''", TWIN), 2, zn, d2n, ref2,
             tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL),
             _bound(ref2, atol=atol2, rtol=tol.TWIN2_RTOL))
 
-    if "richardson" in want:
+    if RICHARDSON in want:
         left, el, on, right, er = richardson_kinked(f, z, act.kinks)
         ok = tol.within(d, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
         ok |= on & tol.within(d, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        add("f' richardson", 1, z, d, left, ok,
+        add(label("f'", RICHARDSON), 1, z, d, left, ok,
             _bound(left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el), on)
         left, el, on, right, er = richardson_kinked(df, z, act.kinks)
         ok = tol.within(d2, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
         ok |= on & tol.within(d2, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        add("f'' richardson", 2, z, d2, left, ok,
+        add(label("f''", RICHARDSON), 2, z, d2, left, ok,
             _bound(left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el), on)
 
-    if "complex step" in want and act.analytic:
+    if COMPLEX_STEP in want and act.analytic:
         zc = z[~on_kink]  # on a kink the branch taken by the real part decides; pinned elsewhere
         est, err = oracles.complex_step_derivative(f, zc)
         ok = tol.within(d[~on_kink], est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err)
-        add("f' complex step", 1, zc, d[~on_kink], est, ok,
+        add(label("f'", COMPLEX_STEP), 1, zc, d[~on_kink], est, ok,
             _bound(est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err))
 
-    if "mpmath" in want:
+    if MPMATH in want:
         zm = z[~on_kink]
         # every point within the ceiling; the 99.9th-percentile targets are a property of the
         # fixed sweep of refnet.study (`refnet formulas`), not of a random sample
-        for order, value, label, ceiling in (
-            (1, d, "f' mpmath", tol.DERIVATIVE_ULPS_MAX),
-            (2, d2, "f'' mpmath", tol.SECOND_DERIVATIVE_ULPS_MAX),
+        for order, value, row_label, ceiling in (
+            (1, d, label("f'", MPMATH), tol.DERIVATIVE_ULPS_MAX),
+            (2, d2, label("f''", MPMATH), tol.SECOND_DERIVATIVE_ULPS_MAX),
         ):
             ref = oracles.mp_value(name, zm, order, **params)
             value = value[~on_kink]
@@ -302,10 +319,10 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
             with np.errstate(invalid="ignore", over="ignore"):
                 margin = np.where(normal, u / ceiling, np.abs(value - ref) / tol.SUBNORMAL_ABS)
             bound = np.where(normal, ceiling * np.spacing(np.abs(ref)), tol.SUBNORMAL_ABS)
-            rows.append(_result("activation", name, label, value, ref, ok, ulps=u, z=zm,
+            rows.append(_result("activation", name, row_label, value, ref, ok, ulps=u, z=zm,
                                 bound=bound, margin=margin))
 
-    if "from output" in want and fo is not None:
+    if OUTPUT_FORM in want and fo is not None:
         g = _bind(fo, params)
         s = f(z)
         # where the output itself overflowed (selu beyond max_float/scale) there is no s to
@@ -467,7 +484,7 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     gt = twin_net.gradients({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
                             jnp.asarray(Y), hidden=hidden, output=output)
     gt, _ = flatten({k: np.asarray(gt[k]) for k in p})
-    add("grad jax.grad", gt, base + tol.TWIN_DERIVATIVE_ATOL * S1
+    add(label("grad", TWIN), gt, base + tol.TWIN_DERIVATIVE_ATOL * S1
         + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)
 
     def J(thetas):
@@ -477,13 +494,13 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     J0 = float(net.loss(p, X, Y, hidden, output))
     rounding = float(loss_rounding(J0, Z, A, Y))
     est, err = orc.richardson_gradient(J, theta, eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
-    add("grad richardson", est, err + base)
+    add(label("grad", RICHARDSON), est, err + base)
     if act.analytic:
         est, err = orc.complex_step_gradient(J, theta)
-        add("grad complex step", est, err + base)
+        add(label("grad", COMPLEX_STEP), est, err + base)
     _, ref = vectors.network_reference(X, Y, p, hidden, output)
     rv, _ = flatten({k: ref["d" + k] for k in p})
-    rows.append(_result("network", name, "grad mpmath", gv, rv, np.abs(gv - rv) <= base,
+    rows.append(_result("network", name, label("grad", MPMATH), gv, rv, np.abs(gv - rv) <= base,
                         ulps=oracles.ulps(gv, rv), bound=base, where=entries))
     return rows
 
