@@ -211,3 +211,45 @@ def formula_lines(name: str) -> dict:
     else:
         out["validity"] = _validity(act.forward)
     return out
+
+
+class FormulasTable:
+    """The formulas of activations and their measured accuracy, for reading in a notebook:
+    ``str()`` is a text table, and Jupyter renders ``_repr_html_`` as an HTML table.
+
+    ``formulas_table(["sigmoid", "tanh"])`` builds one (the figures of :func:`accuracy`: ulps
+    against mpmath, 99.9th percentile / max, over the sweep of ``dense`` points)."""
+
+    COLUMNS = ("activation", "f'(z)", "f''(z)", "f ulps", "f' ulps", "f'' ulps", "targets")
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def _cells(self):
+        for r in self.rows:
+            f, a = r["formulas"], r["accuracy"]
+            yield (a["name"], f["derivative"], f["second_derivative"],
+                   *(f"{a[k]['p999']:.0f} / {a[k]['max']:.0f}"
+                     for k in ("forward", "derivative", "second_derivative")),
+                   "met" if a["meets_targets"] else "MISSED")
+
+    def __str__(self) -> str:
+        rows = [self.COLUMNS, *self._cells()]
+        widths = [min(60, max(len(str(r[i])) for r in rows)) for i in range(len(self.COLUMNS))]
+        return "\n".join("  ".join(str(c)[:w].ljust(w) for c, w in zip(r, widths)).rstrip()
+                         for r in rows)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                       + "</tr>" for cells in self._cells())
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def formulas_table(names=None, dense: int = 4801) -> FormulasTable:
+    """A :class:`FormulasTable` of the registry activations ``names`` (all by default)."""
+    names = list(act_mod.ACTIVATIONS) if names is None else list(names)
+    return FormulasTable([{"formulas": formula_lines(n), "accuracy": accuracy(n, dense=dense)}
+                          for n in names])

@@ -120,3 +120,11 @@ def test_jax_nn_counterparts_are_the_same_functions():
         act = A.ACTIVATIONS[name]
         j = study._jax_nn_derivative(name, z, dict(act.params))
         np.testing.assert_allclose(j, act.derivative(z, **act.params), rtol=1e-12)
+
+
+def test_formulas_table_renders_as_text_and_html():
+    table = study.formulas_table(["sigmoid", "relu"], dense=101)
+    text = str(table)
+    assert text.splitlines()[0].startswith("activation") and "sigmoid" in text and "relu" in text
+    html = table._repr_html_()
+    assert html.startswith("<table>") and html.count("<tr>") == 3 and "sigmoid" in html
