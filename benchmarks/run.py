@@ -102,7 +102,9 @@ def bench_check(n_rounds, big_rounds, log):
             return -torch.sum(Yt * torch.log(A2) + (1 - Yt) * torch.log(1 - A2)) / m
 
         def run_refnet(*, cost=cost, grad=grad, P=P):
-            return bool(check_gradient(cost, grad, P).ok)
+            # True for OK, False for MISMATCH, "inconclusive" where it could not decide
+            verdict = check_gradient(cost, grad, P).verdict
+            return {"OK": True, "MISMATCH": False}.get(verdict, verdict.lower())
 
         def run_jax(*, Pj=Pj):
             try:
@@ -129,7 +131,7 @@ def bench_check(n_rounds, big_rounds, log):
         row = dict(network=name, parameters=int(sum(v.size for v in P.values())),
                    rounds=len(times["refnet check_gradient"]), first_call_s=first, median_s=med,
                    ratio_to_refnet={k: v / base for k, v in med.items()}, verdict=verdicts)
-        log(f"  {name}: " + ", ".join(f"{k} {v * 1e3:.1f} ms ({'ok' if verdicts[k] else 'FAIL'})"
+        log(f"  {name}: " + ", ".join(f"{k} {v * 1e3:.1f} ms ({_verdict_text(verdicts[k])})"
                                       for k, v in med.items()))
         out.append(row)
     return out
@@ -320,7 +322,7 @@ def markdown(res):
         for row in a:
             cells = []
             for t in tools:
-                v = "ok" if row["verdict"][t] else "**fails**"
+                v = _verdict_text(row["verdict"][t], bold=True)
                 cells.append(f"{row['median_s'][t] * 1e3:.1f} ms "
                              f"({row['ratio_to_refnet'][t]:.2f}×), {v}")
             L.append(f"| {row['network']} ({row['rounds']} rounds) | {row['parameters']} | " +
@@ -364,6 +366,15 @@ def markdown(res):
             L.append("\nFailing tests in these runs: " + ", ".join(f"`{t}`" for t in failed) + ".")
         L.append("")
     return "\n".join(L)
+
+
+def _verdict_text(v, bold=False):
+    """ok for True, fails for False, else the verdict's own word (refnet's inconclusive)."""
+    if v is True:
+        return "ok"
+    if v is False:
+        return "**fails**" if bold else "FAIL"
+    return str(v)
 
 
 def main(argv=None):
