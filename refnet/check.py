@@ -74,7 +74,8 @@ def _verdict(opts) -> dict:
 def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = None,
                    complex_step="auto", seed: int = 0, rtol: float | None = None,
                    atol: float | None = None, strict: bool = False,
-                   accept_inconclusive: bool = False, sample: int | None = None) -> Report:
+                   accept_inconclusive: bool = False, sample: int | None = None,
+                   vectorized: bool = False) -> Report:
     """Check ``grad`` against the gradient of the scalar function ``f`` at ``x``.
 
     ``x`` is an array or a dict of arrays; ``grad(x)`` must return the same structure.  ``twin``
@@ -88,6 +89,10 @@ def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = N
     ``sample=N`` (for large x) judges N seeded random coordinates and a few random directions
     (grad·d against f's derivative along d) instead of every coordinate; the report states the
     detection guarantee (:mod:`refnet.checking.sampling`).
+
+    ``vectorized=True``: ``f`` takes ``x`` with a leading batch axis (each array ``(B, ...)``)
+    and returns the ``(B,)`` values, so that a whole stencil (every coordinate moved once) is one
+    call per chunk of points instead of one call per point.  ``grad`` is called on ``x`` itself.
     """
     t0 = time.perf_counter()
     opts = _options(rtol, atol, strict, accept_inconclusive)
@@ -98,13 +103,13 @@ def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = N
                              seed=seed, opts=opts, t0=t0)
     v, lay = flatten(x)
     try:
-        raw_f = call(f, lay.unflatten(v.copy()))
+        raw_f = call(f, lay.unflatten(v[None, :].copy() if vectorized else v.copy()))
         f0 = real_out(raw_f, 1)
         if not np.isfinite(f0).all():
             raise Abort(f"f is not finite at x: {f0[0]}")
         raw_g = call(grad, lay.unflatten(v.copy()), "grad")
         G = flatten_like(lay, raw_g)[:, None]
-        prob = scalar_problem(f, lay, v, f0[0])
+        prob = scalar_problem(f, lay, v, f0[0], vectorized=vectorized)
         prob.eps = precision(raw_f)
         rng = np.random.default_rng(seed)
         fp = fast_pass(prob, v, np.arange(lay.n), complex_step, rng)

@@ -501,3 +501,35 @@ def test_float32_code_is_judged_with_float32_rounding():
     status = np.array([e["status"] for e in bad.elements()])
     assert big.sum() >= 6 and set(status[big]) == {"mismatch"}
     assert set(status[~big]) <= {"mismatch", "lossy", "verified"}
+
+
+def test_vectorized_f_is_called_once_per_stencil_and_judged_the_same():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((6, 40))
+    P = {"W": rng.standard_normal((5, 6)), "v": rng.standard_normal((1, 5))}
+    calls = {"one": 0, "batched": 0}
+
+    def cost(p):  # one point
+        calls["one"] += 1
+        return float(np.sum(np.log1p(np.exp(p["v"] @ np.tanh(p["W"] @ X)))))
+
+    def cost_batched(p):  # a leading batch axis: (B, 5, 6) and (B, 1, 5) -> (B,)
+        calls["batched"] += 1
+        H = np.tanh(p["W"] @ X)
+        return np.sum(np.log1p(np.exp(p["v"] @ H)), axis=(-2, -1))
+
+    def grad(p):
+        H = np.tanh(p["W"] @ X)
+        s = 1 / (1 + np.exp(-(p["v"] @ H)))
+        return {"W": ((p["v"].T @ s) * (1 - H**2)) @ X.T, "v": s @ H.T}
+
+    one = check_gradient(cost, grad, P)
+    batched = check_gradient(cost_batched, grad, P, vectorized=True)
+    assert one.verdict == batched.verdict == "OK", str(batched)
+    assert calls["batched"] < 0.1 * calls["one"]
+    bad = check_gradient(cost_batched, lambda p: {**grad(p), "v": 1.001 * grad(p)["v"]}, P,
+                         vectorized=True)
+    assert bad.verdict == "MISMATCH" and {e["key"] for e in bad.mismatches} == {"v"}
+    # an f that does not take the batch axis is told so, not misjudged
+    r = check_gradient(lambda p: float(cost(p)), grad, P, vectorized=True)
+    assert r.verdict == "ERROR" and "vectorized=True" in r.error

@@ -11,8 +11,8 @@ import numpy as np
 
 from refnet.checking.errors import Abort
 
-__all__ = ["Problem", "bind_params", "call", "real_out", "scalar_problem", "vector_problem",
-           "elementwise_problem", "center_values"]
+__all__ = ["Problem", "bind_params", "call", "call_batched", "real_out", "scalar_problem",
+           "vectorized_problem", "vector_problem", "elementwise_problem", "center_values"]
 
 
 class Problem:
@@ -57,7 +57,13 @@ def real_out(val, p, what="f"):
     return a.ravel()
 
 
-def scalar_problem(f, lay, v, f0):
+def scalar_problem(f, lay, v, f0, vectorized=False):
+    """A scalar f of the structure ``lay`` at the flat point ``v``.  With ``vectorized``, f takes
+    the structure with a leading batch axis and returns one value per point: every stencil is
+    one call per chunk of points (:func:`vectorized_problem`)."""
+    if vectorized:
+        return vectorized_problem(f, lay, v, f0)
+
     def shift(idx, t):
         out = np.empty((len(idx), 1))
         w = v.copy()
@@ -81,6 +87,52 @@ def scalar_problem(f, lay, v, f0):
 
     def cline(h, d):
         return np.asarray(f(lay.unflatten(v + 1j * h * d)), dtype=complex).ravel()
+
+    return Problem(lay.n, 1, shift, cshift, np.array([f0]), line=line, cline=cline)
+
+
+# points per call of a vectorized f: chunks of at most 2**22 numbers (32 MB of float64)
+_BATCH_NUMBERS = 2**22
+
+
+def call_batched(f, lay, W, what="f"):
+    """f at the points ``W`` ``(k, n)`` in calls of at most _BATCH_NUMBERS numbers: the ``(k,)``
+    values (complex where W is); Abort where f does not return one value per point."""
+    k, n = W.shape
+    chunk = max(1, _BATCH_NUMBERS // max(n, 1))
+    out = np.empty(k, dtype=W.dtype)
+    for s in range(0, k, chunk):
+        part = W[s:s + chunk]
+        val = np.asarray(call(f, lay.unflatten(part), what))
+        if val.size != part.shape[0]:
+            raise Abort(f"vectorized=True: {what} returned {val.size} values (shape {val.shape}) "
+                        f"for a batch of {part.shape[0]} points; expected one per point")
+        out[s:s + chunk] = val.ravel() if np.iscomplexobj(W) else np.real(val).ravel()
+    return out
+
+
+def vectorized_problem(f, lay, v, f0):
+    """:func:`scalar_problem` for an f that takes a leading batch axis: the points of a stencil
+    (one coordinate moved each) go to f together."""
+
+    def moved(idx, t, dtype):
+        W = np.repeat(v.astype(dtype)[None, :], len(idx), axis=0)
+        W[np.arange(len(idx)), idx] += t
+        return W
+
+    def shift(idx, t):
+        with np.errstate(all="ignore"):
+            return call_batched(f, lay, moved(idx, np.asarray(t, dtype=np.float64),
+                                              np.float64))[:, None]
+
+    def cshift(idx, h):
+        return call_batched(f, lay, moved(idx, 1j * h, complex))[:, None]
+
+    def line(t, d):
+        return call_batched(f, lay, (v + t * d)[None, :]).real
+
+    def cline(h, d):
+        return call_batched(f, lay, (v + 1j * h * d)[None, :])
 
     return Problem(lay.n, 1, shift, cshift, np.array([f0]), line=line, cline=cline)
 
