@@ -195,17 +195,79 @@ def markdown(rows) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--second-order", action="store_true",
+                        help="only the gradgradcheck table")
     args = parser.parse_args(argv)
+    second = second_order_rows()
+    if args.second_order:
+        print(second_order_markdown(second))
+        return 0
     rows = []
     for name in CASES:
         rows.append(run_case(by_name(name)))
         print(f"{name}: done", file=sys.stderr, flush=True)
     rows.append(sampled_row())
     print(markdown(rows))
+    print()
+    print(second_order_markdown(second))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=2)
     return 0
+
+
+
+def second_order_rows():
+    """torch.autograd.gradgradcheck against refnet.torch.gradgradcheck on two small functions of
+    tensors: a correct one, and a Function whose backward detaches a factor (a wrong double
+    backward, the first derivative right)."""
+    import torch
+
+    from refnet.torch import GradcheckError, gradgradcheck
+
+    class Cube(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return z**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (z,) = ctx.saved_tensors
+            return g * 3 * z * z.detach()  # the detach drops a path of the double backward
+
+    gen = torch.Generator().manual_seed(0)
+    W = torch.randn(3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    x = torch.randn(4, dtype=torch.float64, generator=gen, requires_grad=True)
+    z = torch.linspace(0.5, 2, 4, dtype=torch.float64, requires_grad=True)
+    cases = [("sin(W x) * sum(x), autograd", "correct", lambda W, x: torch.sin(W @ x) * x.sum(),
+              (W, x)),
+             ("z**3 with a detached factor in backward", "bug", Cube.apply, (z,))]
+    rows = []
+    for name, truth, fn, inputs in cases:
+        row = {"case": name, "truth": truth, "tools": {}}
+        for label, check, fail in (("torch gradgradcheck", torch.autograd.gradgradcheck,
+                                    (RuntimeError,)),
+                                   ("refnet.torch.gradgradcheck", gradgradcheck,
+                                    (GradcheckError,))):
+            t0 = time.perf_counter()
+            try:
+                verdict = "pass" if check(fn, inputs) else "fail"
+            except fail:
+                verdict = "fail"
+            row["tools"][label] = {"verdict": verdict, "seconds": time.perf_counter() - t0}
+        rows.append(row)
+    return rows
+
+
+def second_order_markdown(rows) -> str:
+    tools = ["torch gradgradcheck", "refnet.torch.gradgradcheck"]
+    out = ["| case | truth | " + " | ".join(tools) + " |", "|---|---|" + "---|" * len(tools)]
+    for r in rows:
+        cells = [f"{r['tools'][t]['verdict']} {r['tools'][t]['seconds'] * 1e3:.0f} ms"
+                 for t in tools]
+        out.append(f"| {r['case']} | {r['truth']} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
