@@ -27,7 +27,7 @@ import numpy as np
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import Layout, flatten, flatten_like
 from refnet.checking.problems import call
-from refnet.checking.report import SHOW, STATUS, Report, error_report
+from refnet.checking.report import SHOW, STATUS, Report, error_report, headline
 
 __all__ = [
     "GUARANTEE_JVP",
@@ -101,15 +101,7 @@ def merge_reports(kind: str, parts, *, options=None, guarantee="", t0=None) -> P
     reports = [r for _, r, _ in parts]
     counts = {s: sum(r.counts.get(s, 0) for r in reports) for s in STATUS.values()}
     errors = [f"{label}: {r.error}" for label, r, _ in parts if r.error]
-    if errors:
-        verdict = "ERROR"
-    elif counts["mismatch"]:
-        verdict = "MISMATCH"
-    elif counts["unresolved"]:
-        verdict = "INCONCLUSIVE"
-    else:
-        verdict = "OK"
-    ok = verdict == "OK" or (verdict == "INCONCLUSIVE" and bool(options.get("accept_inconclusive")))
+    verdict, ok = headline(counts, bool(errors), options)
 
     def gather(attr):
         items = [rename(dict(e)) for _, r, rename in parts for e in getattr(r, attr)]

@@ -235,6 +235,21 @@ def _html(r: Report) -> str:
     return f"<div><p><b>{html.escape(r.summary())}</b></p>{table}</div>"
 
 
+def headline(counts, error, options) -> tuple[str, bool]:
+    """The verdict from the counts per status (ERROR where f or the gradient misbehaved), and
+    ``ok``: true for OK, and for INCONCLUSIVE only with ``accept_inconclusive``."""
+    if error:
+        verdict = "ERROR"
+    elif counts.get("mismatch"):
+        verdict = "MISMATCH"
+    elif counts.get("unresolved"):
+        verdict = "INCONCLUSIVE"
+    else:
+        verdict = "OK"
+    accept = bool((options or {}).get("accept_inconclusive"))
+    return verdict, verdict == "OK" or (verdict == "INCONCLUSIVE" and accept)
+
+
 def error_report(kind: str, size: int, message: str, t0: float, options=None) -> Report:
     counts = {name: 0 for name in STATUS.values()}
     return Report(kind=kind, ok=False, size=size, counts=counts, oracles={}, worst=None,
@@ -304,13 +319,7 @@ def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, com
         flat = [k for k in order_all if J.status.ravel()[k] == code][:SHOW]
         return [element(*np.unravel_index(int(k), G.shape)) for k in flat]
 
-    if counts["mismatch"]:
-        verdict = "MISMATCH"
-    elif counts["unresolved"]:
-        verdict = "INCONCLUSIVE"
-    else:
-        verdict = "OK"
-    ok = verdict == "OK" or (verdict == "INCONCLUSIVE" and bool(options.get("accept_inconclusive")))
+    verdict, ok = headline(counts, False, options)
     rep = Report(kind=kind, ok=ok, size=int(G.size), counts=counts, oracles=oracles,
                  worst=worst, mismatches=listing(MISMATCH), unresolved=listing(UNRESOLVED),
                  subgradients=listing(SUBGRADIENT), lossy=listing(LOSSY), verdict=verdict,
