@@ -203,10 +203,20 @@ def hard_silu(z):
 
 
 def mish(z):
-    """mish(z) = z tanh(softplus(z))."""
+    """mish(z) = z tanh(softplus(z)), with tanh(log(1 + w)) = w(w + 2)/(w(w + 2) + 2), w = e^z,
+    written in e = e^-|z| ≤ 1 on each side as refnet's NumPy form is:
+    (1 + 2e)/(1 + 2e(1 + e)) for z ≥ 0 and e(e + 2)/(e(e + 2) + 2) for z < 0.
+
+    Not ``z * jnp.tanh(softplus(z))``: jax.grad of tanh is 1 - tanh², which cancels to nothing
+    once tanh rounds near 1, and z times that lost ulp put jax.grad of mish 134 eps (200 ulps)
+    off at z ≈ 19.9.  Here every derivative is of a rational function of e, whose cancellations
+    are of size e, so the absolute error stays at a few eps.
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
-    zc = jnp.where(z > 40.0, 40.0, z)  # tanh(softplus(40)) is 1 in float64; keeps z·0 from inf·0
-    return z * jnp.tanh(softplus(zc))
+    e = jnp.exp(_neg_abs(z))
+    t = jnp.where(z >= 0, (1.0 + 2.0 * e) / (1.0 + 2.0 * e * (1.0 + e)),
+                  e * (e + 2.0) / (e * (e + 2.0) + 2.0))
+    return z * t
 
 
 def squareplus(z, *, b=4.0):
