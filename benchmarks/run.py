@@ -15,7 +15,10 @@ b. batched verification at the notebook's 2-4-1 shape: gradients verified per se
 c. training: refnet.network.train (the reference loop) and refnet.fast.train (the fused step,
    with and without train's one-BLAS-thread limit) per iteration vs the notebook's loop inlined
    vs the JAX twin's jit + lax.scan loop, on the notebook's problem;
-d. the test suite's wall time without, with a cold and with a warm JAX compilation cache.
+d. the test suite's wall time, serially and with ``-n auto`` (and serially with a warm JAX
+   compilation cache), against the 60 s target;
+e. ``refnet verify`` and ``refnet formulas`` at their defaults, each in a fresh process,
+   against their targets (8 s and 4 s).
 """
 
 from __future__ import annotations
@@ -281,28 +284,56 @@ def bench_train(iterations, n_rounds, log):
 # d. the test suite
 
 
-def bench_suite(log, workers=None):
-    """Wall time of ``pytest -q`` in a subprocess: no persistent cache, a cold one, a warm one."""
-    out = {}
+SUITE_TARGET_S = 60.0
+COMMAND_TARGETS_S = {"verify": 8.0, "formulas": 4.0}
+
+
+def _run_pytest(extra_args, env_extra, log, name):
+    env = {k: v for k, v in os.environ.items() if k != "REFNET_JAX_CACHE"}
+    env.update(env_extra)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra_args]
+    dt, proc = timed(lambda: subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
+                                            text=True))
+    lines = proc.stdout.strip().splitlines()
+    tail = lines[-1] if lines else ""
+    failed = [ln.split(" - ")[0][len("FAILED "):] for ln in lines if ln.startswith("FAILED ")]
+    log(f"  suite, {name}: {dt:.1f} s ({tail})")
+    return dict(wall_s=dt, returncode=proc.returncode, summary=tail, failed=failed,
+                command=" ".join(["pytest -q", *extra_args]))
+
+
+def bench_suite(log):
+    """Wall time of ``pytest -q`` in a subprocess, as the README runs it: serially and with
+    ``-n auto``, without a persistent JAX cache; then serially with a warm one (a second run at
+    the same shapes), for the developer who keeps it."""
+    out = {"serial": _run_pytest([], {}, log, "serial"),
+           "-n auto": _run_pytest(["-n", "auto"], {}, log, "-n auto")}
     with tempfile.TemporaryDirectory() as cache:
-        runs = [("no persistent cache", {}), ("cache cold (empty)", {"REFNET_JAX_CACHE": cache}),
-                ("cache warm", {"REFNET_JAX_CACHE": cache})]
-        for name, extra in runs:
-            env = {k: v for k, v in os.environ.items() if k != "REFNET_JAX_CACHE"}
-            env.update(extra)
-            cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-            if workers:
-                cmd += ["-n", str(workers)]
-            dt, proc = timed(lambda cmd=cmd, env=env: subprocess.run(cmd, cwd=ROOT, env=env,
-                                                                     capture_output=True,
-                                                                     text=True))
-            lines = proc.stdout.strip().splitlines()
-            tail = lines[-1] if lines else ""
-            failed = [ln.split(" - ")[0][len("FAILED "):] for ln in lines
-                      if ln.startswith("FAILED ")]
-            out[name] = dict(wall_s=dt, returncode=proc.returncode, summary=tail, failed=failed)
-            log(f"  suite, {name}: {dt:.1f} s ({tail})")
+        _run_pytest([], {"REFNET_JAX_CACHE": cache}, log, "filling the JAX cache")
+        out["serial, warm JAX cache"] = _run_pytest([], {"REFNET_JAX_CACHE": cache}, log,
+                                                    "serial, warm JAX cache")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# e. the commands at their defaults
+
+
+def bench_commands(n_rounds, log):
+    """Wall time of ``python -m refnet verify`` and ``formulas`` at their defaults, as a user
+    runs them (a fresh process each: imports, compiles and all), median over rounds."""
+    cmds = {name: [sys.executable, "-m", "refnet", name] for name in COMMAND_TARGETS_S}
+    times = {name: [] for name in cmds}
+    codes = {}
+    for _ in range(n_rounds):
+        for name, cmd in cmds.items():
+            dt, proc = timed(lambda cmd=cmd: subprocess.run(cmd, cwd=ROOT, capture_output=True,
+                                                            text=True))
+            times[name].append(dt)
+            codes[name] = proc.returncode
+            log(f"  refnet {name}: {dt:.1f} s (exit {proc.returncode})")
+    return {name: dict(median_s=median(times[name]), rounds=n_rounds, exit=codes[name],
+                       target_s=COMMAND_TARGETS_S[name]) for name in cmds}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,14 +387,25 @@ def markdown(res):
         L.append(f"\nThe twin's compile: {c['twin_compile_s']:.2f} s (not in the rates).\n")
     d = res.get("suite")
     if d:
-        L.append("### d. Test suite wall time (`pytest -q`, one run each)\n")
-        L.append("| JAX persistent compilation cache | wall time | result |")
-        L.append("|---|---|---|")
+        L.append("### d. Test suite wall time (one run each, no JAX cache unless said)\n")
+        L.append(f"| run | wall time | × target ({SUITE_TARGET_S:.0f} s) | result |")
+        L.append("|---|---|---|---|")
         for k, v in d.items():
-            L.append(f"| {k} | {v['wall_s']:.1f} s | {v['summary']} |")
+            L.append(f"| `{v.get('command', k)}`{'' if k in ('serial', '-n auto') else ', ' + k}"
+                     f" | {v['wall_s']:.1f} s | {v['wall_s'] / SUITE_TARGET_S:.2f} "
+                     f"| {v['summary']} |")
         failed = sorted({t for v in d.values() for t in v.get("failed", [])})
         if failed:
             L.append("\nFailing tests in these runs: " + ", ".join(f"`{t}`" for t in failed) + ".")
+        L.append("")
+    e = res.get("commands")
+    if e:
+        L.append("### e. Commands at their defaults (a fresh process each)\n")
+        L.append("| command | wall time | target | × target | exit |")
+        L.append("|---|---|---|---|---|")
+        for k, v in e.items():
+            L.append(f"| `refnet {k}` ({v['rounds']} rounds) | {v['median_s']:.1f} s | "
+                     f"{v['target_s']:.0f} s | {v['median_s'] / v['target_s']:.2f} | {v['exit']} |")
         L.append("")
     return "\n".join(L)
 
@@ -381,12 +423,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds and examples; no suite")
-    ap.add_argument("--only", nargs="+", choices=["check", "batch", "train", "suite"],
+    ap.add_argument("--only", nargs="+", choices=["check", "batch", "train", "suite", "commands"],
                     help="run only these parts")
     ap.add_argument("--suite", action="store_true", help="time the test suite even with --quick")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = ap.parse_args(argv)
-    parts = set(args.only or ["check", "batch", "train", "suite"])
+    parts = set(args.only or ["check", "batch", "train", "suite", "commands"])
     if args.quick and not args.suite and not args.only:
         parts.discard("suite")
     q = args.quick
@@ -410,6 +452,9 @@ def main(argv=None):
     if "suite" in parts:
         log("d. test suite")
         res["suite"] = bench_suite(log)
+    if "commands" in parts:
+        log("e. commands")
+        res["commands"] = bench_commands(n_rounds=1 if q else 3, log=log)
     import jax
     import torch
 
