@@ -37,50 +37,74 @@ def extrapolate(rows, noise, power):
 
     ``power`` is 2 where the error series is in h², h⁴, … (central differences) and 1 where it
     is in h, h², … (one-sided); level j removes the j-th term:
-    R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (2^(pj) - 1), so the estimate is a fixed
-    combination Σ w_k rows[k] (:func:`tableau_weights`).  ``noise[k]`` bounds the rounding error
-    of ``rows[k]``; the rows come from distinct evaluations of f, whose rounding errors are
-    independent, so the carried noise is sqrt(Σ (w_k noise[k])²).
+    R[k][j] = R[k][j-1] + (R[k][j-1] - R[k-1][j-1]) / (2^(pj) - 1).  Every entry is a fixed
+    combination of the rows, R[k][j] = Σ w_i rows[i] (:func:`tableau_weights`), so the entries
+    needed are weighted sums over the stacked rows (``rows`` a sequence or an array whose first
+    axis is the level).  ``noise[k]`` bounds the rounding error of ``rows[k]``; the rows come
+    from distinct evaluations of f, whose rounding errors are independent, so the carried noise
+    is sqrt(Σ (w_k noise[k])²).
 
     Returns ``(estimate, error, carried noise)``: the error is FD_TRUNCATION_SAFETY times the
     larger change of the last level (against the level before and the row before) plus the
     carried noise.
     """
-    R = [[rows[0]]]
-    for k in range(1, len(rows)):
-        r = [rows[k]]
-        for j in range(1, k + 1):
-            fac = 2.0 ** (power * j) - 1.0
-            r.append(r[j - 1] + (r[j - 1] - R[k - 1][j - 1]) / fac)
-        R.append(r)
-    best = R[-1][-1]
-    if len(rows) > 1:
-        trunc = np.maximum(np.abs(best - R[-1][-2]), np.abs(best - R[-2][-2]))
-    else:
-        trunc = np.zeros_like(best)
-    power = np.asarray(power)
-    terms = [np.abs(np.where(power == 1.0, tableau_weights(len(rows), 1.0)[k],
-                             tableau_weights(len(rows), 2.0)[k]) * n)
-             for k, n in enumerate(noise)]
-    # the root of the sum of squares, scaled by the largest term so that neither tiny bars
-    # (1e-168 squares to 0) nor huge ones overflow
-    top = np.maximum.reduce(terms) if len(terms) > 1 else terms[0]
-    safe = np.where(top > 0, top, 1.0)
-    carried = top * np.sqrt(sum((t / safe) ** 2 for t in terms))
+    Q, N = _stacked(rows), _stacked(noise)
+    levels = Q.shape[0]
+    last = (levels - 1, levels - 1)
+    entries = (last, (levels - 1, levels - 2), (levels - 2, levels - 2)) if levels > 1 else (last,)
+    best, *changes, carried = _weighted(Q, N, np.asarray(power), levels, entries)
+    trunc = np.zeros_like(best)
+    for change in changes:  # best - R[L-1][L-2] and best - R[L-2][L-2]
+        trunc = np.maximum(trunc, np.abs(change))
     return best, tol.FD_TRUNCATION_SAFETY * trunc + carried, carried
 
 
+def _stacked(rows):
+    """The rows as one array, the level first."""
+    if isinstance(rows, np.ndarray):
+        return rows
+    return np.stack(np.broadcast_arrays(*rows))
+
+
+def _weighted(Q, N, power, levels, entries):
+    """The tableau entry ``entries[0]``, its differences from the other entries, and the noise
+    ``N`` carried into it, as weighted sums over the stacked rows ``Q``; where ``power`` mixes 1
+    and 2, each element takes its own series."""
+    shape = np.broadcast_shapes(Q.shape, N.shape)[1:]
+    Q2 = np.broadcast_to(Q, (levels,) + shape).reshape(levels, -1)
+    N2 = np.broadcast_to(N, (levels,) + shape).reshape(levels, -1)
+    out = None
+    for p in (1.0, 2.0):
+        where = power == p
+        if not np.any(where):
+            continue
+        W = tableau_weights(levels, p)
+        w0 = W[entries[0]]
+        # the entry, then its differences from the others: one product with the rows
+        M = np.stack([w0] + [w0 - W[e] for e in entries[1:]])
+        vals = list(M @ Q2)
+        T = np.abs(w0[:, None] * N2)
+        # the root of the sum of squares, scaled by the largest term so that neither tiny bars
+        # (1e-168 squares to 0) nor huge ones overflow
+        top = T.max(axis=0)
+        safe = np.where(top > 0, top, 1.0)
+        vals.append(top * np.sqrt(np.sum((T / safe) ** 2, axis=0)))
+        vals = [v.reshape(shape) for v in vals]
+        out = vals if out is None else [np.where(where, v, o) for v, o in zip(vals, out)]
+    return out
+
+
 @functools.cache
-def tableau_weights(levels: int, power: float) -> tuple:
-    """The weights w_k with which the last entry of a tableau of ``levels`` rows combines them."""
-    R = []
+def tableau_weights(levels: int, power: float) -> dict:
+    """The weights of every tableau entry over the rows: ``tableau_weights(L, p)[k, j]`` is the
+    vector w with R[k][j] = Σ w_i rows[i] (see :func:`extrapolate`)."""
+    W = {}
     for k in range(levels):
-        r = [np.eye(levels)[k]]
+        W[k, 0] = np.eye(levels)[k]
         for j in range(1, k + 1):
             fac = 2.0 ** (power * j) - 1.0
-            r.append(r[j - 1] + (r[j - 1] - R[k - 1][j - 1]) / fac)
-        R.append(r)
-    return tuple(float(w) for w in R[-1][-1])
+            W[k, j] = W[k, j - 1] + (W[k, j - 1] - W[k - 1, j - 1]) / fac
+    return W
 
 
 def tableau(rows, noise, power):
@@ -124,44 +148,46 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     central = side == 0
     c = np.flatnonzero(central)
     direction = np.where(central, 1.0, np.sign(side))
-    cen, fwd, bwd = ([], []), ([], []), ([], [])
-    flat = np.ones(f0.shape, bool)  # f did not change at any point of the stencil
+    # every level at once: axis 0 is the level l (step h0·2^-l), then the coordinate, then f's
+    # outputs; one call of ``evaluate`` for the + side and one for the - side
+    H = h0 * 2.0 ** -np.arange(levels)[:, None]  # (levels, k)
     with np.errstate(all="ignore"):
+        xp = x + direction * H
+        fp = np.asarray(evaluate(np.tile(np.arange(k), levels), (direction * H).ravel()),
+                        dtype=np.float64).reshape((levels,) + f0.shape)
+        fm = np.broadcast_to(f0, fp.shape).copy()
+        xm = np.broadcast_to(x, H.shape).copy()
+        if c.size:
+            fm[:, c] = np.asarray(evaluate(np.tile(c, levels), -H[:, c].ravel()),
+                                  dtype=np.float64).reshape((levels, c.size) + f0.shape[1:])
+            xm[:, c] = x[c] - H[:, c]
         floor0 = np.maximum(noise, eval_ulps * eps * np.abs(f0))
-        for lev in range(levels):
-            h = h0 * 2.0**-lev
-            xp = x + direction * h
-            fp = np.asarray(evaluate(np.arange(k), direction * h), dtype=np.float64)
-            fm = f0.copy()
-            xm = x.copy()
-            if c.size:
-                fm[c] = evaluate(c, -h[c])
-                xm[c] = x[c] - h[c]
-            ep = np.maximum(noise, eval_ulps * eps * np.abs(fp))
-            em = np.maximum(noise, eval_ulps * eps * np.abs(fm))
-            sp = (xp - x)[:, None]  # the steps actually taken (exact in floating point)
-            sm = (x - xm)[:, None]
-            flat &= (fp == f0) & (fm == f0)
-            one = (fp - f0) / sp
-            one_e = (ep + floor0) / np.abs(sp) + _ROUND * np.abs(one) + tol.SUBNORMAL
-            cq = np.where(central[:, None], (fp - fm) / (sp + sm), one)
-            cen[0].append(cq)
-            cen[1].append(np.where(central[:, None], (ep + em) / np.abs(sp + sm) +
-                                   _ROUND * np.abs(cq) + tol.SUBNORMAL, one_e))
-            fwd[0].append(one)
-            fwd[1].append(one_e)
-            bq = np.where(central[:, None], (f0 - fm) / sm, one)
-            bwd[0].append(bq)
-            bwd[1].append(np.where(central[:, None], (floor0 + em) / np.abs(sm) +
-                                   _ROUND * np.abs(bq) + tol.SUBNORMAL, one_e))
-    power = np.where(central, 2.0, 1.0)[:, None]
-    c_est, c_err, carried = tableau(cen[0], cen[1], power)
+        ep = np.maximum(noise, eval_ulps * eps * np.abs(fp))
+        em = np.maximum(noise, eval_ulps * eps * np.abs(fm))
+        sp = (xp - x)[..., None]  # the steps actually taken (exact in floating point)
+        sm = (x - xm)[..., None]
+        flat = np.all((fp == f0) & (fm == f0), axis=0)  # f did not change at any point
+        cen_mask = central[:, None]
+        one = (fp - f0) / sp
+        one_e = (ep + floor0) / np.abs(sp) + _ROUND * np.abs(one) + tol.SUBNORMAL
+        cq = np.where(cen_mask, (fp - fm) / (sp + sm), one)
+        cen = (cq, np.where(cen_mask, (ep + em) / np.abs(sp + sm) + _ROUND * np.abs(cq)
+                            + tol.SUBNORMAL, one_e))
+        fwd = (one, one_e)
+        bq = np.where(cen_mask, (f0 - fm) / sm, one)
+        bwd = (bq, np.where(cen_mask, (floor0 + em) / np.abs(sm) + _ROUND * np.abs(bq)
+                            + tol.SUBNORMAL, one_e))
+    # the three tableaux in one: axis 1 is central, forward, backward (the one-sided ones have
+    # their error series in h)
+    power = np.stack([np.where(central, 2.0, 1.0), np.ones(k), np.ones(k)])[:, :, None]
+    est, err, carried = tableau(np.stack([cen[0], fwd[0], bwd[0]], axis=1),
+                                np.stack([cen[1], fwd[1], bwd[1]], axis=1), power)
     # where f did not change at any point, every quotient is exactly 0 and no level shows a
     # truncation term: extrapolating adds nothing but the carried noise, and the bar is the
     # change the rounding of f could hide over the largest step (the first quotient's own)
-    c_err = np.where(flat, np.minimum(c_err, cen[1][0]), c_err)
-    out = ((c_est, c_err), tableau(fwd[0], fwd[1], 1.0)[:2], tableau(bwd[0], bwd[1], 1.0)[:2])
-    return out + (np.broadcast_to(carried, c_err.shape),) if noise_part else out
+    c_err = np.where(flat, np.minimum(err[0], cen[1][0]), err[0])
+    out = ((est[0], c_err), (est[1], err[1]), (est[2], err[2]))
+    return out + (carried[0],) if noise_part else out
 
 
 def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
