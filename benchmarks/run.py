@@ -67,10 +67,12 @@ def rounds(contenders, n_rounds):
 # a. one verified gradient
 
 
-NETWORKS = [  # (name, n_x, n_h, n_y, m)
-    ("2-4-1, m=3", 2, 4, 1, 3),
-    ("5-8-3, m=16", 5, 8, 3, 16),
-    ("20-64-10, m=256", 20, 64, 10, 256),
+NETWORKS = [  # (name, n_x, n_h, n_y, m, hidden activation)
+    ("2-4-1, m=3", 2, 4, 1, 3, "tanh"),
+    ("5-8-3, m=16", 5, 8, 3, 16, "tanh"),
+    ("20-64-10, m=256", 20, 64, 10, 256, "tanh"),
+    # relu, weights scaled by 1/sqrt(fan-in) (unit variance saturates log(1 - A) to -inf)
+    ("relu 50-80-10, m=64", 50, 80, 10, 64, "relu"),
 ]
 
 
@@ -86,21 +88,23 @@ def bench_check(n_rounds, big_rounds, log):
 
     torch.set_default_dtype(torch.float64)
     out = []
-    for name, n_x, n_h, n_y, m in NETWORKS:
+    for name, n_x, n_h, n_y, m, hidden in NETWORKS:
         # unit-variance weights and biases, the cost written the notebook's way
-        X, Y, P, cost, grad = notebook_style_network(0, n_x, n_h, n_y, m)
+        X, Y, P, cost, grad = notebook_style_network(0, n_x, n_h, n_y, m, hidden=hidden,
+                                                     scaled=hidden == "relu")
         Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
         Pj = {k: jnp.asarray(v) for k, v in P.items()}
         Xt, Yt = torch.tensor(X), torch.tensor(Y)
         Pt = [torch.tensor(P[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")]
 
-        def cost_jax(p, *, Xj=Xj, Yj=Yj, m=m):
-            A1 = jnp.tanh(p["W1"] @ Xj + p["b1"])
+        def cost_jax(p, *, Xj=Xj, Yj=Yj, m=m, hidden=hidden):
+            Z1 = p["W1"] @ Xj + p["b1"]
+            A1 = jnp.tanh(Z1) if hidden == "tanh" else jnp.maximum(Z1, 0)
             A2 = 1 / (1 + jnp.exp(-(p["W2"] @ A1 + p["b2"])))
             return -jnp.sum(Yj * jnp.log(A2) + (1 - Yj) * jnp.log(1 - A2)) / m
 
-        def cost_torch(W1, b1, W2, b2, *, Xt=Xt, Yt=Yt, m=m):
-            A1 = torch.tanh(W1 @ Xt + b1)
+        def cost_torch(W1, b1, W2, b2, *, Xt=Xt, Yt=Yt, m=m, hidden=hidden):
+            A1 = torch.tanh(W1 @ Xt + b1) if hidden == "tanh" else torch.relu(W1 @ Xt + b1)
             A2 = 1 / (1 + torch.exp(-(W2 @ A1 + b2)))
             return -torch.sum(Yt * torch.log(A2) + (1 - Yt) * torch.log(1 - A2)) / m
 
@@ -128,7 +132,8 @@ def bench_check(n_rounds, big_rounds, log):
                       "torch gradcheck": run_torch(False),
                       "torch gradcheck fast_mode": run_torch(True)}
         first = {k: timed(fn)[0] for k, fn in contenders.items()}  # a new shape: compile included
-        times, verdicts = rounds(contenders, big_rounds if n_x >= 20 else n_rounds)
+        big = sum(v.size for v in P.values()) > 1000
+        times, verdicts = rounds(contenders, big_rounds if big else n_rounds)
         med = {k: median(v) for k, v in times.items()}
         base = med["refnet check_gradient"]
         row = dict(network=name, parameters=int(sum(v.size for v in P.values())),
@@ -346,7 +351,8 @@ def markdown(res):
              "the rounds shown; ratios are ratios of medians from the same run.\n")
     a = res.get("check")
     if a:
-        L.append("### a. One verified gradient (tanh / sigmoid network, the notebook's cost)\n")
+        L.append("### a. One verified gradient (tanh or relu / sigmoid network, the notebook's "
+                 "cost)\n")
         tools = list(a[0]["median_s"])
         L.append("| network | P | " + " | ".join(tools) + " |")
         L.append("|---|---|" + "---|" * len(tools))

@@ -112,7 +112,7 @@ def _check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = N
         prob = scalar_problem(f, lay, v, f0[0], vectorized=vectorized)
         prob.eps = precision(raw_f)
         rng = np.random.default_rng(seed)
-        fp = fast_pass(prob, v, np.arange(lay.n), complex_step, rng)
+        fp = fast_pass(prob, v, np.arange(lay.n), complex_step, rng, G=G)
         fast, safe, why = fp.oracles, fp.complex_safe, fp.why
         if twin is not None:
             from refnet.oracles.autodiff import twin_gradient
@@ -194,7 +194,7 @@ def _check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="au
             near = (flat != k) & (np.abs(flat - k) <= h0)
             side = np.where(near, np.where(flat > k, 1, -1), side)
         fp = fast_pass(prob, flat, idx, complex_step, np.random.default_rng(0),
-                       skip=known | (side != 0))
+                       skip=known | (side != 0), G=G)
         fast, safe, why = fp.oracles, fp.complex_safe, fp.why
         if twin is not None:
             from refnet.oracles.autodiff import twin_elementwise_derivative
@@ -253,7 +253,8 @@ def _check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
         G = J.reshape(f0.size, x.size).T  # (inputs, outputs)
         prob = vector_problem(f, lay, flat, f0)
         prob.eps = precision(raw_f)
-        fp = fast_pass(prob, flat, np.arange(flat.size), complex_step, np.random.default_rng(0))
+        fp = fast_pass(prob, flat, np.arange(flat.size), complex_step, np.random.default_rng(0),
+                       G=G)
         fast, safe, why = fp.oracles, fp.complex_safe, fp.why
         judged = judge(prob, flat, G, fast=fast, extra={}, line=fp.line, slope=fp.slope,
                        accept_only=fp.accept_only, moved=fp.moved,

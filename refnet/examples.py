@@ -15,18 +15,27 @@ import numpy as np
 __all__ = ["mnist_sized_network", "notebook_style_network"]
 
 
-def notebook_style_network(seed=0, n_x=20, n_h=64, n_y=10, m=256):
+def notebook_style_network(seed=0, n_x=20, n_h=64, n_y=10, m=256, hidden="tanh",
+                           scaled=False):
     """``(X, Y, P, cost, grad)``: inputs, 0/1 labels, parameters ``W1, b1, W2, b2`` (all
     standard normal, seeded), ``cost(p)`` and its hand-written gradient ``grad(p)`` (a dict keyed
-    like ``p``)."""
+    like ``p``).  ``hidden`` is "tanh" (the notebook's) or "relu" (``np.maximum(Z1, 0)``);
+    ``scaled`` divides each weight matrix by the square root of its fan-in (unit-variance
+    weights saturate a wide relu layer's sigmoid outputs until log(1 - A) is -inf)."""
+    if hidden not in ("tanh", "relu"):
+        raise ValueError(f"hidden: 'tanh' or 'relu', got {hidden!r}")
     r = np.random.default_rng(seed)
     X = r.standard_normal((n_x, m))
     Y = (r.random((n_y, m)) < 0.5).astype(float)
     P = dict(W1=r.standard_normal((n_h, n_x)), b1=r.standard_normal((n_h, 1)),
              W2=r.standard_normal((n_y, n_h)), b2=r.standard_normal((n_y, 1)))
+    if scaled:
+        P["W1"] /= np.sqrt(n_x)
+        P["W2"] /= np.sqrt(n_h)
 
     def forward(p):
-        A1 = np.tanh(p["W1"] @ X + p["b1"])
+        Z1 = p["W1"] @ X + p["b1"]
+        A1 = np.tanh(Z1) if hidden == "tanh" else np.maximum(Z1, 0)
         A2 = 1 / (1 + np.exp(-(p["W2"] @ A1 + p["b2"])))
         return A1, A2
 
@@ -37,7 +46,7 @@ def notebook_style_network(seed=0, n_x=20, n_h=64, n_y=10, m=256):
     def grad(p):
         A1, A2 = forward(p)
         dZ2 = A2 - Y
-        dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
+        dZ1 = (p["W2"].T @ dZ2) * ((1 - A1**2) if hidden == "tanh" else (A1 > 0))
         return dict(W1=dZ1 @ X.T / m, b1=dZ1.sum(1, keepdims=True) / m,
                     W2=dZ2 @ A1.T / m, b2=dZ2.sum(1, keepdims=True) / m)
 

@@ -533,3 +533,63 @@ def test_vectorized_f_is_called_once_per_stencil_and_judged_the_same():
     # an f that does not take the batch axis is told so, not misjudged
     r = check_gradient(lambda p: float(cost(p)), grad, P, vectorized=True)
     assert r.verdict == "ERROR" and "vectorized=True" in r.error
+
+
+# --- what a check costs, in evaluations of f (counted, so deterministic) ---------------------
+
+
+def _counted(f):
+    calls = {"real": 0, "complex": 0}
+
+    def g(p):
+        calls["complex" if np.iscomplexobj(p["W1"]) else "real"] += 1
+        return f(p)
+
+    return g, calls
+
+
+def _notebook_241():
+    X, Y, P, cost, grad = notebook_style_network(0, 2, 4, 1, 3)
+
+    def cost_logaddexp(p):  # the stable form: np.logaddexp rejects complex input
+        Z2 = p["W2"] @ np.tanh(p["W1"] @ X + p["b1"]) + p["b2"]
+        return np.sum(Y * np.logaddexp(0.0, -Z2) + (1 - Y) * np.logaddexp(0.0, Z2)) / 3
+
+    return P, cost, cost_logaddexp, grad
+
+
+def test_a_check_that_rejects_complex_input_costs_one_central_difference_per_coordinate():
+    # f(x), one complex probe (rejected: no directional difference is taken), then one central
+    # difference per coordinate, every element accepted: the noise floor is never measured
+    P, _, cost, grad = _notebook_241()
+    g, calls = _counted(cost)
+    r = check_gradient(g, grad, P)
+    assert r.verdict == "OK" and r.counts["verified"] == 17
+    assert calls == {"real": 1 + 2 * 17, "complex": 1}
+    assert not r.noise_floor_measured
+    assert all(e["oracle"] == "central difference" for e in r.elements())
+
+
+def test_a_complex_safe_check_costs_one_complex_evaluation_per_coordinate():
+    # f(x), the directional Richardson tableau of the probe (8), the complex probe, then one
+    # complex step per coordinate
+    P, cost, _, grad = _notebook_241()
+    g, calls = _counted(cost)
+    r = check_gradient(g, grad, P)
+    assert r.verdict == "OK"
+    assert calls == {"real": 1 + 8, "complex": 1 + 17}
+
+
+def test_the_noise_floor_is_measured_once_where_a_verdict_needs_it():
+    # a zero gradient of sum(x**2) at 0: f does not move over any fast stencil, so accepting
+    # it rests on the noise of f, measured once along the line (64 points beside f(x), and 64
+    # on the narrow span Richardson needs), not per element
+    calls = [0]
+
+    def f(x):
+        calls[0] += 1
+        return float(np.sum(x**2))
+
+    r = check_gradient(f, lambda x: 2 * x, np.zeros(6))
+    assert r.verdict == "OK" and r.noise_floor_measured
+    assert calls[0] == 1 + 1 + 2 * 6 + 64 + 64 + 8 * 6

@@ -7,6 +7,7 @@ oracles, batched verification) uses :func:`flatten` and a :class:`Layout`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -23,13 +24,24 @@ class Layout:
     keys: tuple
     shapes: tuple
 
-    @property
+    # computed once per layout (a check unflattens thousands of times; a frozen dataclass's
+    # cached_property writes the instance's __dict__ directly)
+    @cached_property
     def sizes(self) -> tuple:
         return tuple(int(np.prod(s, dtype=np.int64)) for s in self.shapes)
 
-    @property
+    @cached_property
     def n(self) -> int:
         return int(sum(self.sizes))
+
+    @cached_property
+    def _parts(self) -> tuple:
+        """(key, slice, shape) of each part of the flat vector."""
+        out, start = [], 0
+        for k, s, n in zip(self.keys, self.shapes, self.sizes):
+            out.append((k, slice(start, start + n), tuple(s)))
+            start += n
+        return tuple(out)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -46,12 +58,8 @@ class Layout:
                              f"{self.n}")
         batch = theta.shape[:-1]
         if self.keys == (None,):
-            return theta.reshape(batch + tuple(self.shapes[0]))
-        out, start = {}, 0
-        for k, s, n in zip(self.keys, self.shapes, self.sizes):
-            out[k] = theta[..., start:start + n].reshape(batch + tuple(s))
-            start += n
-        return out
+            return theta.reshape(batch + self._parts[0][2])
+        return {k: theta[..., sl].reshape(batch + s) for k, sl, s in self._parts}
 
     def locate(self, i):
         """(key, index tuple) of flat element ``i``."""

@@ -32,7 +32,7 @@ import numpy as np
 
 from refnet import tolerances as tol
 from refnet.checking.errors import Abort
-from refnet.checking.probe import Line, evaluation_noise, probe_complex
+from refnet.checking.probe import Line, complex_probe, evaluation_noise, probe_complex
 from refnet.checking.probe import complex_step as complex_step_pass
 from refnet.checking.problems import Problem, center_values
 from refnet.checking.report import LOSSY, MISMATCH, SUBGRADIENT, UNRESOLVED, VERIFIED, Judged
@@ -70,30 +70,30 @@ class FastPass(NamedTuple):
     moved: np.ndarray | None = None  # per element: the central difference's stencil moved
 
 
-def fast_pass(prob, v, idx_all, complex_step, rng, skip=None) -> FastPass:
+def fast_pass(prob, v, idx_all, complex_step, rng, skip=None, G=None) -> FastPass:
     """The fast pass: the complex step where f is complex-safe, else one central difference.
 
-    Returns ``(fast, complex_safe, why_not, line, slope)`` (``why_not`` is non-empty for an
-    unconfirmed complex step, which may only accept): ``fast`` maps an oracle's name to
-    ``(estimate, error bar, available)``; ``line`` is the :class:`~refnet.checking.probe.Line`
-    through x (its noise floor is measured on demand); ``slope`` is the largest one-sided
-    difference quotient seen (0 on the complex path), a scale for an all-zero gradient.
+    Returns a :class:`FastPass`.  ``G`` ``(n, p)``, the values under check, where given, lets
+    the central difference leave the noise floor of f unmeasured when no element's acceptance
+    depends on it (see :func:`_central_fast`); without it the floor is always measured.
     """
     line = Line(prob, v, rng)
     d = line.d
     fast = {}
     safe, why = False, "switched off"
     if complex_step in ("auto", True):
-        # first against differences with a rounding-only error bar (8 evaluations); a noisy f
-        # may fail that, so then again with the measured noise floor (65 more)
-        est, err = line.directional(with_noise=False)
-        safe, why, validated = probe_complex(prob, d, est, err, skip)
-        if not safe or not validated:
-            est, err = line.directional(with_noise=True)
-            safe, why, validated = probe_complex(prob, d, est, err, skip)
+        # one complex evaluation first: where f rejects complex input no difference is needed
+        cs, why = complex_probe(prob, d)
+        if cs is not None:
+            # against differences with a rounding-only error bar (8 evaluations); a noisy f
+            # may fail that, so then again with the measured noise floor (65 more)
+            est, err = line.directional(with_noise=False)
+            safe, why, validated = probe_complex(prob, d, est, err, skip, cs=cs)
+            if not safe or not validated:
+                est, err = line.directional(with_noise=True)
+                safe, why, validated = probe_complex(prob, d, est, err, skip, cs=cs)
         if complex_step is True and not safe:
             raise Abort(f"complex_step=True but f is not complex-safe: {why}")
-    slope = 0.0
     accept_only = frozenset()
     if safe:
         c_est, c_err = complex_step_pass(prob, idx_all)
@@ -101,16 +101,39 @@ def fast_pass(prob, v, idx_all, complex_step, rng, skip=None) -> FastPass:
         if not validated:  # it may accept, never fail (see probe_complex)
             why = "no difference was resolved enough to confirm it: it only accepts"
             accept_only = frozenset({COMPLEX_STEP})
-    else:
-        noise = evaluation_noise(prob, line.noise(), line.moved())
-        h = default_step(v[idx_all], tol.CHECK_FAST_STEP)[:, None]
-        fp = prob.shift(idx_all, h[:, 0])
-        fm = prob.shift(idx_all, -h[:, 0])
-        f0 = center_values(prob, idx_all, np.broadcast_to(
-            prob.f0[None, :] if prob.p > 1 else prob.f0[0], (idx_all.size, prob.p)))
+        return FastPass(fast, safe, why, line, 0.0, accept_only)
+    c_est, c_err, avail, slope, moved = _central_fast(prob, v, idx_all, line, G)
+    fast[CENTRAL] = (c_est, c_err, avail)
+    return FastPass(fast, safe, why, line, slope, accept_only, moved)
+
+
+def _central_fast(prob, v, idx_all, line, G=None):
+    """One central difference per coordinate at h ~ eps**(1/3): ``(estimate, error bar,
+    available, slope, moved)``.
+
+    The error of one evaluation of f enters only two decisions: whether the one-sided
+    differences split (a larger error excuses more: fewer splits), and whether an element over
+    whose stencil f did not move is resolved (a larger error: fewer).  The measured noise floor
+    (the line probe, 65 evaluations) is at least the rounding model FD_EVAL_ULPS eps |f(x)|, so
+    where every element that agrees with ``G`` within CHECK_FAST_RTOL moved and did not split
+    under the rounding model, the floor cannot change what the fast pass accepts, and is not
+    measured; otherwise (or without ``G``) it is, once for the problem, and every decision is
+    taken with it."""
+    h = default_step(v[idx_all], tol.CHECK_FAST_STEP)[:, None]
+    fp = prob.shift(idx_all, h[:, 0])
+    fm = prob.shift(idx_all, -h[:, 0])
+    f0 = center_values(prob, idx_all, np.broadcast_to(
+        prob.f0[None, :] if prob.p > 1 else prob.f0[0], (idx_all.size, prob.p)))
+    moved = fp != fm
+    with np.errstate(all="ignore"):
+        c_est = (fp - fm) / (2 * h)
+        curve = np.abs((fp - f0) - (f0 - fm)) / h
+        q = np.maximum(np.abs(fp - f0), np.abs(f0 - fm)) / h
+    slope = float(np.max(q[np.isfinite(q)], initial=0.0))
+
+    def bars(noise):
         e = noise[idx_all][:, None] if prob.elementwise else noise[None, :]
         with np.errstate(all="ignore"):
-            c_est = (fp - fm) / (2 * h)
             # the rounding of f carried into the quotient: the fast pass accepts only where
             # this bar is itself within the fast tolerance (honest for an f that rounds)
             c_err = 2 * np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.maximum(abs(fp), abs(fm))) \
@@ -118,14 +141,21 @@ def fast_pass(prob, v, idx_all, complex_step, rng, skip=None) -> FastPass:
             # one-sided differences from the same values: for a smooth f they differ by
             # h f'' (tiny at h ~ 7.6e-6); where they differ by more than 1e-3 of the value
             # there may be a kink at x, and the element goes on to the one-sided judge
-            split = np.abs((fp - f0) - (f0 - fm)) / h > 1e-3 * np.abs(c_est) + \
+            split = curve > 1e-3 * np.abs(c_est) + \
                 np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.abs(f0)) * 4 / h
-            q = np.maximum(np.abs(fp - f0), np.abs(f0 - fm)) / h
-        slope = float(np.max(q[np.isfinite(q)], initial=0.0))
-        avail = np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
-        fast[CENTRAL] = (c_est, c_err, avail)
-        return FastPass(fast, safe, why, line, slope, accept_only, fp != fm)
-    return FastPass(fast, safe, why, line, slope, accept_only)
+        return c_err, np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
+
+    measure = G is None
+    if not measure:
+        c_err, avail = bars(evaluation_noise(prob, np.zeros(1)))  # the rounding model
+        with np.errstate(all="ignore"):
+            agree = np.abs(G[idx_all] - c_est) <= \
+                tol.CHECK_FAST_RTOL * _scale(c_est, G[idx_all]) + tol.CHECK_ATOL
+        candidate = agree & np.isfinite(c_est).all(axis=1)[:, None]
+        measure = bool(np.any(candidate & (~moved | ~avail[:, None])))
+    if measure:
+        c_err, avail = bars(evaluation_noise(prob, line.noise(), line.moved()))
+    return c_est, c_err, avail, slope, moved
 
 
 class _Verdicts:

@@ -12,7 +12,8 @@ from refnet.checking.problems import Problem
 from refnet.oracles.complex_step import error_bar
 from refnet.oracles.differences import default_step, noise_floor, tableau
 
-__all__ = ["Line", "LINE_POINTS", "evaluation_noise", "probe_complex", "complex_step"]
+__all__ = ["Line", "LINE_POINTS", "evaluation_noise", "complex_probe", "probe_complex",
+           "complex_step"]
 
 LINE_POINTS = 32  # points on each side of x along the probe direction, spacing h0/32
 
@@ -130,24 +131,39 @@ def evaluation_noise(prob, measured, moved=None):
     return floor
 
 
-def probe_complex(prob: Problem, d, est, err, skip=None) -> tuple[bool, str, bool]:
-    """Is f complex-safe?  Im f(x + i h d)/h with warnings as errors, against differences.
-
-    Returns ``(safe, why not, validated)``: ``validated`` says that some directional
-    difference was resolved well enough (to CHECK_PROBE_RTOL) to confirm the complex step; an
-    unvalidated complex step may accept elements but never fail one."""
+def complex_probe(prob: Problem, d):
+    """f at x + i h d, once, with warnings as errors: ``(values, "")``, or ``(None, why not)``
+    where f rejects complex input, is not finite or changes shape there (nothing a difference
+    could change).  :func:`probe_complex` then judges the values against differences."""
     if prob.n == 0:
-        return False, "no elements", False
-    h = tol.COMPLEX_STEP_H
+        return None, "no elements"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             with np.errstate(all="ignore"):  # underflow in exp is benign; NaN is checked below
-                cs = prob.cline(h, d)
+                cs = np.asarray(prob.cline(tol.COMPLEX_STEP_H, d))
     except Exception as exc:  # ComplexWarning, TypeError, FloatingPointError, ...
-        return False, f"f rejects complex input ({type(exc).__name__}: {str(exc)[:60]})", False
-    if cs.size != est.size or not np.all(np.isfinite(cs) | ~np.isfinite(prob.f0)):
+        return None, f"f rejects complex input ({type(exc).__name__}: {str(exc)[:60]})"
+    if cs.size != np.asarray(prob.f0).size or \
+            not np.all(np.isfinite(cs) | ~np.isfinite(prob.f0.reshape(-1))):
+        return None, "f is not finite (or changes shape) at a complex point"
+    return cs, ""
+
+
+def probe_complex(prob: Problem, d, est, err, skip=None, cs=None) -> tuple[bool, str, bool]:
+    """Is f complex-safe?  Im f(x + i h d)/h with warnings as errors, against differences.
+
+    ``cs`` is f at x + i h d where already taken (:func:`complex_probe`); else it is taken here.
+    Returns ``(safe, why not, validated)``: ``validated`` says that some directional
+    difference was resolved well enough (to CHECK_PROBE_RTOL) to confirm the complex step; an
+    unvalidated complex step may accept elements but never fail one."""
+    if cs is None:
+        cs, why = complex_probe(prob, d)
+        if cs is None:
+            return False, why, False
+    if cs.size != est.size:
         return False, "f is not finite (or changes shape) at a complex point", False
+    h = tol.COMPLEX_STEP_H
     if not np.any(cs.imag != 0) and np.any(np.abs(est) > err):
         return False, "the imaginary part of f does not move (abs, float() or a cast drops it)", \
             False

@@ -7,6 +7,8 @@ direction; user code is called through :func:`call`, which turns anything it rai
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from refnet.checking.errors import Abort
@@ -33,14 +35,33 @@ class Problem:
         self.line, self.cline = line, cline
 
 
-def call(f, arg, what="f"):
+@contextmanager
+def guarded(what="f"):
+    """Calls of user code inside the block: floating-point warnings silenced, anything raised
+    turned into :class:`Abort` with a message (entered once around a loop of calls, so that
+    the loop pays for it once)."""
     try:
         with np.errstate(all="ignore"):
-            return f(arg)
+            yield
     except Abort:
         raise
     except Exception as exc:  # a user's f may raise anything: the report says what
         raise Abort(f"{what} raised {type(exc).__name__}: {exc}") from None
+
+
+def call(f, arg, what="f"):
+    with guarded(what):
+        return f(arg)
+
+
+def _views(lay, w):
+    """A callable giving, on each call, a fresh structure of views into the buffer ``w`` (a
+    new dict, or a new view of the array): what f receives, built once; f may rebind the
+    structure's keys without touching the next call's."""
+    parts = lay.unflatten(w)
+    if isinstance(parts, dict):
+        return lambda: dict(parts)
+    return parts.view
 
 
 def real_out(val, p, what="f"):
@@ -63,23 +84,32 @@ def scalar_problem(f, lay, v, f0, vectorized=False):
     one call per chunk of points (:func:`vectorized_problem`)."""
     if vectorized:
         return vectorized_problem(f, lay, v, f0)
+    vl = v.tolist()
 
     def shift(idx, t):
-        out = np.empty((len(idx), 1))
+        # the Python loop is the cost of a check where f is cheap: indices and steps as Python
+        # numbers (the same float64 sums), f's argument built once as views of one buffer,
+        # the guard entered once, and a float64 result taken as it is
+        out = np.empty(len(idx))
         w = v.copy()
-        for k, (i, ti) in enumerate(zip(idx, t)):
-            w[i] = v[i] + ti
-            out[k, 0] = real_out(call(f, lay.unflatten(w)), 1)[0]
-            w[i] = v[i]
-        return out
+        arg = _views(lay, w)
+        with guarded():
+            for k, (i, ti) in enumerate(zip(np.asarray(idx).tolist(),
+                                            np.asarray(t, dtype=np.float64).tolist())):
+                w[i] = vl[i] + ti
+                val = f(arg())
+                out[k] = val if type(val) in _REAL else real_out(val, 1)[0]
+                w[i] = vl[i]
+        return out[:, None]
 
     def cshift(idx, h):
         out = np.empty((len(idx), 1), dtype=complex)
         w = v.astype(complex)
-        for k, i in enumerate(idx):
-            w[i] = v[i] + 1j * h
-            out[k, 0] = complex(np.asarray(f(lay.unflatten(w))).ravel()[0])
-            w[i] = v[i]
+        arg = _views(lay, w)
+        for k, i in enumerate(np.asarray(idx).tolist()):
+            w[i] = vl[i] + 1j * h
+            out[k, 0] = complex(np.asarray(f(arg())).ravel()[0])
+            w[i] = vl[i]
         return out
 
     def line(t, d):
@@ -90,6 +120,9 @@ def scalar_problem(f, lay, v, f0, vectorized=False):
 
     return Problem(lay.n, 1, shift, cshift, np.array([f0]), line=line, cline=cline)
 
+
+# results taken as they are (anything else goes through real_out)
+_REAL = (float, np.float64)
 
 # points per call of a vectorized f: chunks of at most 2**22 numbers (32 MB of float64)
 _BATCH_NUMBERS = 2**22
