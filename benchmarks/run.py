@@ -18,7 +18,9 @@ c. training: refnet.network.train (the reference loop) and refnet.fast.train (th
 d. the test suite's wall time, serially and with ``-n auto`` (and serially with a warm JAX
    compilation cache), against the 60 s target;
 e. ``refnet verify`` and ``refnet formulas`` at their defaults, each in a fresh process,
-   against their targets (8 s and 4 s).
+   against their targets (8 s and 4 s);
+f. what a check costs: evaluations of f per coordinate and check time / (n · time of one f)
+   (``benchmarks.evaluations``).
 """
 
 from __future__ import annotations
@@ -413,6 +415,16 @@ def markdown(res):
             L.append(f"| `refnet {k}` ({v['rounds']} rounds) | {v['median_s']:.1f} s | "
                      f"{v['target_s']:.0f} s | {v['median_s'] / v['target_s']:.2f} | {v['exit']} |")
         L.append("")
+    f = res.get("evaluations")
+    if f:
+        from benchmarks import evaluations
+
+        L.append("### f. What a check costs (f called through a counter; check time over n "
+                 "evaluations of f, in the same run)\n")
+        L.append(evaluations.table(f))
+        L.append(f"\nTargets: check / (n f) at most {evaluations.FAST_PATH_TARGET:.0f} where "
+                 "every element is accepted by the complex step or one central difference, at "
+                 f"most {evaluations.OVERALL_TARGET:.0f} on the saturated 20-64-10 network.\n")
     return "\n".join(L)
 
 
@@ -429,12 +441,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds and examples; no suite")
-    ap.add_argument("--only", nargs="+", choices=["check", "batch", "train", "suite", "commands"],
+    ap.add_argument("--only", nargs="+", choices=["check", "batch", "train", "suite", "commands",
+                                                   "evaluations"],
                     help="run only these parts")
     ap.add_argument("--suite", action="store_true", help="time the test suite even with --quick")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = ap.parse_args(argv)
-    parts = set(args.only or ["check", "batch", "train", "suite", "commands"])
+    parts = set(args.only or ["check", "batch", "train", "suite", "commands", "evaluations"])
     if args.quick and not args.suite and not args.only:
         parts.discard("suite")
     q = args.quick
@@ -461,6 +474,11 @@ def main(argv=None):
     if "commands" in parts:
         log("e. commands")
         res["commands"] = bench_commands(n_rounds=1 if q else 3, log=log)
+    if "evaluations" in parts:
+        log("f. what a check costs")
+        from benchmarks import evaluations
+
+        res["evaluations"] = evaluations.measure_all(quick=q)
     import jax
     import torch
 
