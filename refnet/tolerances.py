@@ -155,6 +155,23 @@ CHECK_COARSE_STEPS = (2.0**-3, 2.0**-1, 2.0)
 # evaluations on retries that resolved 3).  A few elements are always tried at every step.
 CHECK_RETRY_YIELD = 0.125
 CHECK_RETRY_MANY = 64
+# A tableau assumes f smooth over its whole stencil, x ± h0.  A kink inside it away from x (a
+# relu unit crossing 0 on one sample at W1[i,j] + δ, |δ| < h0: with 64 samples, in about half
+# of the elements at h0 = 2**-6) corrupts the extrapolation while its spread can stay small
+# (measured on a 50-80-10 relu network: 6.6% off with a bar of 0.8% of the value), and a
+# coarse step over several kinks can look narrower than the honest one.  So a mismatch that
+# rests on Richardson alone is confirmed first: the tableau is taken again from h0/2, h0/4, ...
+# down to FD_H0 times 2 to the minus this many (2**-14, the smallest refinement step; from a
+# coarse h0, more halvings), and the element is a mismatch only where two consecutive scales,
+# each smooth in itself (central, forward and backward tableaux agree), agree with each other
+# and both disagree with g; a tableau that agrees and is resolved verifies it; one that agrees
+# only because the noise of f dominates its bar ends the descent (smaller steps widen it);
+# otherwise the element is unresolved.  A kink at distance δ leaves every stencil narrower than
+# δ clean.  Halving, not a larger factor: the noise part of a bar doubles per halving, so the
+# first clean scale is found with the least noise (a 1e-6 bug on W1[41,43] of that network,
+# 1.1e-9, is still seen at 2**-9 and 2**-10 with bars of 3e-10 and 6e-10).  Each halving costs
+# 2 x levels evaluations per element still open, and only mismatch candidates are taken.
+CHECK_CONFIRM_HALVINGS = 8
 # The noise floor of f: the standard deviation of the residual of a degree-6 polynomial fitted to
 # f at 33 equally spaced points on each side of x along the probe line (the smaller side, so a
 # kink does not pass for noise).  A bound on the error of one evaluation is taken as 4 of them (a

@@ -18,8 +18,15 @@ How an element is judged (all of it vectorised over the elements still in questi
    narrowest bar kept.
 3. Verdict: a mismatch only where the oracle disagrees by more than its own error bar plus
    ``CHECK_RTOL``; an element that agrees only because the error bar is wide is unresolved,
-   with the reason, and not a failure.  An arbiter (mpmath for a registry activation) then
-   decides those elements.
+   with the reason, and not a failure.  A mismatch from Richardson is confirmed first
+   (:func:`_stage_confirm`): a kink inside the stencil away from x (a relu unit of one sample
+   crossing 0) corrupts a tableau while its spread can stay small, so the tableau is taken
+   again from half the step, and again (down to ``CHECK_CONFIRM_HALVINGS``); the element is a
+   mismatch only where two consecutive scales, each settled (smooth in itself, its bar resolved
+   or mostly noise), agree with each other and both disagree with g.  Where they disagree with
+   each other f is not smooth over the larger stencil and the smaller is trusted: verified if it
+   agrees and is resolved, else unresolved ("f is not smooth over the larger stencils").  An
+   arbiter (mpmath for a registry activation) then decides the unresolved elements.
 
 The tolerances and their reasons live in :mod:`refnet.tolerances`.
 """
@@ -40,6 +47,8 @@ from refnet.oracles import CENTRAL, COMPLEX_STEP, ONE_SIDED, RICHARDSON, TWIN
 from refnet.oracles.differences import default_step, richardson
 
 __all__ = ["fast_pass", "judge"]
+
+TOO_WIDE = "richardson's error bar is too wide to resolve it"
 
 
 def _richardson(prob: Problem, v, idx, *, side, noise, h0=tol.FD_H0, levels=tol.CHECK_LEVELS,
@@ -218,11 +227,17 @@ def _stage_fast(V, G, fast, kink, near_side, lossy_abs, moved=None):
         V.set(rows, acc, VERIFIED, f"agrees with the {name}", name, e, b)
 
 
-def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs):
+def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHECK_RTOL):
     """Central, forward and backward Richardson tableaux on the pending elements; where the
-    central one is not resolved, again from smaller steps, keeping the narrowest bar."""
+    central one is not resolved, again from smaller steps, keeping the narrowest bar.  Also
+    returns, per element, the step scale h0, the levels, the smoothness (:func:`_smooth_over`)
+    and the carried noise of the central tableau kept."""
     (c_est, c_err), fwd, bwd, carried = _richardson(prob, v, pending, side=side, noise=noise,
                                                     noise_part=True)
+    h_used = np.full(c_est.shape, tol.FD_H0)
+    levels_used = np.full(c_est.shape, tol.CHECK_LEVELS)
+    smooth = _smooth_over((c_est, c_err), fwd, bwd, rtol)
+    noise_used = carried.copy()
     # a tableau not resolved may have started from a step too large for how fast f varies
     # there (gelu's tail varies on a scale 1/|z|): where truncation dominates its bar, smaller
     # steps; or too small for the noise of f (a saturated log cost, f near 1e4): where the
@@ -245,17 +260,147 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs):
         redo = np.flatnonzero(unresolved() & (True if coarse else ~noisy) & ~hopeless)
         if redo.size == 0 or coarse in given_up:
             continue
-        (r_est, r_err), _, _ = _richardson(prob, v, pending[redo], side=side[redo],
-                                           noise=noise[redo], h0=h0, levels=levels)
+        (r_est, r_err), r_fw, r_bw, r_car = _richardson(
+            prob, v, pending[redo], side=side[redo], noise=noise[redo], h0=h0, levels=levels,
+            noise_part=True)
         better = r_err < c_err[redo]
+        smooth[redo] = np.where(better, _smooth_over((r_est, r_err), r_fw, r_bw, rtol),
+                                smooth[redo])
+        noise_used[redo] = np.where(better, r_car, noise_used[redo])
         c_est[redo] = np.where(better, r_est, c_est[redo])
         c_err[redo] = np.where(better, r_err, c_err[redo])
+        h_used[redo] = np.where(better, h0, h_used[redo])
+        levels_used[redo] = np.where(better, levels, levels_used[redo])
         # an attempt that resolves almost nothing (f too noisy for any step: the notebook's
         # saturated log cost) is not repeated with the next step of its kind
         if redo.size >= tol.CHECK_RETRY_MANY and \
                 np.count_nonzero(~unresolved()[redo]) < tol.CHECK_RETRY_YIELD * redo.size:
             given_up.add(coarse)
-    return (c_est, c_err), fwd, bwd
+    return (c_est, c_err), fwd, bwd, (h_used, levels_used, smooth, noise_used)
+
+
+def _smooth_over(cen, fwd, bwd, rtol):
+    """Whether the central tableau agrees with the forward and the backward one from the same
+    stencil within their bars: where f is smooth over the stencil all three estimate f'(x); a
+    kink inside it, at x or away from it, pulls them apart (the one-sided ones by the jump of
+    f' times the part of the stencil beyond the kink, the central one by half of it)."""
+    (c, c_err) = cen
+    with np.errstate(invalid="ignore"):
+        return np.all([np.abs(c - e) <= c_err + b + tol.CHECK_ATOL + rtol * _scale(c, e)
+                       for e, b in (fwd, bwd)], axis=0)
+
+
+def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise, rtol,
+                   lossy_abs):
+    """Confirm, before condemning, the elements Richardson alone fails (``cand``).
+
+    A tableau assumes f smooth over its whole stencil; a kink inside it away from x (a relu unit
+    crossing 0 on one sample) corrupts the extrapolation while its spread may stay small.  So
+    the tableau is taken again from half the step, and again, down to the smallest step scale
+    of the refinement (CHECK_CONFIRM_HALVINGS).  Two consecutive scales that disagree with each
+    other beyond their bars show that f is not smooth over the larger stencil, and the smaller
+    is trusted: a tableau that agrees with g and is resolved verifies the element; a mismatch
+    needs two consecutive scales that agree with each other and both disagree with g; where the
+    smaller scale agrees with g only because its noise has widened its bar, smaller steps cannot
+    help and the element is unresolved.  Each of the two must also be settled
+    (:func:`_settled`): coarse tableaux over several kinks agree with each other, and with their
+    own one-sided tableaux, within their wide bars.  ``scales`` is ``(h0, levels, smooth,
+    carried noise)`` per element, of the tableau that failed it.
+
+    Returns ``(status, reason, estimate, error bar)``, meaningful where ``cand``."""
+    h, levels, smooth0, carried0 = (np.array(a) for a in scales)
+    prev_settled = _settled(g, c_est, c_err, carried0, smooth0, lossy_abs)
+    prev_e, prev_b = c_est.copy(), c_err.copy()
+    prev_agree = np.zeros(g.shape, bool)
+    rough = np.zeros(g.shape, bool)  # two scales disagreed: f is not smooth over a stencil
+    st = np.full(g.shape, UNRESOLVED)
+    rs = np.full(g.shape, "", dtype=object)
+    est, err = c_est.copy(), c_err.copy()
+    open_ = cand.copy()
+    smallest = tol.FD_H0 * 2.0 ** -tol.CHECK_CONFIRM_HALVINGS
+    while True:
+        open_ &= h / 2 >= smallest  # out of halvings: judged below
+        if not open_.any():
+            break
+        h = np.where(open_, h / 2, h)
+        new_e, new_b, carried, smooth = _tableaux_at(prob, v, pending, open_, h, levels, side,
+                                                     noise, rtol)
+        settled = _settled(g, new_e, new_b, carried, smooth, lossy_abs)
+        with np.errstate(invalid="ignore"):
+            consistent = np.abs(new_e - prev_e) <= new_b + prev_b + tol.CHECK_ATOL + \
+                rtol * _scale(new_e, prev_e)
+            agree = np.abs(g - new_e) <= new_b + tol.CHECK_ATOL + rtol * np.abs(new_e)
+            resolved = new_b <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(new_e, g), lossy_abs)
+            spent = agree & ~resolved & (carried >= 0.5 * new_b)
+        rough |= open_ & ~(consistent & smooth)
+        verified = open_ & agree & resolved
+        confirmed = open_ & consistent & settled & prev_settled & ~agree & ~prev_agree
+        # agreeing only because noise widened the bar: a smaller step widens it more
+        spent &= open_
+        narrower = new_b <= prev_b
+        st = np.where(confirmed, MISMATCH, np.where(verified, VERIFIED, st))
+        est = np.where(confirmed & ~narrower, prev_e, np.where(verified | confirmed | spent,
+                                                               new_e, est))
+        err = np.where(confirmed & ~narrower, prev_b, np.where(verified | confirmed | spent,
+                                                               new_b, err))
+        for mask, text in ((confirmed, "disagrees with richardson beyond its error bar from "
+                                       "two step scales, h0 = {h2} and {h}"),
+                           (verified, "agrees with richardson from a smaller step, h0 = {h}"),
+                           (spent, "disagrees with richardson from a larger step, but from "
+                                   "h0 = {h} the noise of f hides it")):
+            for r, c in zip(*np.nonzero(mask)):
+                rs[r, c] = text.format(h=_pow2(h[r, c]), h2=_pow2(2 * h[r, c]))
+        open_ &= ~(verified | confirmed | spent)
+        prev_e = np.where(open_, new_e, prev_e)
+        prev_b = np.where(open_, new_b, prev_b)
+        prev_agree, prev_settled = agree, settled
+    for r, c in zip(*np.nonzero(cand & (st == UNRESOLVED) & (rs == ""))):  # out of halvings
+        est[r, c], err[r, c] = prev_e[r, c], prev_b[r, c]
+        rs[r, c] = f"no step down to h0 = {_pow2(h[r, c])} confirmed richardson's disagreement"
+    smooth_text = " (f is not smooth over the larger stencils: a kink within h0 of x?)"
+    for r, c in zip(*np.nonzero(cand & rough & (st != MISMATCH))):
+        rs[r, c] += smooth_text
+    return st, rs, est, err
+
+
+def _settled(g, est, err, carried, smooth, lossy_abs):
+    """Whether a central tableau may stand as evidence: smooth in itself (:func:`_smooth_over`)
+    and either resolved or with a bar that is mostly the noise of f.  A bar that is mostly the
+    tableau's spread says f is not polynomial over the stencil at this scale: for a smooth f a
+    smaller step shrinks it (by 2**-8 per halving at four levels), for a kink inside the stencil
+    it is the kink's."""
+    with np.errstate(invalid="ignore"):
+        resolved = err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(est, g), lossy_abs)
+        return smooth & (resolved | (carried >= 0.5 * err))
+
+
+def _tableaux_at(prob, v, pending, which, h, levels, side, noise, rtol):
+    """The central Richardson tableau of the elements ``which`` (rows of ``pending``, columns of
+    f), each from its own step scale ``h`` and ``levels``: ``(estimate, error bar, carried
+    noise, smooth)``, NaN, infinite and False elsewhere.  One call of :func:`_richardson` per
+    distinct scale."""
+    est = np.full(which.shape, np.nan)
+    err = np.full(which.shape, np.inf)
+    carried = np.full(which.shape, np.inf)
+    smooth = np.zeros(which.shape, bool)
+    for h0, lv in sorted(set(zip(h[which].tolist(), levels[which].tolist()))):
+        grp = which & (h == h0) & (levels == lv)
+        rows = np.flatnonzero(grp.any(axis=1))
+        (e, b), fwd, bwd, c = _richardson(prob, v, pending[rows], side=side[rows],
+                                          noise=noise[rows], h0=h0, levels=int(lv),
+                                          noise_part=True)
+        m = grp[rows]
+        smooth[rows] = np.where(m, _smooth_over((e, b), fwd, bwd, rtol), smooth[rows])
+        est[rows] = np.where(m, e, est[rows])
+        err[rows] = np.where(m, b, err[rows])
+        carried[rows] = np.where(m, c, carried[rows])
+    return est, err, carried, smooth
+
+
+def _pow2(h):
+    """A step scale as a power of two, for a reason's text."""
+    e = np.log2(h)
+    return f"2^{int(e)}" if e == int(e) else f"{h:.2g}"
 
 
 def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near_side=None,
@@ -307,16 +452,29 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         side = near_side[pending]
         g = G[pending]
         # 2. Richardson
-        (c_est, c_err), (fw, fw_err), (bw, bw_err) = _stage_richardson(
-            prob, v, pending, G, noise, side, lossy_abs)
-        V.record(RICHARDSON, pending, c_est, c_err)
+        (c_est, c_err), (fw, fw_err), (bw, bw_err), scales = _stage_richardson(
+            prob, v, pending, G, noise, side, lossy_abs, rtol)
         tolr = tol.CHECK_ATOL + rtol * np.abs(c_est)
         agree = np.abs(g - c_est) <= c_err + tolr
         resolved = c_err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, g), lossy_abs)
         st = np.where(agree, np.where(resolved, VERIFIED, UNRESOLVED), MISMATCH)
         rs = np.where(agree, np.where(resolved, "agrees with richardson",
-                                      "richardson's error bar is too wide to resolve it"),
+                                      TOO_WIDE),
                       "disagrees with richardson beyond its error bar")
+        # 2b. confirmation: a mismatch from Richardson holds only at two step scales (a known
+        # kink is judged one-sided below, whatever the central tableau says; a disagreement
+        # within the lossy scale is no failure unless strict, and is reported lossy as it is)
+        cand = (st == MISMATCH) & ~kink[pending][:, None] & \
+            (strict | (np.abs(g - c_est) > lossy_abs + c_err))
+        if cand.any():
+            k_st, k_rs, k_est, k_err = _stage_confirm(prob, v, pending, g, cand, c_est, c_err,
+                                                      scales, side, noise, rtol, lossy_abs)
+            st, rs = np.where(cand, k_st, st), np.where(cand, k_rs, rs)
+            c_est, c_err = np.where(cand, k_est, c_est), np.where(cand, k_err, c_err)
+            tolr = tol.CHECK_ATOL + rtol * np.abs(c_est)
+            agree = np.where(cand, st != MISMATCH, agree)
+            resolved = c_err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, g), lossy_abs)
+        V.record(RICHARDSON, pending, c_est, c_err)
         o_name = np.full(g.shape, RICHARDSON, dtype=object)
         o_est, o_err = c_est.copy(), c_err.copy()
         # mpmath is exact at any point off a kink; the fast pass's exact oracles are not
@@ -493,12 +651,14 @@ def _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs):
 
 
 def _explain_unresolved(V, G, lossy_abs, noise_floor):
-    """Say, for each unresolved element, how wide the bar was against what it had to be."""
+    """Say, for each unresolved element, how wide the bar was against what it had to be (and,
+    after it, what the confirmation found)."""
     rows, cols = np.nonzero((V.status == UNRESOLVED) & (V.name == RICHARDSON))
     for r, c in zip(rows, cols):
         need = max(tol.CHECK_RESOLVE_REL * max(abs(G[r, c]), abs(V.est[r, c])), lossy_abs)
+        more = "" if V.reason[r, c] == TOO_WIDE else f"; {V.reason[r, c]}"
         V.reason[r, c] = (f"richardson's error bar {V.err[r, c]:.1e} is wider than the "
-                          f"{need:.1e} needed (the noise of f is {noise_floor:.1e})")
+                          f"{need:.1e} needed (the noise of f is {noise_floor:.1e}){more}")
 
 
 def _stage_lossy(V, G, lossy_abs, strict):
