@@ -141,12 +141,44 @@ def table(rows) -> str:
     return "\n".join(out)
 
 
+def per_call_overhead():
+    """refnet's own time per evaluation of f in the stencil loop of a non-vectorised check, for
+    the 17-parameter notebook network: the loop around an f that returns at once (building the
+    argument as views of one buffer, the error guard, reading the result), against the time of
+    the logaddexp cost alone.  Returns microseconds: ``(loop, f alone, loop around f)``."""
+    from refnet.checking.flatten import flatten
+    from refnet.checking.problems import scalar_problem
+
+    P, _, cost_lae, _ = notebook_241()
+    v, lay = flatten(P)
+    idx, t = np.arange(v.size), np.full(v.size, 2.0**-17)
+
+    def empty(p):
+        return 0.0
+
+    bare = scalar_problem(empty, lay, v, np.zeros(1))
+    loop = _time_f(lambda _: bare.shift(idx, t), None, repeat=50) / v.size
+    prob = scalar_problem(cost_lae, lay, v, np.array([cost_lae(P)]))
+    around = _time_f(lambda _: prob.shift(idx, t), None, repeat=50) / v.size
+    alone = _time_f(cost_lae, P, repeat=2000)
+    return 1e6 * loop, 1e6 * alone, 1e6 * around
+
+
+def overhead_text(us) -> str:
+    loop, alone, around = us
+    return (f"refnet's own work per evaluation of f (17-parameter notebook network, not "
+            f"vectorised): {loop:.2f} µs, {loop / alone:.1%} of one evaluation of the logaddexp "
+            f"cost ({alone:.1f} µs alone, {around:.1f} µs through the loop).")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="n up to 1,000, no network")
     args = ap.parse_args(argv)
     rows = measure_all(args.quick)
     print(table(rows))
+    print()
+    print(overhead_text(per_call_overhead()))
     return rows
 
 

@@ -425,6 +425,9 @@ def markdown(res):
         L.append(f"\nTargets: check / (n f) at most {evaluations.FAST_PATH_TARGET:.0f} where "
                  "every element is accepted by the complex step or one central difference, at "
                  f"most {evaluations.OVERALL_TARGET:.0f} on the saturated 20-64-10 network.\n")
+        if "per_call_overhead_us" in res:
+            L.append(evaluations.overhead_text(res["per_call_overhead_us"]) +
+                     " Target: below 10 %.\n")
     return "\n".join(L)
 
 
@@ -479,6 +482,7 @@ def main(argv=None):
         from benchmarks import evaluations
 
         res["evaluations"] = evaluations.measure_all(quick=q)
+        res["per_call_overhead_us"] = evaluations.per_call_overhead()
     import jax
     import torch
 
