@@ -39,6 +39,7 @@ __all__ = [
     "format_table",
     "judge_activation",
     "judge_softmax",
+    "activation_points",
     "sample_points",
 ]
 
@@ -418,6 +419,12 @@ def sample_points(rng, n, kinks=()):
     z = np.concatenate(parts)
     z = z[np.isfinite(z)]
     return z[:n] if z.size >= n else np.concatenate([z, rng.normal(0, 3, n - z.size)])
+
+
+def activation_points(rng, names, n) -> dict:
+    """The :func:`sample_points` of each activation in ``names``, drawn in turn from ``rng``
+    (``refnet verify`` draws them in the registry's order, before softmax's)."""
+    return {name: sample_points(rng, n, act_mod.ACTIVATIONS[name].kinks) for name in names}
 
 
 def _network_problem(hidden, output, seed, dims=(3, 5, 4, 3), m=6, scale=1.0):
