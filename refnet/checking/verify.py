@@ -488,8 +488,10 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
 
     from refnet.twin import network as twin_net
 
-    gt = twin_net.gradients({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
-                            jnp.asarray(Y), hidden=hidden, output=output)
+    # the activation and the output as run-time indices: one compile serves every network
+    gt = twin_net.gradients_by_index({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
+                                     jnp.asarray(Y), twin_net.HIDDEN.index(hidden),
+                                     twin_net.OUTPUTS.index(output))
     gt, _ = flatten({k: np.asarray(gt[k]) for k in p})
     add(label("grad", TWIN), gt, base + tol.TWIN_DERIVATIVE_ATOL * S1
         + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)
