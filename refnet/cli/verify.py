@@ -80,6 +80,8 @@ def judge_all(args) -> list:
     points = judge.activation_points(rng, [w for k, w in jobs if k == "activation"],
                                      args.examples)
     with progress(total=len(jobs), desc="verify", unit="function") as bar:
+        bar.set_postfix_str("compiling the JAX twins")
+        judge.compile_twins(activations=bool(points), networks=args.networks > 0)
         for kind, what in jobs:
             bar.set_postfix_str(what if isinstance(what, str) else f"{what[0]}-{what[1]} network")
             if kind == "network":
