@@ -61,8 +61,9 @@ def _summary(value, ref, z):
     return out
 
 
-def _jax_nn_derivative(name, z, params):
-    """jax.grad of jax.nn's own function (not refnet's twin), or None if jax.nn lacks it."""
+def _jax_nn_function(name, params):
+    """jax.nn's own function for activation ``name`` (not refnet's twin) with ``params`` as
+    jax.nn's keywords, as a function of z alone; None if jax.nn lacks it."""
     import jax
 
     from refnet import twin  # noqa: F401  (float64)
@@ -81,8 +82,36 @@ def _jax_nn_derivative(name, z, params):
         kw["b"] = params["b"]
     elif name == "gelu":
         kw.setdefault("approximate", False)  # gelu is the exact erf form; gelu_tanh set True
-    g = jax.jit(jax.vmap(jax.grad(lambda x: fn(x, **kw))))
-    return np.asarray(g(np.asarray(z)))
+    return lambda x: fn(x, **kw)
+
+
+@functools.cache
+def _compiled_jax_nn_derivatives(spec):
+    """jit(vmap(grad)) of jax.nn's function for each ``(name, params)`` of ``spec``, the one
+    to run chosen by its index (``jax.lax.switch``): one compile serves every activation."""
+    import jax
+
+    branches = [jax.grad(_jax_nn_function(name, dict(params))) for name, params in spec]
+    return jax.jit(lambda i, z: jax.vmap(lambda x: jax.lax.switch(i, branches, x))(z))
+
+
+def _jax_nn_derivative(name, z, params):
+    """jax.grad of jax.nn's own function (not refnet's twin) at each element of ``z``, or None
+    if jax.nn lacks it.  One compiled program serves every registry activation (each at its
+    default parameters, ``name`` at ``params``) and every length up to the bucket length."""
+    if _jax_nn_function(name, params) is None:
+        return None
+    spec = {n: a.params for n, a in act_mod.ACTIVATIONS.items()
+            if _jax_nn_function(n, a.params) is not None}
+    spec[name] = params
+    spec = tuple((n, tuple(sorted(dict(p).items()))) for n, p in spec.items())
+    z = np.asarray(z, dtype=np.float64)
+    flat = z.ravel()
+    padded = np.zeros(oracles.bucket_length(max(flat.size, 1)))
+    padded[:flat.size] = flat
+    index = [n for n, _ in spec].index(name)
+    out = np.asarray(_compiled_jax_nn_derivatives(spec)(index, padded))
+    return out[:flat.size].reshape(z.shape)
 
 
 def _loss_onset(value, reference, z):

@@ -148,6 +148,35 @@ def test_padded_oracle_is_jax_grad_of_the_twin_loss(L, hidden, output):
             assert np.all(np.abs(grads[i]["d" + k] - np.asarray(g_ref[k][i])) <= bound), k
 
 
+@pytest.mark.parametrize("hidden, output", [("sigmoid", "sigmoid"), ("mish", "softmax"),
+                                            ("squareplus", "sigmoid"), ("identity", "softmax")])
+def test_gradients_by_index_are_those_of_the_named_twin(hidden, output):
+    """The twin's one program for every pair (hidden activation and output as run-time indices,
+    what `refnet verify` runs) computes the loss and gradients of the twin compiled for the
+    names (the first, a middle and the last index; λ passed through)."""
+    from refnet.twin import network as twin
+
+    rng = np.random.default_rng(7)
+    dims, m = (3, 5, 4, 2), 6
+    X = rng.standard_normal((dims[0], m))
+    Y = (np.eye(2)[:, rng.integers(0, 2, m)] if output == "softmax"
+         else (rng.random((2, m)) < 0.5) * 1.0)
+    p = {k: v for l in range(1, len(dims)) for k, v in (
+        (f"W{l}", rng.standard_normal((dims[l], dims[l - 1]))),
+        (f"b{l}", rng.standard_normal((dims[l], 1))))}
+    i, j = twin.HIDDEN.index(hidden), twin.OUTPUTS.index(output)
+    J = twin.loss_by_index(p, X, Y, i, j, 0.1)
+    J_ref = twin.loss(p, X, Y, hidden, output, 0.1)
+    assert np.allclose(J, J_ref, rtol=8 * tol.EPS, atol=0.0)
+    g = twin.gradients_by_index(p, X, Y, i, j, 0.1)
+    g_ref = twin.gradients(p, X, Y, 0.1, hidden=hidden, output=output)
+    case = {"X": X, "Y": Y, "hidden": hidden, "output": output, "lambd": 0.1}
+    S = nc.scale_of(case, p)
+    for k in p:
+        bound = tol.NET_GRAD_ULPS * tol.EPS * S["d" + k] + tol.TWIN_ATOL
+        assert np.all(np.abs(np.asarray(g[k]) - np.asarray(g_ref[k])) <= bound), k
+
+
 def test_every_activation_has_a_twin():
     from refnet.twin import activations as twin_act
 

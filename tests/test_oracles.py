@@ -82,12 +82,14 @@ def test_mp_value_rounds_correctly():
 
 
 def test_twin_compiles_once_per_bucket():
-    """Every size up to 4096 shares one compile per function and order; beyond it, one per
-    multiple of 4096."""
+    """Every size up to 4096 and every activation share one compile per order; beyond 4096, one
+    per multiple of 4096."""
     autodiff._compiled_twin_derivative.cache_clear()
     for n in (1, 3, 300, 4096):
         oracles.twin_derivative("tanh", np.linspace(-1, 1, n))
-    fn = autodiff._compiled_twin_derivative("tanh", 1)
+    oracles.twin_derivative("leaky_relu", np.linspace(-1, 1, 7), alpha=0.2)
+    oracles.twin_derivative("squareplus", np.linspace(-1, 1, 7))
+    fn = autodiff._compiled_twin_derivative(1)
     assert fn._cache_size() == 1
     assert autodiff.bucket_length(4097) == 8192
     out = oracles.twin_derivative("tanh", np.ones((2, 3)))

@@ -39,6 +39,8 @@ __all__ = [
     "format_table",
     "judge_activation",
     "judge_softmax",
+    "activation_points",
+    "compile_twins",
     "sample_points",
 ]
 
@@ -420,6 +422,12 @@ def sample_points(rng, n, kinks=()):
     return z[:n] if z.size >= n else np.concatenate([z, rng.normal(0, 3, n - z.size)])
 
 
+def activation_points(rng, names, n) -> dict:
+    """The :func:`sample_points` of each activation in ``names``, drawn in turn from ``rng``
+    (``refnet verify`` draws them in the registry's order, before softmax's)."""
+    return {name: sample_points(rng, n, act_mod.ACTIVATIONS[name].kinks) for name in names}
+
+
 def _network_problem(hidden, output, seed, dims=(3, 5, 4, 3), m=6, scale=1.0):
     """A seeded network whose hidden pre-activations stay clear of every kink by more than the
     widest difference step (the kink itself is judged in the activation checks)."""
@@ -442,6 +450,41 @@ def _network_problem(hidden, output, seed, dims=(3, 5, 4, 3), m=6, scale=1.0):
         if clear:
             return X, Y, p, cache
     raise RuntimeError(f"no kink-free network found for {hidden}")  # pragma: no cover
+
+
+def compile_network_twin(dims=(3, 5, 4, 3), m=6):
+    """Compile the twin's gradient for networks of layer sizes ``dims`` and ``m`` samples (one
+    program for every hidden activation and output, :func:`refnet.twin.network.gradients_by_index`)
+    by running it once on zeros."""
+    import jax.numpy as jnp
+
+    from refnet.twin import network as twin_net
+
+    p = {}
+    for l in range(1, len(dims)):
+        p[f"W{l}"] = jnp.zeros((dims[l], dims[l - 1]))
+        p[f"b{l}"] = jnp.zeros((dims[l], 1))
+    twin_net.gradients_by_index(p, jnp.zeros((dims[0], m)), jnp.zeros((dims[-1], m)), 0, 0)
+
+
+def compile_twins(*, activations=True, networks=True, dims=(3, 5, 4, 3), m=6):
+    """Compile the JAX programs that :func:`judge_activation` and :func:`judge_network` run:
+    ``jax.grad`` of the twin activations (orders 1 and 2) and of the twin network, one thread
+    each.  XLA compiles without holding Python's lock, so on several cores the compiles run
+    side by side (the tracing before them does not)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import refnet.twin.network  # noqa: F401  (JAX is imported here, not in two threads at once)
+
+    jobs = []
+    if activations:
+        jobs += [functools.partial(oracles.twin_derivative, "sigmoid", np.zeros(1), order)
+                 for order in (1, 2)]
+    if networks:
+        jobs.append(functools.partial(compile_network_twin, dims, m))
+    with ThreadPoolExecutor(max(len(jobs), 1)) as pool:
+        for done in [pool.submit(job) for job in jobs]:
+            done.result()
 
 
 def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6, scale=1.0):
@@ -481,8 +524,10 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
 
     from refnet.twin import network as twin_net
 
-    gt = twin_net.gradients({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
-                            jnp.asarray(Y), hidden=hidden, output=output)
+    # the activation and the output as run-time indices: one compile serves every network
+    gt = twin_net.gradients_by_index({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
+                                     jnp.asarray(Y), twin_net.HIDDEN.index(hidden),
+                                     twin_net.OUTPUTS.index(output))
     gt, _ = flatten({k: np.asarray(gt[k]) for k in p})
     add(label("grad", TWIN), gt, base + tol.TWIN_DERIVATIVE_ATOL * S1
         + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)

@@ -31,11 +31,17 @@ convention there is
   value (mpmath) decided for refnet. Neither enters the worst margin."""
 
 
+# the defaults: refnet's table of mpmath values (tools/mp_table.py) holds these points
+EXAMPLES = 2000
+SEED = 0
+
+
 def configure(parser) -> None:
     only = activation_names(extra=("softmax",))
-    parser.add_argument("--examples", type=positive_int, default=2000, metavar="N",
-                        help="random points per activation (default 2000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
+    parser.add_argument("--examples", type=positive_int, default=EXAMPLES, metavar="N",
+                        help=f"random points per activation (default {EXAMPLES})")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help=f"seed of the random points (default {SEED})")
     parser.add_argument("--json", action="store_true",
                         help="print the summary and every row as JSON (docs/schema/verify.json)")
     parser.add_argument("--detail", action="store_true",
@@ -66,20 +72,22 @@ def judge_all(args) -> list:
     """Every :class:`~refnet.checking.verify.Result` of the run, with a progress bar."""
     import numpy as np
 
-    from refnet.activations import ACTIVATIONS
     from refnet.checking import verify as judge
 
     rng = np.random.default_rng(args.seed)
     rows = []
     jobs = _jobs(args)
+    points = judge.activation_points(rng, [w for k, w in jobs if k == "activation"],
+                                     args.examples)
     with progress(total=len(jobs), desc="verify", unit="function") as bar:
+        bar.set_postfix_str("compiling the JAX twins")
+        judge.compile_twins(activations=bool(points), networks=args.networks > 0)
         for kind, what in jobs:
             bar.set_postfix_str(what if isinstance(what, str) else f"{what[0]}-{what[1]} network")
             if kind == "network":
                 rows += judge.judge_network(*what)
             elif kind == "activation":
-                z = judge.sample_points(rng, args.examples, ACTIVATIONS[what].kinks)
-                rows += judge.judge_activation(what, z)
+                rows += judge.judge_activation(what, points[what])
             else:
                 for axis in (0, 1, -1):
                     shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)),

@@ -1,10 +1,12 @@
 """Autodiff of the JAX twin: ``jax.grad`` of a hand-written twin activation, vectorised with
-``jax.vmap`` and compiled once per function and bucket length (inputs are ravelled and padded to
-one of a few lengths, so one compile serves every shape)."""
+``jax.vmap`` and compiled once per order and bucket length for every activation (the activation
+is a run-time index into ``jax.lax.switch``; inputs are ravelled and padded to one of a few
+lengths, so one compile serves every shape)."""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import weakref
 
 import numpy as np
@@ -25,33 +27,72 @@ def bucket_length(n: int) -> int:
     return -(-n // _BUCKETS[-1]) * _BUCKETS[-1]
 
 
+def _keywords(fn) -> dict:
+    """The keyword parameters of a twin activation with their defaults: ``{"alpha": 0.01}``."""
+    return {k: p.default for k, p in inspect.signature(fn).parameters.items()
+            if p.kind is p.KEYWORD_ONLY}
+
+
 @functools.cache
-def _compiled_twin_derivative(name: str, order: int):
+def _compiled_twin_derivative(order: int):
+    """``jit(vmap(grad^order))`` of every twin activation, the one to run chosen by its index
+    in ``twin.ACTIVATIONS`` (``jax.lax.switch``): one compile serves every activation.  The
+    parameters arrive as one dict of every activation's keywords; each branch takes its own."""
     import jax
 
     from refnet.twin import activations as twin
 
-    f = twin.ACTIVATIONS[name]
+    def branch(f):
+        own = tuple(_keywords(f))
 
-    def scalar(z, params):
-        return f(z, **params)
+        def scalar(z, params):
+            return f(z, **{k: params[k] for k in own})
 
-    g = scalar
-    for _ in range(order):
-        g = jax.grad(g)
-    return jax.jit(jax.vmap(g, in_axes=(0, None)))
+        g = scalar
+        for _ in range(order):
+            g = jax.grad(g)
+        return g
+
+    branches = [branch(f) for f in twin.ACTIVATIONS.values()]
+
+    def switched(index, z, params):
+        return jax.lax.switch(index, branches, z, params)
+
+    return jax.jit(jax.vmap(switched, in_axes=(None, 0, None)))
+
+
+def _twin_params(name: str, params: dict) -> dict:
+    """Every twin activation's keywords as float64, ``name``'s from ``params`` (its own
+    defaults where not given) and the others' at their defaults; an unknown keyword is a
+    TypeError, as calling the twin with it would be."""
+    from refnet.twin import activations as twin
+
+    own = _keywords(twin.ACTIVATIONS[name])
+    unknown = set(params) - set(own)
+    if unknown:
+        raise TypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)}")
+    out = {}
+    for f in twin.ACTIVATIONS.values():
+        out.update(_keywords(f))
+    out.update(own)
+    out.update(params)
+    return {k: np.float64(v) for k, v in sorted(out.items())}
 
 
 def twin_derivative(name: str, z, order: int = 1, **params) -> np.ndarray:
     """The ``order``-th derivative of the twin activation ``name`` at every element of ``z``,
-    by ``jax.grad`` (nested ``order`` times), vmapped and jitted once per bucket length."""
+    by ``jax.grad`` (nested ``order`` times), vmapped and jitted once per order and bucket
+    length for every activation."""
+    from refnet.twin import activations as twin
+
+    params = _twin_params(name, params)  # an unknown name: KeyError
+    index = list(twin.ACTIVATIONS).index(name)
     z = np.asarray(z, dtype=np.float64)
     flat = z.ravel()
     n = flat.size
     padded = np.zeros(bucket_length(max(n, 1)))
     padded[:n] = flat
-    params = {k: np.float64(v) for k, v in params.items()}
-    out = np.asarray(_compiled_twin_derivative(name, order)(padded, params))
+    out = np.asarray(_compiled_twin_derivative(order)(index, padded, params))
     return out[:n].reshape(z.shape)
 
 

@@ -1,5 +1,9 @@
 """mpmath at high precision: the correctly rounded float64 value of f, f' or f'' of a registry
-activation, and ``ulps``, the distance in units in the last place by which accuracy is judged."""
+activation, and ``ulps``, the distance in units in the last place by which accuracy is judged.
+
+:func:`mp_value` first looks each point up in the table of values shipped with refnet
+(:mod:`refnet.oracles.mp_table`: the points of ``refnet verify`` and ``refnet formulas`` at their
+defaults, computed by :func:`mp_evaluate`) and computes every other point with mpmath."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import numpy as np
 from refnet import tolerances as tol
 from refnet.mp import activations as mp_activations
 
-__all__ = ["MP_ACTIVATIONS", "mp_value", "mp_derivative", "ulps"]
+__all__ = ["MP_ACTIVATIONS", "mp_value", "mp_evaluate", "mp_derivative", "ulps"]
 
 _MP_PREC = 160  # bits; no form in refnet.mp cancels, so 160 bits give the correctly rounded float64
 
@@ -35,17 +39,37 @@ def _to_float(x) -> float:
     return float(x)
 
 
-def mp_value(name: str, z, order: int = 0, **params) -> np.ndarray:
-    """The correctly rounded float64 value of the ``order``-th derivative (0, 1 or 2) of the
-    activation ``name`` at each element of ``z``, from mpmath at 160 bits."""
+def _evaluate(form, z: np.ndarray, params) -> np.ndarray:
+    """``form`` (an mpmath function of one mpf) at each element of ``z`` at 160 bits, each
+    result correctly rounded to float64."""
     import mpmath as mp
 
-    form = MP_ACTIVATIONS[name][order]
-    z = np.asarray(z, dtype=np.float64)
     out = np.empty(z.shape)
     with mp.workprec(_MP_PREC):
         for i, v in np.ndenumerate(z):
             out[i] = _to_float(form(mp.mpf(float(v)), **params))
+    return out
+
+
+def mp_evaluate(name: str, z, order: int = 0, **params) -> np.ndarray:
+    """The correctly rounded float64 value of the ``order``-th derivative (0, 1 or 2) of the
+    activation ``name`` at each element of ``z``, computed by mpmath at 160 bits (never read
+    from the table)."""
+    return _evaluate(MP_ACTIVATIONS[name][order], np.asarray(z, dtype=np.float64), params)
+
+
+def mp_value(name: str, z, order: int = 0, **params) -> np.ndarray:
+    """The correctly rounded float64 value of the ``order``-th derivative (0, 1 or 2) of the
+    activation ``name`` at each element of ``z``: read from the shipped table where it holds
+    this exact float64 ``z`` (bit for bit) at these exact ``params``, computed by mpmath
+    (:func:`mp_evaluate`) everywhere else."""
+    from refnet.oracles import mp_table
+
+    form = MP_ACTIVATIONS[name][order]
+    z = np.asarray(z, dtype=np.float64)
+    out, found = mp_table.lookup(name, z, order, params)
+    if not found.all():
+        out[~found] = _evaluate(form, z[~found], params)
     return out
 
 

@@ -1,0 +1,116 @@
+"""The table of mpmath values shipped with refnet (refnet/data/mp_values.npz): every stored value is
+mpmath's, a random sample of them recomputed bit for bit; it is read only for the exact float64 z
+and the exact parameters, so any other point is still computed by mpmath; and it holds every
+point that `refnet verify` and `refnet formulas` judge at their defaults."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from refnet import study, vectors
+from refnet.activations import ACTIVATIONS
+from refnet.checking.verify import activation_points
+from refnet.cli import verify as verify_cli
+from refnet.oracles import mp_table
+from refnet.oracles import mpmath as mp_oracle
+
+NAMES = list(ACTIVATIONS)
+
+
+def _bits(a):
+    return np.asarray(a, dtype=np.float64).view(np.int64)
+
+
+def test_the_table_is_read():
+    """Regenerate it with `PYTHONPATH=. python tools/mp_table.py` after changing refnet/mp."""
+    assert mp_table.PATH.is_file()
+    with np.load(mp_table.PATH) as data:
+        assert str(data["fingerprint"]) == mp_table.fingerprint(), \
+            "refnet/mp changed: regenerate the table with tools/mp_table.py"
+    assert sorted(mp_table.table()) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_values_are_mpmaths(name):
+    """A random sample of each activation's stored f, f', f'' recomputed by mpmath, bit for bit
+    (a stale or wrong table fails here); a new sample each run."""
+    keys, values, params = mp_table.table()[name]
+    assert params == dict(ACTIVATIONS[name].params)
+    assert np.all(np.diff(keys) > 0)
+    rng = np.random.default_rng()
+    i = rng.choice(keys.size, 12, replace=False)
+    z = keys[i].view(np.float64)
+    for order in (0, 1, 2):
+        want = mp_oracle.mp_evaluate(name, z, order, **params)
+        assert np.array_equal(_bits(values[order][i]), _bits(want)), (name, order, z)
+
+
+def test_points_outside_the_table_are_computed():
+    """The neighbouring floats of stored points, other parameters, and -0.0 where only +0.0 is
+    stored are not in the table: mpmath computes them."""
+    keys, _, params = mp_table.table()["leaky_relu"]
+    z = keys[::997].view(np.float64)
+    z = z[np.isfinite(z) & (z != 0)]
+    for near in (np.nextafter(z, np.inf), np.nextafter(z, -np.inf)):
+        _, found = mp_table.lookup("leaky_relu", near[~np.isin(_bits(near), keys)], 1, params)
+        assert not found.any()
+    _, found = mp_table.lookup("leaky_relu", z, 1, params)
+    assert found.all()
+    for other in ({"alpha": 0.2}, {"alpha": np.nextafter(0.01, 1)}, {}, {"alpha": 0.01, "b": 1}):
+        _, found = mp_table.lookup("leaky_relu", z, 1, other)
+        assert not found.any()
+    other = {"alpha": np.nextafter(0.01, 1)}
+    got = mp_oracle.mp_value("leaky_relu", z, 1, **other)
+    assert np.array_equal(_bits(got), _bits(mp_oracle.mp_evaluate("leaky_relu", z, 1, **other)))
+    assert 0.0 in keys.view(np.float64) and _bits(-0.0) not in keys
+    _, found = mp_table.lookup("sigmoid", np.array([-0.0]), 1, {})
+    assert not found.any()
+
+
+def test_mp_value_mixes_table_and_mpmath():
+    """Stored and new points in one call: each value is mpmath's, in its place."""
+    keys, values, params = mp_table.table()["tanh"]
+    stored = keys[[5, 500, 5000]].view(np.float64)
+    z = np.array([[stored[0], 0.123456789], [stored[1], stored[2]]])
+    got = mp_oracle.mp_value("tanh", z, 2)
+    assert got.shape == z.shape
+    assert np.array_equal(_bits(got), _bits(mp_oracle.mp_evaluate("tanh", z, 2)))
+    assert np.array_equal(_bits(got[1]), _bits(values[2][[500, 5000]]))
+
+
+def test_a_table_from_other_forms_is_not_read(tmp_path, monkeypatch):
+    """A table whose fingerprint is not that of refnet/mp (the forms it came from changed) is
+    ignored: every value is computed again."""
+    stale = tmp_path / "mp_values.npz"
+    with zipfile.ZipFile(mp_table.PATH) as src, zipfile.ZipFile(stale, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "fingerprint.npy":
+                with np.load(mp_table.PATH) as npz:
+                    data = data.replace(str(npz["fingerprint"]).encode("utf-32-le"),
+                                        ("0" * 64).encode("utf-32-le"))
+            dst.writestr(item, data)
+    monkeypatch.setattr(mp_table, "PATH", stale)
+    mp_table.table.cache_clear()
+    try:
+        with np.load(stale) as npz:
+            assert str(npz["fingerprint"]) == "0" * 64
+        assert mp_table.table() == {}
+        _, found = mp_table.lookup("sigmoid", np.array([0.0]), 1, {})
+        assert not found.any()
+    finally:
+        mp_table.table.cache_clear()
+
+
+def test_the_table_holds_the_commands_default_points():
+    """`refnet verify` (2000 points per activation, seed 0) and `refnet formulas` (its sweep and
+    step-size points) at their defaults, and the reference vectors, need no mpmath."""
+    drawn = activation_points(np.random.default_rng(verify_cli.SEED), NAMES, verify_cli.EXAMPLES)
+    for name in NAMES:
+        keys, _, params = mp_table.table()[name]
+        for z in (drawn[name], study.sweep_points(name), study.step_points(name),
+                  vectors.activation_points(name)):
+            assert np.isin(mp_table.keys(z), keys).all(), name
+        assert json.loads(json.dumps(params)) == dict(ACTIVATIONS[name].params)
