@@ -29,10 +29,13 @@ _WIDE = {"sigmoid", "tanh", "relu", "leaky_relu"}
 
 def sweep_points(name: str, dense: int = 4801, tail: int = 400) -> np.ndarray:
     """z dense in [-12, 12] and log-spaced out to ±300 ([-40, 40] and ±700 for the notebook's
-    four activations), without the kinks themselves."""
+    four activations), and log-spaced small magnitudes from 1e-3 to 1 of both signs (half of
+    ``tail``: where forms like x·σ(x) or log1p meet cancellation near 0), without the kinks
+    themselves."""
     lim, far = (40.0, 700.0) if name in _WIDE else (12.0, 300.0)
     t = np.geomspace(lim, far, tail)
-    z = np.unique(np.concatenate([np.linspace(-lim, lim, dense), t, -t]))
+    s = np.geomspace(1e-3, 1.0, tail // 2)
+    z = np.unique(np.concatenate([np.linspace(-lim, lim, dense), t, -t, s, -s]))
     for k in act_mod.ACTIVATIONS[name].kinks:
         z = z[z != k]
     return z

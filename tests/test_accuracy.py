@@ -1,10 +1,13 @@
 """Ulp accuracy of every registry derivative against mpmath's correctly rounded values.
 
-The targets are in refnet.tolerances (DERIVATIVE_ULPS_P999/MAX, SECOND_DERIVATIVE_ULPS_P999/MAX).
-One sweep serves every activation: dense where the functions bend, and out into the saturated
-tails, where formulas in the output or unguarded exponentials lose their digits.  mpmath costs
-~30 µs a point, so the reference values are computed once per module run and cached.  (The mpmath
-forms themselves are checked against mpmath.diff in tests/test_mp.py.)
+The targets are in refnet.tolerances (DERIVATIVE_ULPS_P999/MAX, SECOND_DERIVATIVE_ULPS_P999/MAX),
+on the sweep of ``refnet formulas`` (:func:`refnet.study.sweep_points`: dense where the functions
+bend, log-spaced small magnitudes, and out into the saturated tails, where formulas in the output
+or unguarded exponentials lose their digits).  The correctly rounded references are read from
+refnet's table of mpmath values (``refnet/data/mp_values.npz``; tests/test_mp_table.py
+recomputes a sample of it with mpmath on every run and checks that it covers this sweep), so
+the sweep costs no mpmath time here.  (The mpmath forms themselves are checked against
+mpmath.diff in tests/test_mp.py.)
 """
 
 import functools
@@ -12,21 +15,12 @@ import functools
 import numpy as np
 import pytest
 
+from refnet import study
 from refnet import tolerances as tol
 from refnet.activations import ACTIVATIONS
 from refnet.oracles import mp_value, twin_derivative, ulps
 from refnet.oracles.autodiff import bucket_length
 
-
-def _grid(dense_bound, dense_n, log_bound, log_n):
-    logs = np.geomspace(1e-3, log_bound, log_n)
-    return np.concatenate([np.linspace(-dense_bound, dense_bound, dense_n), logs, -logs])
-
-
-# dense in [-12, 12] (step 0.01), coarser in [-40, 40] (step 0.04), where σ and tanh saturate,
-# and log-spaced magnitudes from 1e-3 to 700 of both signs, where e^-|z| nears underflow
-# (about 5,200 points)
-SWEEP = np.unique(np.concatenate([_grid(12.0, 2401, 300.0, 200), _grid(40.0, 2001, 700.0, 400)]))
 TARGETS = {  # order -> (p99.9, max) in ulps
     1: (tol.DERIVATIVE_ULPS_P999, tol.DERIVATIVE_ULPS_MAX),
     2: (tol.SECOND_DERIVATIVE_ULPS_P999, tol.SECOND_DERIVATIVE_ULPS_MAX),
@@ -35,10 +29,10 @@ TARGETS = {  # order -> (p99.9, max) in ulps
 
 @functools.cache
 def _reference(name, order):
-    """The sweep without the kinks themselves (the formulas are one-sided elsewhere, so any
-    distance from a kink is fine; the convention at the kink is tested in test_registry), and
-    mpmath's correctly rounded f^(order) there."""
-    z = SWEEP[~np.isin(SWEEP, ACTIVATIONS[name].kinks)]
+    """The sweep (without the kinks themselves: the formulas are one-sided elsewhere, and the
+    convention at the kink is tested in test_registry) and mpmath's correctly rounded
+    f^(order) there."""
+    z = study.sweep_points(name)
     return z, mp_value(name, z, order, **ACTIVATIONS[name].params)
 
 
