@@ -442,10 +442,11 @@ def _stage_one_sided(prob, v, pending, g, open_, sides, noise, rtol, lossy_abs):
     is known only within its bar), and (b) the same side's tableau from half the step is settled
     too (resolved, or its bar mostly the noise of f), agrees with the first and disagrees with g
     (two scales, as :func:`_stage_confirm` asks of the central tableau).  Otherwise the element
-    stays unresolved.
+    stays unresolved, and the reason says that the settled side disagrees.
 
     Returns ``(judged, status, reason, estimate, error bar, forward)``, ``judged`` a mask of
-    the elements with a verdict here and ``forward`` whether the side judged was forward."""
+    the elements with a verdict here, ``forward`` whether the side judged was forward, and
+    ``reason`` also the note for the elements left unresolved."""
     fe, fb, fh, fl, fs = sides.settled(0, g, lossy_abs, rtol)
     be, bb, bh, bl, bs = sides.settled(1, g, lossy_abs, rtol)
     one = open_ & (fs != bs)
@@ -473,14 +474,20 @@ def _stage_one_sided(prob, v, pending, g, open_, sides, noise, rtol, lossy_abs):
     judged = verified | confirmed
     st = np.where(confirmed, MISMATCH, VERIFIED)
     rs = np.full(g.shape, "", dtype=object)
-    for r, c in zip(*np.nonzero(judged)):
+    for r, c in zip(*np.nonzero(one)):
         which = "forward" if fs[r, c] else "backward"
-        other = "backward" if fs[r, c] else "forward"
-        rs[r, c] = (f"agrees with the {which} richardson tableau from h0 = {_pow2(h[r, c])}"
-                    if verified[r, c] else
-                    f"disagrees with the {which} richardson tableau beyond its error bar from "
-                    f"two step scales, h0 = {_pow2(h[r, c])} and {_pow2(h[r, c] / 2)}") + \
-            f" (the {other} one is not settled: a kink inside its stencil)"
+        other = f" (the {'backward' if fs[r, c] else 'forward'} one is not settled: a kink " \
+            "inside its stencil)"
+        at = _pow2(h[r, c])
+        if verified[r, c]:
+            rs[r, c] = f"agrees with the {which} richardson tableau from h0 = {at}{other}"
+        elif confirmed[r, c]:
+            rs[r, c] = (f"disagrees with the {which} richardson tableau beyond its error bar "
+                        f"from two step scales, h0 = {at} and {_pow2(h[r, c] / 2)}{other}")
+        else:
+            why = ("its tableau from half the step does not confirm it" if outside[r, c] else
+                   "a kink at x could excuse it (g lies between it and the other side's bar)")
+            rs[r, c] = f"the {which} richardson tableau from h0 = {at} disagrees, but {why}"
     return judged, st, rs, e, b, fs
 
 
@@ -696,7 +703,9 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         if open_.any():
             judged, s_st, s_rs, s_est, s_err, s_fw = _stage_one_sided(
                 prob, v, pending, g, open_, sides, noise, rtol, lossy_abs)
-            st, rs = np.where(judged, s_st, st), np.where(judged, s_rs, rs)
+            st = np.where(judged, s_st, st)
+            rs = np.where(judged, s_rs, np.where(s_rs == "", rs, np.where(
+                rs == TOO_WIDE, s_rs, np.char.add(rs.astype(str), "; ").astype(object) + s_rs)))
             o_name = np.where(judged, ONE_SIDED, o_name)
             o_est, o_err = np.where(judged, s_est, o_est), np.where(judged, s_err, o_err)
             for name, m in ((ONE_SIDED, judged & s_fw), (ONE_SIDED + "(-)", judged & ~s_fw)):
