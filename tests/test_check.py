@@ -640,3 +640,34 @@ def test_relu_bug_at_a_kinked_element_caught(relu_64_samples):
     r = check_gradient(f, bad, P)
     assert r.verdict == "MISMATCH" and [m["name"] for m in r.mismatches] == ["W1[11,4]"]
     assert "two step scales" in r.mismatches[0]["reason"]
+
+
+def test_relu_kink_on_one_side_judged_from_the_other(relu_64_samples):
+    # W1[14,7]: a kink inside the backward half of the central stencils leaves the central
+    # tableau unresolved (its bar 2e-5, 1.1e-10 needed); the forward tableau from the same
+    # evaluations is settled and verifies it
+    P, f, grad = relu_64_samples
+    r = check_gradient(f, grad, P)
+    w = next(e for e in r.elements() if e["name"] == "W1[14,7]")
+    assert w["status"] == "verified" and w["oracle"] == "one-sided", w
+    assert "forward richardson tableau" in w["reason"] and "backward one is not settled" in \
+        w["reason"]
+    assert r.counts["mismatch"] == 0
+
+
+@pytest.mark.parametrize("rel", [1e-4, 1e-6])
+def test_relu_bug_beside_a_one_sided_kink_is_never_verified(relu_64_samples, rel):
+    # a bug at W1[14,7] is judged against the forward tableau: it disagrees; a kink at x
+    # (the backward side known only within its wide bar) could excuse that, so it is not a
+    # mismatch, but never verified, and the reason says what the forward side found
+    P, f, grad = relu_64_samples
+
+    def bad(p):
+        g = grad(p)
+        g["W1"][14, 7] *= 1 + rel
+        return g
+
+    r = check_gradient(f, bad, P)
+    w = next(e for e in r.elements() if e["name"] == "W1[14,7]")
+    assert w["status"] in ("mismatch", "unresolved"), w
+    assert "the forward richardson tableau from h0 = 2^-6 disagrees" in w["reason"], w

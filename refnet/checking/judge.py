@@ -27,6 +27,16 @@ How an element is judged (all of it vectorised over the elements still in questi
    each other f is not smooth over the larger stencil and the smaller is trusted: verified if it
    agrees and is resolved, else unresolved ("f is not smooth over the larger stencils").  An
    arbiter (mpmath for a registry activation) then decides the unresolved elements.
+4. One side (:func:`_stage_one_sided`): an element the central tableau leaves unresolved, away
+   from any known kink, where exactly one of the one-sided tableaux taken along the way (every
+   stage's forward and backward tableaux come from its central stencil's evaluations) is
+   settled -- resolved, and agreeing with the same side's every other resolved scale -- is
+   judged from that side: a kink inside the stencil on the other side spoils the central
+   tableau and that side's, while f is smooth on this side and its tableau (error series in h,
+   h², ...) estimates f'(x).  Agreement verifies it.  Disagreement fails it only beyond what a
+   kink at x could excuse (g outside the hull of this side's value and the other side's bar)
+   and confirmed by the same side from half the step (two scales, as for the central tableau);
+   else it stays unresolved.  Both sides settled and apart is a kink at x: the kink stage's.
 
 The tolerances and their reasons live in :mod:`refnet.tolerances`.
 """
@@ -181,11 +191,13 @@ class _Verdicts:
         self.shape = (n, p)
         self.structural = np.zeros((n, p), bool)  # mismatches no rounding scale can excuse
 
-    def record(self, name, rows, est, err):
+    def record(self, name, rows, est, err, mask=None):
+        """Keep an oracle's values on ``rows`` (where ``mask``, of their columns)."""
         if name not in self.records:
             self.records[name] = (np.full(self.shape, np.nan), np.full(self.shape, np.nan))
-        self.records[name][0][rows] = est
-        self.records[name][1][rows] = err
+        E, B = self.records[name]
+        E[rows] = est if mask is None else np.where(mask, est, E[rows])
+        B[rows] = err if mask is None else np.where(mask, err, B[rows])
 
     def set(self, rows, mask, status, reason, name, est, err):
         """Where ``mask`` (len(rows), p): set the verdict of those elements of ``rows``."""
@@ -227,13 +239,59 @@ def _stage_fast(V, G, fast, kink, near_side, lossy_abs, moved=None):
         V.set(rows, acc, VERIFIED, f"agrees with the {name}", name, e, b)
 
 
-def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHECK_RTOL):
+class _Sides:
+    """The one-sided tableaux (forward and backward) taken along the way, at every step scale a
+    stage took for its central tableau (they come from the same evaluations): ``add`` keeps each
+    scale's, ``settled`` judges a side over all of them (:func:`_stage_one_sided` uses it)."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        self.taken = []  # (forward (est, err), backward (est, err), h0, levels), (k, p) each
+
+    def add(self, rows, fwd, bwd, h0, levels, mask=None):
+        """The tableaux of the pending rows ``rows`` (where ``mask``, of their columns) from step
+        scale ``h0`` with ``levels``; NaN estimates and infinite bars elsewhere."""
+        m = np.ones((len(rows), self.shape[1]), bool) if mask is None else mask
+        out = []
+        for est, err in (fwd, bwd):
+            e, b = np.full(self.shape, np.nan), np.full(self.shape, np.inf)
+            e[rows], b[rows] = np.where(m, est, np.nan), np.where(m, err, np.inf)
+            out.append((e, b))
+        h, lv = np.full(self.shape, np.nan), np.zeros(self.shape, int)
+        h[rows], lv[rows] = np.where(m, h0, np.nan), np.where(m, levels, 0)
+        self.taken.append((out[0], out[1], h, lv))
+
+    def settled(self, which, g, lossy_abs, rtol):
+        """Side ``which`` (0 forward, 1 backward) per element: its narrowest tableau ``(estimate,
+        error bar, h0, levels)`` and whether it is settled: resolved, and agreeing within their
+        bars with every other resolved tableau of that side (a smooth f gives one value at every
+        scale; a kink inside some of the stencils does not).  A resolved bar is itself a small
+        level-to-level spread (it holds FD_TRUNCATION_SAFETY times the last level's change)."""
+        E = np.stack([t[which][0] for t in self.taken])
+        B = np.stack([t[which][1] for t in self.taken])
+        H = np.stack([t[2] for t in self.taken])
+        L = np.stack([t[3] for t in self.taken])
+        with np.errstate(invalid="ignore"):
+            res = B <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(E, g), lossy_abs)
+            j = np.argmin(B, axis=0)[None]
+            e, b = (np.take_along_axis(a, j, 0)[0] for a in (E, B))
+            h, lv = (np.take_along_axis(a, j, 0)[0] for a in (H, L))
+            agree = np.abs(E - e) <= B + b + tol.CHECK_ATOL + rtol * _scale(E, e)
+        settled = np.take_along_axis(res, j, 0)[0] & np.all(~res | agree, axis=0)
+        return e, b, h, lv, settled
+
+
+def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHECK_RTOL,
+                      sides=None):
     """Central, forward and backward Richardson tableaux on the pending elements; where the
     central one is not resolved, again from smaller steps, keeping the narrowest bar.  Also
     returns, per element, the step scale h0, the levels, the smoothness (:func:`_smooth_over`)
-    and the carried noise of the central tableau kept."""
+    and the carried noise of the central tableau kept.  Every one-sided tableau taken goes to
+    ``sides`` (a :class:`_Sides`) where given."""
     (c_est, c_err), fwd, bwd, carried = _richardson(prob, v, pending, side=side, noise=noise,
                                                     noise_part=True)
+    if sides is not None:
+        sides.add(np.arange(pending.size), fwd, bwd, tol.FD_H0, tol.CHECK_LEVELS)
     h_used = np.full(c_est.shape, tol.FD_H0)
     levels_used = np.full(c_est.shape, tol.CHECK_LEVELS)
     smooth = _smooth_over((c_est, c_err), fwd, bwd, rtol)
@@ -263,6 +321,8 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHEC
         (r_est, r_err), r_fw, r_bw, r_car = _richardson(
             prob, v, pending[redo], side=side[redo], noise=noise[redo], h0=h0, levels=levels,
             noise_part=True)
+        if sides is not None:
+            sides.add(redo, r_fw, r_bw, h0, levels)
         better = r_err < c_err[redo]
         smooth[redo] = np.where(better, _smooth_over((r_est, r_err), r_fw, r_bw, rtol),
                                 smooth[redo])
@@ -291,7 +351,7 @@ def _smooth_over(cen, fwd, bwd, rtol):
 
 
 def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise, rtol,
-                   lossy_abs):
+                   lossy_abs, sides=None):
     """Confirm, before condemning, the elements Richardson alone fails (``cand``).
 
     A tableau assumes f smooth over its whole stencil; a kink inside it away from x (a relu unit
@@ -305,7 +365,8 @@ def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise,
     help and the element is unresolved.  Each of the two must also be settled
     (:func:`_settled`): coarse tableaux over several kinks agree with each other, and with their
     own one-sided tableaux, within their wide bars.  ``scales`` is ``(h0, levels, smooth,
-    carried noise)`` per element, of the tableau that failed it.
+    carried noise)`` per element, of the tableau that failed it; the one-sided tableaux taken go
+    to ``sides`` where given.
 
     Returns ``(status, reason, estimate, error bar)``, meaningful where ``cand``."""
     h, levels, smooth0, carried0 = (np.array(a) for a in scales)
@@ -324,7 +385,7 @@ def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise,
             break
         h = np.where(open_, h / 2, h)
         new_e, new_b, carried, smooth = _tableaux_at(prob, v, pending, open_, h, levels, side,
-                                                     noise, rtol)
+                                                     noise, rtol, sides)
         settled = _settled(g, new_e, new_b, carried, smooth, lossy_abs)
         with np.errstate(invalid="ignore"):
             consistent = np.abs(new_e - prev_e) <= new_b + prev_b + tol.CHECK_ATOL + \
@@ -363,6 +424,73 @@ def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise,
     return st, rs, est, err
 
 
+def _stage_one_sided(prob, v, pending, g, open_, sides, noise, rtol, lossy_abs):
+    """Judge from one side the elements ``open_`` (unresolved by the central tableau) where
+    exactly one of the one-sided tableaux taken along the way is settled (:meth:`_Sides.settled`).
+
+    A kink of f inside the central stencil but away from x (a relu unit of one sample crossing 0
+    at W1[i,j] + t, t = -Z1[i,s]/X[j,s]) spoils the central tableau and the one-sided one on its
+    side; the other side's stencil, [x, x + h0] or [x - h0, x], holds no kink where its tableau
+    is settled: f is smooth there, and the tableau (error series in h, h², …) estimates f'(x)
+    with an honest bar.  So a settled side that agrees with g verifies the element.  Where both
+    sides are settled nothing is done here: if they disagree there is a kink at x (the kink
+    stage's subgradient), if they agree the central tableau was fine.
+
+    A settled side that disagrees with g fails the element only where (a) g lies beyond what a
+    kink at x could excuse (outside the hull of that side's value and the other side's error
+    bar: a kink's subgradient lies between the one-sided derivatives, and the unsettled side's
+    is known only within its bar), and (b) the same side's tableau from half the step is settled
+    too (resolved, or its bar mostly the noise of f), agrees with the first and disagrees with g
+    (two scales, as :func:`_stage_confirm` asks of the central tableau).  Otherwise the element
+    stays unresolved, and the reason says that the settled side disagrees.
+
+    Returns ``(judged, status, reason, estimate, error bar, forward)``, ``judged`` a mask of
+    the elements with a verdict here, ``forward`` whether the side judged was forward, and
+    ``reason`` also the note for the elements left unresolved."""
+    fe, fb, fh, fl, fs = sides.settled(0, g, lossy_abs, rtol)
+    be, bb, bh, bl, bs = sides.settled(1, g, lossy_abs, rtol)
+    one = open_ & (fs != bs)
+    e, b, h, lv = (np.where(fs, x, y) for x, y in ((fe, be), (fb, bb), (fh, bh), (fl, bl)))
+    o, ob = np.where(fs, be, fe), np.where(fs, bb, fb)
+    tolr = tol.CHECK_ATOL + rtol * np.abs(e)
+    with np.errstate(invalid="ignore"):
+        agree = np.abs(g - e) <= b + tolr
+        outside = (g < np.minimum(e - b, o - ob) - tolr) | (g > np.maximum(e + b, o + ob) + tolr)
+    verified = one & agree
+    # (b): the same side from half the step, only for the elements (a) leaves open
+    ask = one & ~agree & outside
+    e2, b2, c2 = np.full(g.shape, np.nan), np.full(g.shape, np.inf), np.full(g.shape, np.inf)
+    for sign, mine in ((1, ask & fs), (-1, ask & ~fs)):
+        if mine.any():
+            ne, nb, nc, _ = _tableaux_at(prob, v, pending, mine, h / 2, lv,
+                                         np.full(pending.size, sign), noise, rtol)
+            e2, b2, c2 = (np.where(mine, x, y) for x, y in ((ne, e2), (nb, b2), (nc, c2)))
+    with np.errstate(invalid="ignore"):
+        settled2 = (b2 <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(e2, g), lossy_abs)) | \
+            (c2 >= 0.5 * b2)
+        consistent = np.abs(e2 - e) <= b2 + b + tol.CHECK_ATOL + rtol * _scale(e2, e)
+        agree2 = np.abs(g - e2) <= b2 + tol.CHECK_ATOL + rtol * np.abs(e2)
+    confirmed = ask & settled2 & consistent & ~agree2
+    judged = verified | confirmed
+    st = np.where(confirmed, MISMATCH, VERIFIED)
+    rs = np.full(g.shape, "", dtype=object)
+    for r, c in zip(*np.nonzero(one)):
+        which = "forward" if fs[r, c] else "backward"
+        other = f" (the {'backward' if fs[r, c] else 'forward'} one is not settled: a kink " \
+            "inside its stencil)"
+        at = _pow2(h[r, c])
+        if verified[r, c]:
+            rs[r, c] = f"agrees with the {which} richardson tableau from h0 = {at}{other}"
+        elif confirmed[r, c]:
+            rs[r, c] = (f"disagrees with the {which} richardson tableau beyond its error bar "
+                        f"from two step scales, h0 = {at} and {_pow2(h[r, c] / 2)}{other}")
+        else:
+            why = ("its tableau from half the step does not confirm it" if outside[r, c] else
+                   "a kink at x could excuse it (g lies between it and the other side's bar)")
+            rs[r, c] = f"the {which} richardson tableau from h0 = {at} disagrees, but {why}"
+    return judged, st, rs, e, b, fs
+
+
 def _settled(g, est, err, carried, smooth, lossy_abs):
     """Whether a central tableau may stand as evidence: smooth in itself (:func:`_smooth_over`)
     and either resolved or with a bar that is mostly the noise of f.  A bar that is mostly the
@@ -374,11 +502,11 @@ def _settled(g, est, err, carried, smooth, lossy_abs):
         return smooth & (resolved | (carried >= 0.5 * err))
 
 
-def _tableaux_at(prob, v, pending, which, h, levels, side, noise, rtol):
+def _tableaux_at(prob, v, pending, which, h, levels, side, noise, rtol, sides=None):
     """The central Richardson tableau of the elements ``which`` (rows of ``pending``, columns of
     f), each from its own step scale ``h`` and ``levels``: ``(estimate, error bar, carried
     noise, smooth)``, NaN, infinite and False elsewhere.  One call of :func:`_richardson` per
-    distinct scale."""
+    distinct scale; the one-sided tableaux go to ``sides`` where given."""
     est = np.full(which.shape, np.nan)
     err = np.full(which.shape, np.inf)
     carried = np.full(which.shape, np.inf)
@@ -390,6 +518,8 @@ def _tableaux_at(prob, v, pending, which, h, levels, side, noise, rtol):
                                           noise=noise[rows], h0=h0, levels=int(lv),
                                           noise_part=True)
         m = grp[rows]
+        if sides is not None:
+            sides.add(rows, fwd, bwd, h0, int(lv), m)
         smooth[rows] = np.where(m, _smooth_over((e, b), fwd, bwd, rtol), smooth[rows])
         est[rows] = np.where(m, e, est[rows])
         err[rows] = np.where(m, b, err[rows])
@@ -452,8 +582,9 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         side = near_side[pending]
         g = G[pending]
         # 2. Richardson
+        sides = _Sides(g.shape)
         (c_est, c_err), (fw, fw_err), (bw, bw_err), scales = _stage_richardson(
-            prob, v, pending, G, noise, side, lossy_abs, rtol)
+            prob, v, pending, G, noise, side, lossy_abs, rtol, sides)
         tolr = tol.CHECK_ATOL + rtol * np.abs(c_est)
         agree = np.abs(g - c_est) <= c_err + tolr
         resolved = c_err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, g), lossy_abs)
@@ -468,7 +599,8 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
             (strict | (np.abs(g - c_est) > lossy_abs + c_err))
         if cand.any():
             k_st, k_rs, k_est, k_err = _stage_confirm(prob, v, pending, g, cand, c_est, c_err,
-                                                      scales, side, noise, rtol, lossy_abs)
+                                                      scales, side, noise, rtol, lossy_abs,
+                                                      sides)
             st, rs = np.where(cand, k_st, st), np.where(cand, k_rs, rs)
             c_est, c_err = np.where(cand, k_est, c_est), np.where(cand, k_err, c_err)
             tolr = tol.CHECK_ATOL + rtol * np.abs(c_est)
@@ -566,6 +698,20 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
             rows_k = at_kink.any(axis=1)
             V.record(ONE_SIDED, pending[rows_k], fw[rows_k], fw_err[rows_k])
             V.record(ONE_SIDED + "(-)", pending[rows_k], bw[rows_k], bw_err[rows_k])
+        # 5b. a kink inside the stencil on one side only: the other side's tableau judges
+        open_ = (st == UNRESOLVED) & ~on_kink & (side == 0)[:, None] & ~decided
+        if open_.any():
+            judged, s_st, s_rs, s_est, s_err, s_fw = _stage_one_sided(
+                prob, v, pending, g, open_, sides, noise, rtol, lossy_abs)
+            st = np.where(judged, s_st, st)
+            rs = np.where(judged, s_rs, np.where(s_rs == "", rs, np.where(
+                rs == TOO_WIDE, s_rs, np.char.add(rs.astype(str), "; ").astype(object) + s_rs)))
+            o_name = np.where(judged, ONE_SIDED, o_name)
+            o_est, o_err = np.where(judged, s_est, o_est), np.where(judged, s_err, o_err)
+            for name, m in ((ONE_SIDED, judged & s_fw), (ONE_SIDED + "(-)", judged & ~s_fw)):
+                rows_j = m.any(axis=1)
+                if rows_j.any():
+                    V.record(name, pending[rows_j], s_est[rows_j], s_err[rows_j], m[rows_j])
         todo = V.status[pending] < 0
         V.set(pending, todo, st, rs, o_name, o_est, o_err)
 
