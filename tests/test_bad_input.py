@@ -195,7 +195,12 @@ def _corrupt(kind, rng, X, Y, p, output):
     elif kind == "Y samples":
         Y = Y[:, :-1]
     elif kind == "Y labels":
-        Y = Y * 2.0 if output == "sigmoid" else Y * 0.5
+        # a label outside [0, 1] (2·Y alone is still valid where every label is 0), or softmax
+        # columns that sum to 1/2
+        if output == "sigmoid":
+            Y[0, 0] = 2.0
+        else:
+            Y = Y * 0.5
     elif kind == "hidden name":
         hidden = "tanhh"
     elif kind == "output name":
