@@ -129,7 +129,8 @@ def markdown_report(entries) -> str:
              f"percentile and never beyond {tol.DERIVATIVE_ULPS_MAX}; `second_derivative` within "
              f"{tol.SECOND_DERIVATIVE_ULPS_P999} and {tol.SECOND_DERIVATIVE_ULPS_MAX}. Sweep: z "
              "dense in [-12, 12] and log-spaced to ±300 ([-40, 40] and ±700 for sigmoid, tanh, "
-             "relu, leaky_relu), kinks themselves left out.\n")
+             "relu, leaky_relu), and log-spaced small magnitudes from ±1e-3 to ±1, kinks "
+             "themselves left out.\n")
     L.append("## Accuracy (ulps, p99.9 / max)\n")
     L.append("| activation | f | f′ | f″ | targets | output form f′(s) | `jax.grad(jax.nn.…)` |")
     L.append("|---|---|---|---|---|---|---|")
