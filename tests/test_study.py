@@ -128,3 +128,16 @@ def test_formulas_table_renders_as_text_and_html():
     assert text.splitlines()[0].startswith("activation") and "sigmoid" in text and "relu" in text
     html = table._repr_html_()
     assert html.startswith("<table>") and html.count("<tr>") == 3 and "sigmoid" in html
+
+
+def test_the_derivatives_page_is_what_formulas_writes(tmp_path, refnet):
+    """docs/derivatives.md is generated (`refnet formulas --markdown -o docs/derivatives.md`):
+    a change to a formula, a docstring or the sweep that is not regenerated into it fails here,
+    so the page never shows figures the code no longer has."""
+    from pathlib import Path
+
+    out = tmp_path / "derivatives.md"
+    assert refnet("formulas", "--markdown", "-o", str(out)).returncode == 0
+    page = Path(__file__).resolve().parent.parent / "docs" / "derivatives.md"
+    assert out.read_text() == page.read_text(), \
+        "docs/derivatives.md is stale: run refnet formulas --markdown -o docs/derivatives.md"
