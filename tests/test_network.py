@@ -157,10 +157,10 @@ def test_gradients_by_index_are_those_of_the_named_twin(hidden, output):
     from refnet.twin import network as twin
 
     rng = np.random.default_rng(7)
-    dims, m = (3, 5, 4, 2), 6
+    dims, m = (3, 5, 4, 3), 6  # refnet verify's shapes: its compile serves this test too
     X = rng.standard_normal((dims[0], m))
-    Y = (np.eye(2)[:, rng.integers(0, 2, m)] if output == "softmax"
-         else (rng.random((2, m)) < 0.5) * 1.0)
+    Y = (np.eye(3)[:, rng.integers(0, 3, m)] if output == "softmax"
+         else (rng.random((3, m)) < 0.5) * 1.0)
     p = {k: v for l in range(1, len(dims)) for k, v in (
         (f"W{l}", rng.standard_normal((dims[l], dims[l - 1]))),
         (f"b{l}", rng.standard_normal((dims[l], 1))))}

@@ -247,11 +247,17 @@ def gradients(parameters, X, Y, lambd=0.0, m=None, *, hidden="tanh", output="sig
     return jax.grad(loss)(parameters, X, Y, hidden, output, lambd, m=m)
 
 
-@jax.jit
 def gradients_by_index(parameters, X, Y, hidden_index, output_index, lambd=0.0, m=None):
     """``jax.grad(loss_by_index)`` with respect to the parameters: :func:`gradients` with the
     hidden activation ``HIDDEN[hidden_index]`` and the output ``OUTPUTS[output_index]`` as
-    run-time arguments, compiled once per shape for every pair."""
+    run-time arguments, compiled once per shape for every pair (and for any λ: every argument
+    reaches the compiled program positionally, so a call that leaves λ at its default and one
+    that passes it share the compile)."""
+    return _gradients_by_index(parameters, X, Y, hidden_index, output_index, lambd, m)
+
+
+@jax.jit
+def _gradients_by_index(parameters, X, Y, hidden_index, output_index, lambd, m):
     return jax.grad(loss_by_index)(parameters, X, Y, hidden_index, output_index, lambd, m=m)
 
 
