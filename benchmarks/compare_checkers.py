@@ -48,6 +48,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
+from benchmarks.adapters import jax_function, torch_function
 from benchmarks.catalogue import (
     CASES,
     CATEGORIES,
@@ -64,19 +65,6 @@ TOOL_TITLES = {"refnet": "refnet check_gradient", "torch": "torch gradcheck (def
                "torch_fast": "torch gradcheck (fast_mode=True)",
                "jax": "jax check_grads (order=1, rev)"}
 VERDICTS = ("pass", "fail", "inconclusive")
-
-
-def _keys(x):
-    return list(x) if isinstance(x, dict) else None
-
-
-def _unflatten(keys, arrays):
-    return dict(zip(keys, arrays, strict=True)) if keys is not None else arrays[0]
-
-
-def _arrays(x, keys):
-    return [np.asarray(x[k], dtype=np.float64) for k in keys] if keys is not None else \
-        [np.asarray(x, dtype=np.float64)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,28 +88,12 @@ def run_torch(case, fast_mode):
     import torch
     from torch.autograd.gradcheck import GradcheckError
 
-    keys = _keys(case.x)
-
-    class Wrapped(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, *ts):
-            ctx.save_for_backward(*ts)
-            x = _unflatten(keys, [t.detach().numpy().copy() for t in ts])
-            return torch.tensor(float(case.f(x)), dtype=torch.float64)
-
-        @staticmethod
-        def backward(ctx, go):
-            ts = ctx.saved_tensors
-            g = case.grad(_unflatten(keys, [t.detach().numpy().copy() for t in ts]))
-            gs = _arrays(g, keys)
-            return tuple(go * torch.from_numpy(np.array(a, dtype=np.float64)) for a in gs)
-
-    inputs = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True)
-                   for a in _arrays(case.x, keys))
+    # the case as a torch.autograd.Function: forward the NumPy f, backward grad_output · grad
+    apply, inputs = torch_function(case)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ok = torch.autograd.gradcheck(Wrapped.apply, inputs, fast_mode=fast_mode)
+            ok = torch.autograd.gradcheck(apply, inputs, fast_mode=fast_mode)
     except GradcheckError as exc:
         return "fail", {"message": str(exc).splitlines()[0][:300]}
     except Exception as exc:
@@ -130,34 +102,10 @@ def run_torch(case, fast_mode):
 
 
 def run_jax(case):
-    import jax
-    import jax.numpy as jnp
     from jax.test_util import check_grads
 
-    keys = _keys(case.x)
-    shapes = (jax.tree.map(lambda a: jax.ShapeDtypeStruct(np.shape(a), jnp.float64), case.x))
-    scalar = jax.ShapeDtypeStruct((), jnp.float64)
-
-    def f_cb(x):
-        return np.asarray(case.f(_unflatten(keys, _arrays(x, keys))), dtype=np.float64)
-
-    def grad_cb(x):
-        g = case.grad(_unflatten(keys, _arrays(x, keys)))
-        return _unflatten(keys, [np.asarray(a, dtype=np.float64) for a in _arrays(g, keys)])
-
-    @jax.custom_vjp
-    def F(x):
-        return jax.pure_callback(f_cb, scalar, x)
-
-    def fwd(x):
-        return F(x), x
-
-    def bwd(x, ct):
-        g = jax.pure_callback(grad_cb, shapes, x)
-        return (jax.tree.map(lambda a: ct * a, g),)
-
-    F.defvjp(fwd, bwd)
-    x = jax.tree.map(lambda a: jnp.asarray(a, dtype=jnp.float64), case.x)
+    # the case as a jax.custom_vjp calling the NumPy f and grad through jax.pure_callback
+    F, (x,) = jax_function(case)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
