@@ -169,6 +169,16 @@ def _own_dtype(y):
     return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
+def _at_x(f, v, lay: Layout):
+    """``(y0, its layout, its dtype)``: f at x, which must return real floating values (Abort
+    otherwise)."""
+    y0 = call(f, lay.unflatten(v.copy()))
+    dt = _own_dtype(y0)
+    if dt.kind != "f":
+        raise Abort(f"f returned dtype {dt} at x, expected real floating values")
+    return y0, _out_layout(y0), dt
+
+
 def _values(y, lay: Layout, what="f"):
     """f's output as one flat vector in its own dtype (complex during the complex step)."""
     if lay.keys == (None,):
@@ -233,11 +243,7 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     k_probes = _count(cotangents, "cotangents")
     v, lay = flatten(x)
     try:
-        y0 = call(f, lay.unflatten(v.copy()))
-        out = _out_layout(y0)
-        ydt = _own_dtype(y0)
-        if ydt.kind != "f":
-            raise Abort(f"f returned dtype {ydt} at x, expected real floating values")
+        y0, out, ydt = _at_x(f, v, lay)
     except Abort as exc:
         return error_report("check_vjp", lay.n, str(exc), t0, opts)
     if out.n == 1:  # a scalar f: every cotangent is a multiple of the first, one probe says all
@@ -288,10 +294,7 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
     k_probes = _count(tangents, "tangents")
     v, lay = flatten(x)
     try:
-        y0 = call(f, lay.unflatten(v.copy()))
-        out = _out_layout(y0)
-        if _own_dtype(y0).kind != "f":
-            raise Abort(f"f returned dtype {_own_dtype(y0)} at x, expected real floating values")
+        y0, out, _ = _at_x(f, v, lay)
     except Abort as exc:
         return error_report(kind, lay.n, str(exc), t0, opts)
     if lay.n == 1:  # one input: every tangent is a multiple of the first, one probe says all
