@@ -27,10 +27,23 @@ def bucket_length(n: int) -> int:
     return -(-n // _BUCKETS[-1]) * _BUCKETS[-1]
 
 
+@functools.cache
 def _keywords(fn) -> dict:
-    """The keyword parameters of a twin activation with their defaults: ``{"alpha": 0.01}``."""
+    """The keyword parameters of a twin activation with their defaults: ``{"alpha": 0.01}``
+    (read once per function: ``inspect.signature`` would otherwise be most of a call)."""
     return {k: p.default for k, p in inspect.signature(fn).parameters.items()
             if p.kind is p.KEYWORD_ONLY}
+
+
+@functools.cache
+def _every_default() -> dict:
+    """Every twin activation's keywords at their defaults, in one dict."""
+    from refnet.twin import activations as twin
+
+    out = {}
+    for f in twin.ACTIVATIONS.values():
+        out.update(_keywords(f))
+    return out
 
 
 @functools.cache
@@ -71,9 +84,7 @@ def _twin_params(name: str, params: dict) -> dict:
     unknown = set(params) - set(own)
     if unknown:
         raise TypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)}")
-    out = {}
-    for f in twin.ACTIVATIONS.values():
-        out.update(_keywords(f))
+    out = dict(_every_default())
     out.update(own)
     out.update(params)
     return {k: np.float64(v) for k, v in sorted(out.items())}
