@@ -20,7 +20,7 @@ import inspect
 import numpy as np
 
 from refnet import activations as act_mod
-from refnet import oracles
+from refnet import oracles, points
 from refnet import tolerances as tol
 
 # the notebook's four are studied further out, where their tails saturate
@@ -31,10 +31,11 @@ def sweep_points(name: str, dense: int = 4801, tail: int = 400) -> np.ndarray:
     """z dense in [-12, 12] and log-spaced out to ±300 ([-40, 40] and ±700 for the notebook's
     four activations), and log-spaced small magnitudes from 1e-3 to 1 of both signs (half of
     ``tail``: where forms like x·σ(x) or log1p meet cancellation near 0), without the kinks
-    themselves."""
+    themselves.  The same bits on every machine (:mod:`refnet.points`), so the shipped table of
+    mpmath values holds them all."""
     lim, far = (40.0, 700.0) if name in _WIDE else (12.0, 300.0)
-    t = np.geomspace(lim, far, tail)
-    s = np.geomspace(1e-3, 1.0, tail // 2)
+    t = points.geomspace(lim, far, tail)
+    s = points.geomspace(1e-3, 1.0, tail // 2)
     z = np.unique(np.concatenate([np.linspace(-lim, lim, dense), t, -t, s, -s]))
     for k in act_mod.ACTIVATIONS[name].kinks:
         z = z[z != k]
@@ -186,7 +187,7 @@ def step_study(name: str, steps=None) -> dict:
     z = step_points(name)
     f = lambda x: act.forward(x, **p)
     ref = oracles.mp_value(name, z, 1, **p)
-    h = np.logspace(-16, 0, 129) if steps is None else np.asarray(steps, dtype=np.float64)
+    h = points.logspace(-16, 0, 129) if steps is None else np.asarray(steps, dtype=np.float64)
     scale = np.maximum(np.abs(ref), tol.TINY)
     err = np.empty((h.size, z.size))
     with np.errstate(all="ignore"):

@@ -3,6 +3,7 @@ mpmath's, a random sample of them recomputed bit for bit; it is read only for th
 and the exact parameters, so any other point is still computed by mpmath; and it holds every
 point that `refnet verify` and `refnet formulas` judge at their defaults."""
 
+import hashlib
 import json
 import zipfile
 
@@ -114,3 +115,74 @@ def test_the_table_holds_the_commands_default_points():
                   vectors.activation_points(name)):
             assert np.isin(mp_table.keys(z), keys).all(), name
         assert json.loads(json.dumps(params)) == dict(ACTIVATIONS[name].params)
+
+
+# sha256 of the default points of `refnet verify` and `refnet formulas`, activation by
+# activation in the registry's order (verify's draws, the sweep, the step points), as
+# little-endian float64: they are built from the generator's uniform draws, exact operations
+# and mpmath's rounding (refnet.points), so every machine computes these same bits.  Points
+# built with NumPy's power or geomspace differ from this on machines with other SIMD code or
+# another C library (and the table then misses them).  It changes only with the points
+# themselves: then regenerate the table (tools/mp_table.py) and this digest together.
+DEFAULT_POINTS_SHA256 = "0ebd9bb0f338d69253f0e744dd065a1394e916e570e2dc4da1c64f78054a3364"
+
+
+def _default_points_digest():
+    drawn = activation_points(np.random.default_rng(verify_cli.SEED), NAMES, verify_cli.EXAMPLES)
+    h = hashlib.sha256()
+    for name in NAMES:
+        for z in (drawn[name], study.sweep_points(name), study.step_points(name)):
+            h.update(np.ascontiguousarray(z, dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+def test_the_default_points_are_the_same_bits_on_every_machine():
+    assert _default_points_digest() == DEFAULT_POINTS_SHA256
+
+
+def test_points_built_with_numpys_power_would_be_caught(monkeypatch):
+    """The digest test can fail: the old construction (np.geomspace for the sweep's tails)
+    gives other bits, even on this machine."""
+    monkeypatch.setattr(study.points, "geomspace", np.geomspace)
+    assert _default_points_digest() != DEFAULT_POINTS_SHA256
+
+
+def test_a_fallback_to_mpmath_is_counted():
+    """Points outside the table are computed and counted per activation; points in it are
+    not."""
+    keys, _, _ = mp_table.table()["tanh"]
+    with mp_oracle.runtime_counts() as computed:
+        mp_oracle.mp_value("tanh", keys[:7].view(np.float64), 1)
+    assert computed == {}
+    with mp_oracle.runtime_counts() as computed:
+        mp_oracle.mp_value("tanh", np.array([0.123456789, 0.987654321]), 1)
+        mp_oracle.mp_value("gelu", np.array([0.123456789]), 0)
+    assert computed == {"tanh": 2, "gelu": 1}
+
+
+def test_verify_reports_values_mpmath_computed(capsys):
+    """Off the defaults (--only, fewer points), `refnet verify` says how many values mpmath
+    computed at run time, in its text and in --json."""
+    from refnet.cli import main
+
+    args = ["verify", "--only", "relu", "--examples", "24", "--networks", "0"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "mpmath: " in out and "computed at run time (relu " in out
+    assert main([*args, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["mpmath_computed"] > 0 and doc["summary"][0]["mpmath_computed"] == \
+        doc["mpmath_computed"]
+
+
+def test_formulas_reports_values_mpmath_computed(capsys):
+    """At the default points every value is the table's and the text says so; at other
+    --points the values computed are counted, in the text and per entry in --json."""
+    from refnet.cli import main
+
+    assert main(["formulas", "relu"]) == 0
+    assert "every correctly rounded value read from refnet's shipped table" in \
+        capsys.readouterr().out
+    assert main(["formulas", "relu", "--points", "100", "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert entry["mpmath_computed"] > 0

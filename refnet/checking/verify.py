@@ -11,6 +11,7 @@ the notebook's output form; :func:`judge_softmax` compares the softmax Jacobian 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ from refnet import activations as act_mod
 from refnet import oracles
 from refnet import tolerances as tol
 from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
+from refnet.points import pow10
 
 # The oracles, by their names in code (refnet.oracles), and how verify's table labels a row:
 # the quantity, then the tool ("f' jax.grad", "grad richardson").
@@ -403,23 +405,40 @@ def judge_softmax(z, axis, g, *, jacobian=None, vjp=None):
     return rows
 
 
+# the sum of four uniforms on [0, 1) has variance 4/12: this scale makes its sd 3
+_BELL_SCALE = 3.0 * math.sqrt(3.0)  # sqrt is correctly rounded everywhere
+
+
 def sample_points(rng, n, kinks=()):
     """``n`` test points: ordinary values, the saturation range, tiny and huge magnitudes,
-    points next to each kink and exactly on it."""
+    points next to each kink and exactly on it.  The same bits on every machine for the same
+    ``rng`` state: the generator's draws, powers of ten from :func:`refnet.points.pow10`, and
+    exact products and sums (a kink plus an offset is one correctly rounded addition)."""
+    # Only the generator's uniform draws U = rng.random() (k 2**-53, exact everywhere) enter,
+    # through NumPy's +, - and * (separately rounded, never fused): uniform(a, b) is
+    # a + (b - a) U, the generator's own formula; the ordinary values are a bell of sd 3 made of
+    # four uniforms (Irwin-Hall), not rng.normal, whose ziggurat calls the C library's exp and
+    # log1p in its tails and wedges (their last bit differs between builds)
+    uniform = lambda a, b, size: a + (b - a) * rng.random(size)
+
+    def bell(size):
+        u = rng.random((4, size))
+        return ((u[0] + u[1]) + (u[2] + u[3]) - 2.0) * _BELL_SCALE
+
     parts = [
-        rng.normal(0.0, 3.0, n // 3),
-        rng.uniform(-40.0, 40.0, n // 6),
-        rng.choice([-1, 1], n // 6) * 10.0 ** rng.uniform(-300, 4, n // 6),
-        rng.choice([-1, 1], n // 12) * 10.0 ** rng.uniform(4, 308.2, n // 12),
+        bell(n // 3),
+        uniform(-40.0, 40.0, n // 6),
+        rng.choice([-1, 1], n // 6) * pow10(uniform(-300.0, 4.0, n // 6)),
+        rng.choice([-1, 1], n // 12) * pow10(uniform(4.0, 308.2, n // 12)),
     ]
     for k in kinks or (0.0,):
         m = max(n // (8 * max(len(kinks), 1)), 2)
-        off = rng.choice([-1, 1], m) * 10.0 ** rng.uniform(-320, -1, m)
+        off = rng.choice([-1, 1], m) * pow10(uniform(-320.0, -1.0, m))
         parts.append(k + off)
         parts.append(np.full(max(m // 4, 1), float(k)))
     z = np.concatenate(parts)
     z = z[np.isfinite(z)]
-    return z[:n] if z.size >= n else np.concatenate([z, rng.normal(0, 3, n - z.size)])
+    return z[:n] if z.size >= n else np.concatenate([z, bell(n - z.size)])
 
 
 def activation_points(rng, names, n) -> dict:

@@ -7,12 +7,16 @@ defaults, computed by :func:`mp_evaluate`) and computes every other point with m
 
 from __future__ import annotations
 
+import collections
+import contextlib
+
 import numpy as np
 
 from refnet import tolerances as tol
 from refnet.mp import activations as mp_activations
 
-__all__ = ["MP_ACTIVATIONS", "mp_value", "mp_evaluate", "mp_derivative", "ulps"]
+__all__ = ["MP_ACTIVATIONS", "RUNTIME", "mp_value", "mp_evaluate", "mp_derivative",
+           "runtime_counts", "ulps"]
 
 _MP_PREC = 160  # bits; no form in refnet.mp cancels, so 160 bits give the correctly rounded float64
 
@@ -70,7 +74,32 @@ def mp_value(name: str, z, order: int = 0, **params) -> np.ndarray:
     out, found = mp_table.lookup(name, z, order, params)
     if not found.all():
         out[~found] = _evaluate(form, z[~found], params)
+        RUNTIME[name] += int(z.size - np.count_nonzero(found))
     return out
+
+
+# Values mp_value computed with mpmath at run time because the shipped table did not hold the
+# point (a point other than the commands' defaults, or other parameters), per activation,
+# counted over the process: never silent, the commands report it (runtime_counts).
+RUNTIME: collections.Counter = collections.Counter()
+
+
+@contextlib.contextmanager
+def runtime_counts():
+    """Count the values :func:`mp_value` computes at run time while the block runs: yields a
+    :class:`collections.Counter` (activation -> values), filled in when the block ends.
+
+    >>> with runtime_counts() as computed:
+    ...     _ = mp_value("sigmoid", [0.123456789], 1)
+    >>> dict(computed)
+    {'sigmoid': 1}
+    """
+    before = RUNTIME.copy()
+    counts: collections.Counter = collections.Counter()
+    try:
+        yield counts
+    finally:
+        counts.update(RUNTIME - before)
 
 
 # ---------------------------------------------------------------------------------------------
