@@ -16,12 +16,19 @@ __all__ = ["mnist_sized_network", "notebook_style_network"]
 
 
 def notebook_style_network(seed=0, n_x=20, n_h=64, n_y=10, m=256, hidden="tanh",
-                           scaled=False):
+                           scaled=False, dyadic=False):
     """``(X, Y, P, cost, grad)``: inputs, 0/1 labels, parameters ``W1, b1, W2, b2`` (all
     standard normal, seeded), ``cost(p)`` and its hand-written gradient ``grad(p)`` (a dict keyed
     like ``p``).  ``hidden`` is "tanh" (the notebook's) or "relu" (``np.maximum(Z1, 0)``);
     ``scaled`` divides each weight matrix by the square root of its fan-in (unit-variance
-    weights saturate a wide relu layer's sigmoid outputs until log(1 - A) is -inf)."""
+    weights saturate a wide relu layer's sigmoid outputs until log(1 - A) is -inf).
+
+    ``dyadic`` rounds X to multiples of 2**-3, W1 and b1 to multiples of 2**-6, and adds 2**-12
+    to b1: every product W1[i,j] X[j,s] is a multiple of 2**-9 with a few bits, so
+    Z1 = W1 X + b1 is exact whatever order a BLAS sums in, it is never 0 (it is 2**-12 off the
+    grid of 2**-9), and moving W1[i,j] by a dyadic step t moves Z1[i,s] by exactly t X[j,s].
+    The kinks of a relu layer along W1[i,j] then lie at t = -Z1[i,s] / X[j,s] on every
+    machine, which tests of the judgment beside kinks rely on."""
     if hidden not in ("tanh", "relu"):
         raise ValueError(f"hidden: 'tanh' or 'relu', got {hidden!r}")
     r = np.random.default_rng(seed)
@@ -32,6 +39,10 @@ def notebook_style_network(seed=0, n_x=20, n_h=64, n_y=10, m=256, hidden="tanh",
     if scaled:
         P["W1"] /= np.sqrt(n_x)
         P["W2"] /= np.sqrt(n_h)
+    if dyadic:
+        X = np.round(X * 8) / 8
+        P["W1"] = np.round(P["W1"] * 64) / 64
+        P["b1"] = np.round(P["b1"] * 64) / 64 + 2.0**-12
 
     def forward(p):
         Z1 = p["W1"] @ X + p["b1"]
