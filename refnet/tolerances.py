@@ -41,6 +41,23 @@ SECOND_DERIVATIVE_ULPS_MAX = 1024
 # relative 1e-12 of the smallest normal.
 SUBNORMAL_ABS = 2.0**-1074 * 2**12
 
+# --- refnet's own values on another machine ----------------------------------------------------
+# The same formula on two machines: NumPy's libm differs between builds (SIMD code on AVX-512,
+# FMA and non-FMA variants of the C library) by about an ulp per call where one of them rounds
+# the other way, and each of refnet's formulas chains at most ~6 libm calls and roundings, so a
+# value, and so any ulps figure measured from values (a p99.9 or a max over a sweep), moves by
+# at most 6 ulps between machines.  tests/test_golden.py holds refnet's own values to it, and
+# tests/test_study.py the ulps figures of docs/derivatives.md.
+PLATFORM_ULPS = 6
+# A measurement of rounding noise or cancellation (the error of a central difference at its
+# best step, of the complex step, of a form that cancels, in ulps or relative) depends on the
+# last bits of every operand: another machine's libm moves it, not its order of magnitude.  Two
+# such figures agree within a factor PLATFORM_NOISE_FACTOR plus PLATFORM_NOISE_FLOOR absolute
+# (a relative error of a few ulps of 1 can triple: measured, the complex step's error at
+# silu(-0.7) is 1.6e-16 with glibc's FMA exp and 4.7e-16 without).
+PLATFORM_NOISE_FACTOR = 2.0
+PLATFORM_NOISE_FLOOR = 4 * EPS
+
 # --- jax.grad of the twin against the hand-written derivative --------------------------------
 # Both are analytic formulas evaluated in float64.  The formula is within 4 ulps; the twin's
 # reverse pass chains about six XLA operations (exp, expm1, sums, products, a quotient), each
@@ -271,6 +288,14 @@ FD_MIN_STEP = 2.0**-26
 # accurate to a few ulps of S (jax.grad of the twin, the complex step).  Measured worst over
 # 1500 random networks: 28 (twin), 13 (complex step).
 NET_GRAD_ULPS = 64
+# The forward pass's outputs A_L and its cost, against the same computation on another machine
+# (another BLAS summation order, another libm): each is within a few ulps of its rounding size
+# (checking.scales.network_forward_scale: the sums' magnitudes carried through the layers,
+# not the possibly cancelling results), per layer a dot product of up to ~16 terms and an
+# activation within 4 ulps, as for the backward pass: 64 ulps of that size, and two machines
+# within twice that of each other.  Measured: a 4-layer softmax network's A_L differs by up to
+# 31 ulps of A_L itself between OpenBLAS's Haswell and Nehalem kernels.
+NET_FORWARD_ULPS = 64
 # The oracles' own activation derivatives inside a network carry an absolute error of about an
 # ulp of 1 where g'(z) is small, not a relative one: the complex step goes through NumPy's
 # complex exp/log1p, whose imaginary parts are rounded relative to the size of their arguments

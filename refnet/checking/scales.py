@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["loss_rounding", "network_gradient_scale"]
+__all__ = ["loss_rounding", "network_forward_scale", "network_gradient_scale"]
 
 
 def loss_rounding(J, ZL, AL, Y, penalty=0.0):
@@ -80,3 +80,38 @@ def network_gradient_scale(parameters, cache, X, Y, derivative, lambd=0.0, m=Non
                 gp = gp + np.abs(second_derivative(Z)) * np.maximum(np.abs(Z), Zsize[l - 1])
             G = (W.T @ G) * gp
     return {k: scale[k] for k in sorted(scale, key=lambda k: (int(k[2:]), k[1]), reverse=False)}
+
+
+def network_forward_scale(parameters, cache, X, Y, derivative, output):
+    """The size of the rounding the forward pass carries into A_L and the cost, propagated
+    through the layers: ``{"AL": (n_y, m) array, "cost": float}``, to be multiplied by ulps.
+
+    Z_l = W_l A_{l-1} + b_l is a sum, rounded relative to R_l = |W_l||A_{l-1}| + |b_l| (not to
+    |Z_l|, which can cancel); the rounding D_{l-1} already in A_{l-1} reaches it through |W_l|:
+
+        E_l = R_l + |W_l| D_{l-1},   D_0 = 0 (X is exact),
+        D_l = |g'(Z_l)| E_l + |A_l|  (g moves with its argument, and rounds its own result);
+
+    at the output, σ: D_L = A_L(1 - A_L) E_L + A_L; softmax, A_i = e^(Z_i) / Σ e^(Z_j):
+    D_L,i = A_i (E_i + Σ_j A_j E_j) + A_i, per sample.  The cost moves by (A_L - Y)/m per unit of
+    Z_L, so its size is Σ |A_L - Y| E_L / m plus what it rounds itself (:func:`loss_rounding`,
+    whose sum of term sizes also bounds |J|).  Two platforms whose BLAS sum in other orders, or
+    whose libm rounds otherwise, each lie within a few ulps of these sizes from the exact values."""
+    X = np.abs(np.asarray(X, dtype=np.float64))
+    L = len(parameters) // 2
+    A, D = X, np.zeros_like(X)
+    for l in range(1, L + 1):
+        W = np.abs(parameters[f"W{l}"])
+        E = W @ A + np.abs(parameters[f"b{l}"]) + W @ D
+        A = np.abs(cache[f"A{l}"])
+        if l < L:
+            D = np.abs(derivative(cache[f"Z{l}"])) * E + A
+    if output == "sigmoid":
+        D = A * (1.0 - A) * E + A
+    else:
+        D = A * (E + np.sum(A * E, axis=0, keepdims=True)) + A
+    ZL, AL = cache[f"Z{L}"], cache[f"A{L}"]
+    Y = np.asarray(Y, dtype=np.float64)
+    m = ZL.shape[-1]
+    J = np.sum(np.abs(AL - Y) * E) / m
+    return {"AL": D, "cost": float(J + loss_rounding(0.0, ZL, AL, Y))}
