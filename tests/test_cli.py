@@ -239,4 +239,25 @@ def test_the_console_entry_as_a_user_runs_it():
     r = subprocess.run([sys.executable, "-m", "refnet", "notebook"], capture_output=True,
                        text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "0.6927392477233995" in r.stdout
+    assert "## compute_cost(" in r.stdout  # its figures are test_notebook's
+
+
+def test_ci_runs_the_readmes_test_command_and_every_cell():
+    """`.ci/run` holds the README's install-and-test command as it is written there (so a
+    missing install step fails in CI, not at a user's), and runs every cell of the README's
+    platform matrix, each of which tools/cell knows."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text().splitlines()
+    command = next(line for line in readme if line.startswith("python3 -m venv .venv && ")
+                   and '".[test]"' in line)
+    ci = (root / ".ci" / "run").read_text()
+    assert command + " || status=1" in ci.splitlines()
+    cells = [line.split("|")[1].strip().strip("`") for line in readme
+             if line.startswith("| `") and "--xla_cpu_max_isa" in line]
+    assert cells == ["avx", "sse4"]
+    assert f"for cell in {' '.join(cells)}; do" in ci
+    script = (root / "tools" / "cell").read_text()
+    for cell in cells:
+        assert f"\n  {cell})" in script
