@@ -5,26 +5,37 @@ on AVX-512 machines NumPy evaluates them with its own SIMD code, elsewhere with 
 whose FMA and non-FMA variants round differently (measured: ``10.0 ** u`` differs in 112 of
 200,000 random u between glibc with and without FMA).  A point built from them is a different
 float on another machine, and a table of reference values keyed by the point's bits then misses
-it.  The points refnet's commands judge at their defaults are built here instead, from
-mpmath's values rounded once to float64 (mpmath computes with integers, so every machine gets
-the same bits), and from exact float64 operations (products by ±1, sums with exactly
-representable kinks).
+it.  The points refnet's commands judge at their defaults are built here instead: random
+magnitudes from the generator's integer and uniform draws by an exact scaling
+(:func:`octaves`), and evenly spaced logarithmic grids from mpmath's values rounded once to
+float64 (mpmath computes with integers, so every machine gets the same bits).
 
->>> pow10([-1.0, 0.0, 2.5]).tolist()
-[0.1, 1.0, 316.22776601683796]
+>>> octaves(np.random.default_rng(0), -3, 3, 4).tolist()
+[4.163894095744778, 1.016527635528529, 1.8132702392002724, 0.47818889431943046]
 >>> geomspace(1e-3, 1.0, 4).tolist()
 [0.001, 0.01, 0.1, 1.0]
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-__all__ = ["geomspace", "logspace", "pow10"]
+__all__ = ["geomspace", "logspace", "octaves"]
 
 # bits at which mpmath evaluates before the single rounding to float64: 27 guard bits make a
 # double rounding (at 80 bits, then at 53) as rare as a run of 27 equal bits after the 53rd
 _PREC = 80
+
+
+def octaves(rng, lo: int, hi: int, size: int) -> np.ndarray:
+    """``size`` magnitudes spread evenly over the octaves [2**lo, 2**hi): (1 + U) 2**k with k a
+    uniform integer in [lo, hi) and U = rng.random() (k first, then U).  Multiplying by a power
+    of two is exact (correctly rounded where the result is subnormal), so the bits are the same
+    on every machine, and no libm is involved."""
+    k = rng.integers(lo, hi, size)
+    return np.ldexp(1.0 + rng.random(size), k)
 
 
 def _rounded(values) -> np.ndarray:
@@ -35,42 +46,44 @@ def _rounded(values) -> np.ndarray:
     return np.array([_to_float(v) for v in values], dtype=np.float64)
 
 
-def pow10(u) -> np.ndarray:
-    """10**u for each float64 u, shaped like u, from mpmath at 80 bits rounded to float64: the
-    same bits on every machine (``10.0 ** u`` in NumPy is not)."""
-    import mpmath as mp
-
-    u = np.asarray(u, dtype=np.float64)
-    with mp.workprec(_PREC):
-        ten = mp.mpf(10)
-        out = _rounded(ten ** mp.mpf(x) for x in u.ravel().tolist())
-    return out.reshape(u.shape)
-
-
 def logspace(start: float, stop: float, num: int) -> np.ndarray:
     """``num`` points 10**e, e evenly spaced from ``start`` to ``stop`` (as ``np.logspace``), the
-    exponents start + i (stop - start)/(num - 1) taken exactly in mpmath."""
+    exponents start + i (stop - start)/(num - 1) taken exactly in mpmath (computed once per
+    grid)."""
+    return _logspace(float(start), float(stop), int(num)).copy()
+
+
+@functools.cache
+def _logspace(start, stop, num):
     import mpmath as mp
 
-    if num == 1:
-        return pow10([start])
     with mp.workprec(_PREC):
         a, b = mp.mpf(start), mp.mpf(stop)
         ten = mp.mpf(10)
-        return _rounded(ten ** (a + (b - a) * i / (num - 1)) for i in range(num))
+        out = _rounded(ten ** (a + (b - a) * i / max(num - 1, 1)) for i in range(num))
+    out.flags.writeable = False
+    return out
 
 
 def geomspace(start: float, stop: float, num: int) -> np.ndarray:
     """``num`` points from ``start`` to ``stop`` (both > 0, both kept exactly), evenly spaced on
-    a log scale (as ``np.geomspace``): start (stop/start)**(i/(num - 1)) in mpmath."""
-    import mpmath as mp
-
+    a log scale (as ``np.geomspace``): start (stop/start)**(i/(num - 1)) in mpmath (computed
+    once per grid)."""
     if not (start > 0 and stop > 0):
         raise ValueError(f"geomspace: start and stop must be positive, got {start!r}, {stop!r}")
+    return _geomspace(float(start), float(stop), int(num)).copy()
+
+
+@functools.cache
+def _geomspace(start, stop, num):
+    import mpmath as mp
+
     if num == 1:
-        return np.array([float(start)])
-    with mp.workprec(_PREC):
-        a, b = mp.mpf(start), mp.mpf(stop)
-        out = _rounded(a * (b / a) ** (mp.mpf(i) / (num - 1)) for i in range(num))
-    out[0], out[-1] = start, stop
+        out = np.array([start])
+    else:
+        with mp.workprec(_PREC):
+            a, b = mp.mpf(start), mp.mpf(stop)
+            out = _rounded(a * (b / a) ** (mp.mpf(i) / (num - 1)) for i in range(num))
+        out[0], out[-1] = start, stop
+    out.flags.writeable = False
     return out

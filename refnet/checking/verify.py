@@ -20,7 +20,7 @@ from refnet import activations as act_mod
 from refnet import oracles
 from refnet import tolerances as tol
 from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
-from refnet.points import pow10
+from refnet.points import octaves
 
 # The oracles, by their names in code (refnet.oracles), and how verify's table labels a row:
 # the quantity, then the tool ("f' jax.grad", "grad richardson").
@@ -412,13 +412,14 @@ _BELL_SCALE = 3.0 * math.sqrt(3.0)  # sqrt is correctly rounded everywhere
 def sample_points(rng, n, kinks=()):
     """``n`` test points: ordinary values, the saturation range, tiny and huge magnitudes,
     points next to each kink and exactly on it.  The same bits on every machine for the same
-    ``rng`` state: the generator's draws, powers of ten from :func:`refnet.points.pow10`, and
+    ``rng`` state: the generator's draws, magnitudes from :func:`refnet.points.octaves`, and
     exact products and sums (a kink plus an offset is one correctly rounded addition)."""
-    # Only the generator's uniform draws U = rng.random() (k 2**-53, exact everywhere) enter,
-    # through NumPy's +, - and * (separately rounded, never fused): uniform(a, b) is
-    # a + (b - a) U, the generator's own formula; the ordinary values are a bell of sd 3 made of
-    # four uniforms (Irwin-Hall), not rng.normal, whose ziggurat calls the C library's exp and
-    # log1p in its tails and wedges (their last bit differs between builds)
+    # Only the generator's integer and uniform draws (U = rng.random() is k 2**-53, exact
+    # everywhere) enter, through NumPy's +, -, * and ldexp (each correctly rounded, never fused):
+    # uniform(a, b) is a + (b - a) U, the generator's own formula; the ordinary values are a
+    # bell of sd 3 made of four uniforms (Irwin-Hall), not rng.normal, whose ziggurat calls the
+    # C library's exp and log1p in its tails and wedges (their last bit differs between builds);
+    # the magnitudes spread over octaves (refnet.points.octaves), not 10 ** uniform
     uniform = lambda a, b, size: a + (b - a) * rng.random(size)
 
     def bell(size):
@@ -428,12 +429,12 @@ def sample_points(rng, n, kinks=()):
     parts = [
         bell(n // 3),
         uniform(-40.0, 40.0, n // 6),
-        rng.choice([-1, 1], n // 6) * pow10(uniform(-300.0, 4.0, n // 6)),
-        rng.choice([-1, 1], n // 12) * pow10(uniform(4.0, 308.2, n // 12)),
+        rng.choice([-1, 1], n // 6) * octaves(rng, -997, 14, n // 6),  # 1e-300 to 1e4
+        rng.choice([-1, 1], n // 12) * octaves(rng, 13, 1024, n // 12),  # 1e4 to the largest
     ]
     for k in kinks or (0.0,):
         m = max(n // (8 * max(len(kinks), 1)), 2)
-        off = rng.choice([-1, 1], m) * pow10(uniform(-320.0, -1.0, m))
+        off = rng.choice([-1, 1], m) * octaves(rng, -1063, -3, m)  # 1e-320 to 0.1
         parts.append(k + off)
         parts.append(np.full(max(m // 4, 1), float(k)))
     z = np.concatenate(parts)
