@@ -17,8 +17,10 @@ The headline is **MISMATCH** if any element is a mismatch (or f or the gradient 
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +28,7 @@ import numpy as np
 from refnet import tolerances as tol
 from refnet._json import json_safe
 
-__all__ = ["Report", "Judged", "STATUS", "VERIFIED", "SUBGRADIENT", "LOSSY", "UNRESOLVED",
+__all__ = ["Report", "Record", "Judged", "STATUS", "VERIFIED", "SUBGRADIENT", "LOSSY", "UNRESOLVED",
            "MISMATCH", "build_report", "error_report"]
 
 VERIFIED, SUBGRADIENT, LOSSY, UNRESOLVED, MISMATCH = 0, 1, 2, 3, 4
@@ -53,55 +55,256 @@ class Judged(NamedTuple):
     eps: float
 
 
-@dataclass
-class Report:
-    """The outcome of a check.
+_RANK = np.array([0, 1, 3, 2, 4])  # by status code: the worst first (mismatch, lossy, ...)
 
-    ``verdict`` is "OK", "INCONCLUSIVE", "MISMATCH" or "ERROR" (f or the gradient misbehaved:
-    ``error`` says how).  ``ok`` is true for OK only, unless the check was asked to accept
-    inconclusive results (``accept_inconclusive=True``).  ``counts`` has the number of elements
-    per status; ``mismatches``, ``lossy``, ``unresolved`` and ``subgradients`` list the first
-    few of each, worst first (the largest margin beyond its bound); :meth:`elements` gives every
-    element.  ``worst`` is the element furthest beyond its bound, with every oracle's value.
-    ``oracles`` maps each oracle to the elements it judged and its largest differences from the
-    analytic values.  ``scale`` is the gradient's scale S and ``lossy_scale`` the rounding scale
-    below which a disagreement is lossy, not a mismatch.  ``noise_floor`` is the largest error
-    of one evaluation of f: measured along a line through x where a verdict needed it
-    (``noise_floor_measured``), else the rounding model eval_ulps·eps·|f(x)|.
-    """
+
+def _frozen(a, dtype=np.float64) -> np.ndarray:
+    a = np.array(a, dtype=dtype).ravel()
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Record:
+    """The verdict record of a check: what was judged, element by element, in one frozen,
+    picklable value.  Every check produces one; :class:`Report` is a view over it, and merging
+    reports concatenates their records (:meth:`concat`).
+
+    Per element (flat, in the check's order): ``names``, ``keys`` and ``indices`` (where it
+    sits in x), ``value`` (the analytic value judged), ``status`` (a code of :data:`STATUS`),
+    ``oracle`` (the oracle its verdict rests on), ``estimate`` and ``error_bar`` (that oracle's),
+    ``margin`` (|value - estimate| over the bound), ``reason``, ``lossy_at`` (the lossy scale of
+    the check it came from), and ``oracle_values``: ``(name, estimates, error bars)`` of every
+    oracle consulted, NaN where it was not.  Then what holds for the whole check: ``size`` (the
+    elements asked for: an ERROR record judged none of them), the gradient's ``scale``, the
+    ``lossy_scale``, ``eps``, the ``noise_floor`` of f and whether it was measured, complex
+    safety, the ``error`` that stopped the check, ``seconds``, and ``options`` as ``(name,
+    value)`` pairs."""
 
     kind: str
-    ok: bool
     size: int
-    counts: dict
-    oracles: dict
-    worst: dict | None
-    mismatches: list = field(default_factory=list)
-    unresolved: list = field(default_factory=list)
-    subgradients: list = field(default_factory=list)
-    lossy: list = field(default_factory=list)
-    verdict: str = "OK"
+    names: tuple = ()
+    keys: tuple = ()
+    indices: tuple = ()
+    value: np.ndarray = field(default_factory=lambda: _frozen(()))
+    status: np.ndarray = field(default_factory=lambda: _frozen((), np.int8))
+    oracle: tuple = ()
+    estimate: np.ndarray = field(default_factory=lambda: _frozen(()))
+    error_bar: np.ndarray = field(default_factory=lambda: _frozen(()))
+    margin: np.ndarray = field(default_factory=lambda: _frozen(()))
+    reason: tuple = ()
+    lossy_at: np.ndarray = field(default_factory=lambda: _frozen(()))
+    oracle_values: tuple = ()
     scale: float = 0.0
     lossy_scale: float = 0.0
     eps: float = tol.EPS
-    options: dict = field(default_factory=dict)
     noise_floor: float = 0.0
     noise_floor_measured: bool = True
     complex_safe: bool | None = None
     complex_reason: str = ""
     error: str | None = None
     seconds: float = 0.0
-    _element: object = field(default=None, repr=False)  # flat index -> element dict
+    options: tuple = ()
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(a, np.ndarray):
+                if a.shape != b.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+                    return False
+            elif f.name == "oracle_values":
+                if len(a) != len(b) or any(
+                        na != nb or not np.array_equal(ea, eb, equal_nan=True)
+                        or not np.array_equal(ra, rb, equal_nan=True)
+                        for (na, ea, ra), (nb, eb, rb) in zip(a, b)):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    __hash__ = None
+
+    @property
+    def n(self) -> int:
+        """The elements judged."""
+        return len(self.names)
+
+    def element(self, k: int, full: bool = False) -> dict:
+        """Element ``k`` as a dict: key, index, name, value, status, reason, oracle,
+        oracle_value, oracle_error, margin; with ``full``, every oracle's value and error."""
+        e = {"key": self.keys[k], "index": list(self.indices[k]), "name": self.names[k],
+             "value": float(self.value[k]), "status": STATUS[int(self.status[k])],
+             "reason": self.reason[k], "oracle": self.oracle[k],
+             "oracle_value": float(self.estimate[k]), "oracle_error": float(self.error_bar[k]),
+             "margin": float(self.margin[k])}
+        if full:
+            e["oracles"] = {name: {"value": float(est[k]), "error": float(err[k])}
+                            for name, est, err in self.oracle_values if np.isfinite(est[k])}
+        return e
+
+    @staticmethod
+    def concat(kind: str, parts, *, options=(), errors=(), seconds=0.0) -> Record:
+        """One record of the records ``parts``, ``(record, rename)`` pairs, in order:
+        ``rename(element) -> element`` gives each element its name (key, index) in the whole.
+        Per-check quantities combine: scales and eps are the largest, the noise floor measured
+        where any was, complex-safe where every check that probed was."""
+        recs = [r for r, _ in parts]
+        names, keys, indices = [], [], []
+        for r, rename in parts:
+            for k in range(r.n):
+                e = rename({"name": r.names[k], "key": r.keys[k], "index": list(r.indices[k])})
+                names.append(e["name"])
+                keys.append(e["key"])
+                indices.append(tuple(e["index"]))
+        cat = lambda attr, dt=np.float64: _frozen(
+            np.concatenate([np.asarray(getattr(r, attr), dtype=dt) for r in recs])
+            if recs else (), dt)
+        oracle_names = list(dict.fromkeys(name for r in recs for name, _, _ in r.oracle_values))
+        values = []
+        for name in oracle_names:
+            est, err = [], []
+            for r in recs:
+                got = {nm: (e, b) for nm, e, b in r.oracle_values}.get(name)
+                est.append(got[0] if got else np.full(r.n, np.nan))
+                err.append(got[1] if got else np.full(r.n, np.nan))
+            values.append((name, _frozen(np.concatenate(est)), _frozen(np.concatenate(err))))
+        safe = [r.complex_safe for r in recs if r.complex_safe is not None]
+        reasons = [r.complex_reason for r in recs if r.complex_reason]
+        return Record(
+            kind=kind, size=sum(r.size for r in recs), names=tuple(names), keys=tuple(keys),
+            indices=tuple(indices), value=cat("value"), status=cat("status", np.int8),
+            oracle=sum((r.oracle for r in recs), ()), estimate=cat("estimate"),
+            error_bar=cat("error_bar"), margin=cat("margin"),
+            reason=sum((r.reason for r in recs), ()), lossy_at=cat("lossy_at"),
+            oracle_values=tuple(values), scale=max((r.scale for r in recs), default=0.0),
+            lossy_scale=max((r.lossy_scale for r in recs), default=0.0),
+            eps=max((r.eps for r in recs), default=tol.EPS),
+            noise_floor=max((r.noise_floor for r in recs), default=0.0),
+            noise_floor_measured=any(r.noise_floor_measured for r in recs),
+            complex_safe=all(safe) if safe else None,
+            complex_reason=reasons[0] if reasons else "",
+            error="; ".join(errors) or None, seconds=seconds, options=tuple(options))
+
+
+@dataclass(frozen=True, repr=False)
+class Report:
+    """The outcome of a check: a view over its :class:`Record` (``report.record``).
+
+    ``verdict`` is "OK", "INCONCLUSIVE", "MISMATCH" or "ERROR" (f or the gradient misbehaved:
+    ``error`` says how).  ``ok`` is true for OK only, unless the check was asked to accept
+    inconclusive results (``accept_inconclusive=True``); both are derived from the record,
+    never stored.  ``counts`` has the number of elements per status; ``mismatches``, ``lossy``,
+    ``unresolved`` and ``subgradients`` list the first few of each, worst first (the largest
+    margin beyond its bound); :meth:`elements` gives every element.  ``worst`` is the element
+    furthest beyond its bound, with every oracle's value.  ``oracles`` maps each oracle to the
+    elements it judged and its largest differences from the analytic values.  ``scale`` is the
+    gradient's scale S and ``lossy_scale`` the rounding scale below which a disagreement is
+    lossy, not a mismatch.  ``noise_floor`` is the largest error of one evaluation of f:
+    measured along a line through x where a verdict needed it (``noise_floor_measured``), else
+    the rounding model eval_ulps·eps·|f(x)|.
+
+    A report is frozen and picklable, and two reports of the same check compare equal
+    (``pickle.loads(pickle.dumps(r)) == r``); :meth:`replace` makes a changed copy.
+    """
+
+    record: Record
+
+    # --- what the record holds, as it always read --------------------------------------------
+    kind = property(lambda self: self.record.kind)
+    size = property(lambda self: self.record.size)
+    scale = property(lambda self: self.record.scale)
+    lossy_scale = property(lambda self: self.record.lossy_scale)
+    eps = property(lambda self: self.record.eps)
+    noise_floor = property(lambda self: self.record.noise_floor)
+    noise_floor_measured = property(lambda self: self.record.noise_floor_measured)
+    complex_safe = property(lambda self: self.record.complex_safe)
+    complex_reason = property(lambda self: self.record.complex_reason)
+    error = property(lambda self: self.record.error)
+    seconds = property(lambda self: self.record.seconds)
+
+    @property
+    def options(self) -> dict:
+        return dict(self.record.options)
+
+    def replace(self, **changes) -> Report:
+        """A copy with ``changes``: fields of the report (``probes=...``) or of its record
+        (``options=...``, a dict)."""
+        mine = {k: v for k, v in changes.items() if k in {f.name for f in fields(self)}}
+        theirs = {k: v for k, v in changes.items() if k not in mine}
+        if "options" in theirs:
+            theirs["options"] = tuple(dict(theirs["options"]).items())
+        if theirs:
+            mine["record"] = dataclasses.replace(self.record, **theirs)
+        return dataclasses.replace(self, **mine)
+
+    # --- derived ------------------------------------------------------------------------------
+    @cached_property
+    def counts(self) -> dict:
+        c = np.bincount(self.record.status.astype(np.int64), minlength=len(STATUS))
+        return {name: int(c[code]) for code, name in STATUS.items()}
+
+    @property
+    def verdict(self) -> str:
+        return headline(self.counts, bool(self.record.error), self.options)[0]
+
+    @property
+    def ok(self) -> bool:
+        return headline(self.counts, bool(self.record.error), self.options)[1]
+
+    @cached_property
+    def _order(self) -> np.ndarray:
+        """Element indices, the worst status first, then the largest margin."""
+        r = self.record
+        if not r.n:
+            return np.zeros(0, dtype=np.int64)
+        m = np.where(np.isfinite(r.margin), r.margin, -1.0)
+        return np.lexsort((-m, -_RANK[r.status.astype(np.int64)]))
+
+    def _listing(self, code) -> list:
+        r = self.record
+        return [r.element(int(k)) for k in self._order[r.status[self._order] == code][:SHOW]]
+
+    mismatches = cached_property(lambda self: self._listing(MISMATCH))
+    unresolved = cached_property(lambda self: self._listing(UNRESOLVED))
+    subgradients = cached_property(lambda self: self._listing(SUBGRADIENT))
+    lossy = cached_property(lambda self: self._listing(LOSSY))
+
+    @cached_property
+    def worst(self) -> dict | None:
+        return self.record.element(int(self._order[0]), full=True) if self.record.n else None
+
+    @cached_property
+    def oracles(self) -> dict:
+        r = self.record
+        out = {}
+        for name, est, err in r.oracle_values:
+            m = np.isfinite(est)
+            if not m.any():
+                continue
+            with np.errstate(all="ignore"):
+                d = np.abs(r.value[m] - est[m])
+                # relative errors only where the oracle's value is above the lossy scale:
+                # below it a relative error says nothing (and would print as 1e+300)
+                big = np.abs(est[m]) > np.maximum(r.lossy_at[m], tol.TINY)
+                rel = d[big] / np.abs(est[m][big])
+            out[name] = {"elements": int(m.sum()), "max_abs": float(d.max()),
+                         "max_rel": float(rel.max()) if rel.size else None,
+                         "max_error_bar": float(np.max(err[m]))}
+        return out
 
     def __bool__(self) -> bool:
         return self.ok
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.summary()}>"
+
     def elements(self, status: str | None = None) -> list:
         """Every element (or those with ``status``), as dicts: key, index, name, value, status,
         reason, oracle, oracle_value, oracle_error, margin (|value - oracle| over its bound)."""
-        if self._element is None:
-            return []
-        every = (self._element(k) for k in range(self.size))
+        r = self.record
+        every = (r.element(k) for k in range(r.n))
         return [e for e in every if status is None or e["status"] == status]
 
     def summary(self) -> str:
@@ -251,18 +454,19 @@ def headline(counts, error, options) -> tuple[str, bool]:
 
 
 def error_report(kind: str, size: int, message: str, t0: float, options=None) -> Report:
-    counts = {name: 0 for name in STATUS.values()}
-    return Report(kind=kind, ok=False, size=size, counts=counts, oracles={}, worst=None,
-                  verdict="ERROR", error=message, options=dict(options or {}),
-                  seconds=time.perf_counter() - t0)
+    """The report of a check that could not judge: ``size`` elements asked for, none judged."""
+    return Report(Record(kind=kind, size=int(size), error=message,
+                         options=tuple(dict(options or {}).items()),
+                         seconds=time.perf_counter() - t0))
 
 
 def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, complex_reason,
                  options=None) -> Report:
-    """The report of a judged check: counts, the verdict, listings ranked by margin."""
+    """The report of a judged check: its record, element by element (G's flat order)."""
     options = dict(options or {})
     J = judged
     rtol = tol.CHECK_RTOL if options.get("rtol") is None else options["rtol"]
+    n, p = G.shape if G.ndim == 2 else (G.size, 1)
 
     def loc(i, j):
         if lay_out is not None:
@@ -275,57 +479,26 @@ def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, com
         bound = J.err + tol.CHECK_ATOL + rtol * np.abs(J.est)
         margin = np.abs(G - J.est) / np.where(bound > 0, bound, np.inf)
     margin = np.where(np.isfinite(margin), margin, np.where(np.isnan(J.est), np.nan, 0.0))
-
-    def element(i, j, full=False):
-        key, index = loc(i, j)
-        name = f"{'' if key is None else key}" + (f"[{','.join(map(str, index))}]" if index
-                                                  else ("" if key is not None else "[]"))
-        e = {"key": key, "index": list(index), "name": name, "value": float(G[i, j]),
-             "status": STATUS[int(J.status[i, j])], "reason": str(J.reason[i, j]),
-             "oracle": str(J.name[i, j]), "oracle_value": float(J.est[i, j]),
-             "oracle_error": float(J.err[i, j]), "margin": float(margin[i, j])}
-        if full:
-            e["oracles"] = {name: {"value": float(ov[0][i, j]), "error": float(ov[1][i, j])}
-                            for name, ov in J.records.items() if np.isfinite(ov[0][i, j])}
-        return e
-
-    counts = {name: int(np.sum(J.status == code)) for code, name in STATUS.items()}
-    oracles = {}
-    for name, (est, err) in J.records.items():
-        m = np.isfinite(est)
-        if not m.any():
-            continue
-        with np.errstate(all="ignore"):
-            d = np.abs(G[m] - est[m])
-            # relative errors only where the oracle's value is above the lossy scale: below
-            # it a relative error says nothing (and would print as 1e+300)
-            big = np.abs(est[m]) > max(J.lossy_scale, tol.TINY)
-            rel = d[big] / np.abs(est[m][big])
-        oracles[name] = {"elements": int(m.sum()), "max_abs": float(d.max()),
-                         "max_rel": float(rel.max()) if rel.size else None,
-                         "max_error_bar": float(np.max(err[m]))}
-    # rank: the worst status first, then the largest margin beyond the bound
-    rank_status = {MISMATCH: 4, LOSSY: 3, UNRESOLVED: 2, SUBGRADIENT: 1, VERIFIED: 0}
-    key_status = np.vectorize(rank_status.get, otypes=[float])(J.status) if G.size else \
-        np.zeros(G.shape)
-    key_margin = np.where(np.isfinite(margin), margin, -1.0)
-    worst = None
-    order_all = np.lexsort((-key_margin.ravel(), -key_status.ravel())) if G.size else []
-    if G.size:
-        i, j = np.unravel_index(int(order_all[0]), G.shape)
-        worst = element(i, j, full=True)
-
-    def listing(code):
-        flat = [k for k in order_all if J.status.ravel()[k] == code][:SHOW]
-        return [element(*np.unravel_index(int(k), G.shape)) for k in flat]
-
-    verdict, ok = headline(counts, False, options)
-    rep = Report(kind=kind, ok=ok, size=int(G.size), counts=counts, oracles=oracles,
-                 worst=worst, mismatches=listing(MISMATCH), unresolved=listing(UNRESOLVED),
-                 subgradients=listing(SUBGRADIENT), lossy=listing(LOSSY), verdict=verdict,
-                 scale=J.scale, lossy_scale=J.lossy_scale, eps=J.eps, options=options,
-                 noise_floor=J.noise_floor, noise_floor_measured=J.noise_measured,
-                 complex_safe=complex_safe, complex_reason=complex_reason,
-                 seconds=time.perf_counter() - t0)
-    rep._element = lambda k: element(*np.unravel_index(int(k), G.shape))
-    return rep
+    names, keys, indices = [], [], []
+    for i in range(n):
+        for j in range(p):
+            key, index = loc(i, j)
+            index = tuple(int(v) for v in index)
+            keys.append(key)
+            indices.append(index)
+            names.append(f"{'' if key is None else key}" + (
+                f"[{','.join(map(str, index))}]" if index else ("" if key is not None else "[]")))
+    record = Record(
+        kind=kind, size=int(G.size), names=tuple(names), keys=tuple(keys),
+        indices=tuple(indices), value=_frozen(G), status=_frozen(J.status, np.int8),
+        oracle=tuple(str(o) for o in np.ravel(J.name)), estimate=_frozen(J.est),
+        error_bar=_frozen(J.err), margin=_frozen(margin),
+        reason=tuple(str(o) for o in np.ravel(J.reason)),
+        lossy_at=_frozen(np.full(G.size, J.lossy_scale)),
+        oracle_values=tuple((name, _frozen(est), _frozen(err))
+                            for name, (est, err) in J.records.items()),
+        scale=float(J.scale), lossy_scale=float(J.lossy_scale), eps=float(J.eps),
+        noise_floor=float(J.noise_floor), noise_floor_measured=bool(J.noise_measured),
+        complex_safe=complex_safe, complex_reason=complex_reason,
+        seconds=time.perf_counter() - t0, options=tuple(options.items()))
+    return Report(record)

@@ -1,0 +1,101 @@
+"""The report of every check is a view over one frozen verdict record: picklable, comparable,
+its ``ok`` derived from its verdict, merged by concatenation."""
+
+import dataclasses
+import pickle
+
+import numpy as np
+import pytest
+
+from refnet.check import check_derivative, check_gradient, check_vjp
+from refnet.checking.report import Record, Report
+
+
+def _cases():
+    x = np.linspace(-1.0, 1.0, 6)
+    ok = check_gradient(lambda v: float(np.sum(np.sin(v) * v)), lambda v: np.cos(v) * v +
+                        np.sin(v), x)
+    bad = check_gradient(lambda v: float(np.sum(v**3)), lambda v: 3 * v**2 * (1 + 1e-6), x)
+    inconclusive = check_gradient(lambda v: float(np.sum(np.sin(v)) + 1e8), np.cos, x)
+    probes = check_vjp(np.tanh, lambda v, u: u * (1 - np.tanh(v) ** 2), x)
+    error = check_gradient(lambda v: float("nan"), lambda v: v, x)
+    kink = check_derivative("relu", lambda z: (z > 0) * 1.0, np.array([-1.0, 0.0, 2.0]))
+    return {"ok": ok, "bad": bad, "inconclusive": inconclusive, "probes": probes,
+            "error": error, "kink": kink}
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_report_survives_pickle_and_compares_equal(name):
+    r = CASES[name]
+    back = pickle.loads(pickle.dumps(r))
+    assert back == r and type(back) is type(r)
+    assert back.summary() == r.summary() and str(back) == str(r)
+    assert back.to_dict() == r.to_dict() and back.elements() == r.elements()
+
+
+def test_reports_of_different_checks_differ():
+    assert CASES["ok"] != CASES["bad"]
+    r = CASES["ok"]
+    other = r.replace(options=dict(r.options, strict=True))
+    assert other != r and other.record.options != r.record.options
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_ok_follows_the_verdict(name):
+    r = CASES[name]
+    assert r.ok == (r.verdict == "OK" or (r.verdict == "INCONCLUSIVE"
+                                          and r.options.get("accept_inconclusive", False)))
+    assert bool(r) == r.ok
+
+
+def test_ok_cannot_be_set_apart_from_the_verdict():
+    r = CASES["inconclusive"]
+    assert r.verdict == "INCONCLUSIVE" and not r.ok
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.ok = True
+    with pytest.raises(TypeError):
+        dataclasses.replace(r, ok=True)
+    accepted = r.replace(options=dict(r.options, accept_inconclusive=True))
+    assert accepted.ok and accepted.verdict == "INCONCLUSIVE"
+    assert CASES["bad"].replace(options={"accept_inconclusive": True}).ok is False
+
+
+def test_the_record_is_frozen():
+    rec = CASES["bad"].record
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.kind = "x"
+    with pytest.raises(ValueError):
+        rec.value[0] = 1.0
+    with pytest.raises(ValueError):
+        rec.status[0] = 0
+
+
+def test_repr_is_the_summary_not_the_fields():
+    r = CASES["bad"]
+    assert repr(r) == f"<Report: {r.summary()}>"
+    assert "MISMATCH" in repr(r) and "record=" not in repr(r)
+    assert repr(CASES["probes"]).startswith("<ProbeReport: refnet check_vjp: ")
+
+
+def test_merging_is_concatenation():
+    r = CASES["probes"]
+    assert r.size == r.record.n == sum(int(p["summary"].split(" - ")[1].split()[0])
+                                       for p in r.probes)
+    names = [e["name"] for e in r.elements()]
+    assert names[:6] == [f"[{i}]·u0" for i in range(6)] and names[6] == "[0]·u1"
+    both = Record.concat("x", [(CASES["ok"].record, lambda e: e),
+                               (CASES["bad"].record, lambda e: dict(e, name=e["name"] + "'"))])
+    merged = Report(both)
+    assert merged.size == 12 and merged.verdict == "MISMATCH"
+    assert merged.counts["mismatch"] == CASES["bad"].counts["mismatch"]
+    assert [e["name"] for e in merged.mismatches] == [e["name"] + "'" for e in
+                                                       CASES["bad"].mismatches]
+
+
+def test_an_error_report_keeps_its_size_and_judges_nothing():
+    r = CASES["error"]
+    assert r.verdict == "ERROR" and not r.ok and r.size == 6 and r.elements() == []
+    assert r.counts == {s: 0 for s in r.counts} and r.worst is None
