@@ -168,7 +168,7 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
         options=parts[0][1].options, guarantee=" / ".join(dict.fromkeys(
             r.guarantee for _, r in parts)))
     if len(parts) > 1:
-        report.probes = [dict(p, probe=f"{name}:{p['probe']}") for name, r in parts
-                         for p in r.probes]
+        report = report.replace(probes=tuple(dict(p, probe=f"{name}:{p['probe']}")
+                                             for name, r in parts for p in r.probes))
     if not report.ok:
         raise CheckGradsError(report)

@@ -75,3 +75,23 @@ def test_sample_larger_than_x_checks_every_coordinate():
 def test_bad_sample_is_refused():
     with pytest.raises(ValueError, match="sample"):
         check_gradient(COST, GRAD, P, sample=0)
+
+
+def test_a_sampled_check_costs_one_central_difference_per_sampled_element():
+    """The sampled check runs the same pipeline as the full one: f at x, the complex probe
+    (rejected by float()), then one central difference per coordinate and per direction, every
+    element accepted there; the noise floor of f is never measured (it was, 65 + 64 more
+    evaluations, when the sampled path skipped what the fast pass needs to know)."""
+    calls = [0]
+
+    def f(x):
+        calls[0] += 1
+        return float(np.sum(np.sin(x) * x))
+
+    g = lambda x: np.cos(x) * x + np.sin(x)
+    x = np.linspace(-1.0, 1.0, 6)
+    r = check_gradient(f, g, x, sample=3)
+    assert r.verdict == "OK" and r.size == 3 + DIRECTIONS and not r.noise_floor_measured
+    assert calls[0] == 1 + 1 + 2 * (3 + DIRECTIONS)
+    calls[0] = 0
+    assert check_gradient(f, g, x).verdict == "OK" and calls[0] == 1 + 1 + 2 * 6

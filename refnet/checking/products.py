@@ -5,10 +5,10 @@ one random probe at a time, and the probes' reports are merged into one:
 
 - ``check_vjp(f, vjp, x)``: for a random Gaussian cotangent u (never ones: the gradient of
   sum(softmax(z)) is zero whatever the Jacobian is), x ↦ u·f(x) is a scalar function whose
-  gradient is uᵀJ = vjp(x, u): :func:`refnet.check.check_gradient` judges it element by element.
+  gradient is uᵀJ = vjp(x, u): the check of a gradient judges it element by element.
 - ``check_jvp(f, jvp, x)``: for a random Gaussian tangent t, s ↦ f(x + s t) is a vector function
   of one variable whose Jacobian at s = 0 is J t = jvp(x, t):
-  :func:`refnet.check.check_jacobian` judges each output.
+  the check of a Jacobian judges each output.
 - ``check_hvp(f, grad, hvp, x)``: ``check_jvp`` of the gradient function (H v is the JVP of
   ``grad``), plus the gradient itself along the same random directions (grad·t against f's
   derivative along t), so a wrong ``grad`` cannot pass for the oracle of a right ``hvp``.
@@ -20,14 +20,17 @@ The detection guarantee of each probe is stated in :data:`GUARANTEE_VJP` and
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 
+from refnet._threads import single_blas_thread
+from refnet.checking import pipeline
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import Layout, flatten, flatten_like
+from refnet.checking.options import choice, count, verdict_options
 from refnet.checking.problems import call
-from refnet.checking.report import SHOW, STATUS, Report, error_report, headline
+from refnet.checking.report import Record, Report, error_report
 
 __all__ = [
     "GUARANTEE_JVP",
@@ -53,12 +56,12 @@ GUARANTEE_JVP = (
     "and at least the lossy scale)")
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class ProbeReport(Report):
     """A :class:`~refnet.checking.report.Report` made of random probes: ``probes`` lists each
     probe's verdict and summary line, ``guarantee`` says what a probe can and cannot miss."""
 
-    probes: list = field(default_factory=list)
+    probes: tuple = ()
     guarantee: str = ""
 
     def to_dict(self) -> dict:
@@ -78,79 +81,24 @@ class ProbeReport(Report):
 
 def as_probe_report(r: Report, probes=(), guarantee="") -> ProbeReport:
     """The same report as a :class:`ProbeReport` carrying ``probes`` and ``guarantee``."""
-    kw = {f.name: getattr(r, f.name) for f in fields(Report)}
-    return ProbeReport(**kw, probes=list(probes), guarantee=guarantee)
-
-
-_HEADLINE = {"OK": 0, "INCONCLUSIVE": 1, "MISMATCH": 2, "ERROR": 3}
-_STATUS_RANK = {"mismatch": 4, "lossy": 3, "unresolved": 2, "subgradient": 1, "verified": 0}
-
-
-def _margin_key(e):
-    m = e.get("margin", float("nan"))
-    return -m if np.isfinite(m) else 1.0
+    return ProbeReport(r.record, probes=tuple(dict(p) for p in probes), guarantee=guarantee)
 
 
 def merge_reports(kind: str, parts, *, options=None, guarantee="", t0=None) -> ProbeReport:
     """One report from the reports of several probes: ``parts`` is a list of
     ``(label, report, rename)``, ``rename(element) -> element`` giving an element its name in
-    the merged report (the probe's label in it).  Counts and sizes add up; the headline is the
-    worst of the probes' (ERROR, MISMATCH, INCONCLUSIVE, OK); listings and the worst element
-    are the worst over all probes, by status then margin."""
-    options = dict(options or {})
-    reports = [r for _, r, _ in parts]
-    counts = {s: sum(r.counts.get(s, 0) for r in reports) for s in STATUS.values()}
+    the merged report (the probe's label in it).  The records are concatenated
+    (:meth:`~refnet.checking.report.Record.concat`): counts and sizes add up, the headline is
+    the worst of the probes' (ERROR, MISMATCH, INCONCLUSIVE, OK), listings and the worst
+    element are the worst over all probes, by status then margin."""
     errors = [f"{label}: {r.error}" for label, r, _ in parts if r.error]
-    verdict, ok = headline(counts, bool(errors), options)
-
-    def gather(attr):
-        items = [rename(dict(e)) for _, r, rename in parts for e in getattr(r, attr)]
-        return sorted(items, key=_margin_key)[:SHOW]
-
-    worst = None
-    for _, r, rename in parts:
-        if r.worst is None:
-            continue
-        w = rename(dict(r.worst))
-        if worst is None or (_STATUS_RANK[w["status"]], -_margin_key(w)) > \
-                (_STATUS_RANK[worst["status"]], -_margin_key(worst)):
-            worst = w
-    oracles: dict = {}
-    for r in reports:
-        for name, o in r.oracles.items():
-            m = oracles.setdefault(name, {"elements": 0, "max_abs": 0.0, "max_rel": None,
-                                          "max_error_bar": 0.0})
-            m["elements"] += o["elements"]
-            m["max_abs"] = max(m["max_abs"], o["max_abs"])
-            m["max_error_bar"] = max(m["max_error_bar"], o["max_error_bar"])
-            if o["max_rel"] is not None:
-                m["max_rel"] = o["max_rel"] if m["max_rel"] is None else max(m["max_rel"],
-                                                                             o["max_rel"])
-    safe = [r.complex_safe for r in reports if r.complex_safe is not None]
-    reasons = [r.complex_reason for r in reports if r.complex_reason]
-    starts = np.cumsum([0] + [r.size for r in reports])
-
-    def element(k):
-        j = int(np.searchsorted(starts, k, side="right")) - 1
-        _, r, rename = parts[j]
-        return rename(dict(r._element(k - starts[j])))
-
-    probes = [{"probe": label, "verdict": r.verdict, "summary": r.summary()}
-              for label, r, _ in parts]
-    seconds = time.perf_counter() - t0 if t0 is not None else sum(r.seconds for r in reports)
-    return ProbeReport(
-        kind=kind, ok=ok, size=int(starts[-1]), counts=counts, oracles=oracles, worst=worst,
-        mismatches=gather("mismatches"), unresolved=gather("unresolved"),
-        subgradients=gather("subgradients"), lossy=gather("lossy"), verdict=verdict,
-        scale=max((r.scale for r in reports), default=0.0),
-        lossy_scale=max((r.lossy_scale for r in reports), default=0.0),
-        eps=max((r.eps for r in reports), default=float(np.finfo(np.float64).eps)),
-        options=options, noise_floor=max((r.noise_floor for r in reports), default=0.0),
-        noise_floor_measured=any(r.noise_floor_measured for r in reports),
-        complex_safe=all(safe) if safe else None, complex_reason=reasons[0] if reasons else "",
-        error="; ".join(errors) or None, seconds=seconds,
-        _element=element if all(r._element is not None for r in reports) else None,
-        probes=probes, guarantee=guarantee)
+    seconds = time.perf_counter() - t0 if t0 is not None else sum(r.seconds for _, r, _ in parts)
+    record = Record.concat(kind, [(r.record, rename) for _, r, rename in parts],
+                           options=tuple(dict(options or {}).items()), errors=errors,
+                           seconds=seconds)
+    probes = tuple({"probe": label, "verdict": r.verdict, "summary": r.summary()}
+                   for label, r, _ in parts)
+    return ProbeReport(record, probes=probes, guarantee=guarantee)
 
 
 # --- outputs: an array or a dict of arrays, kept in their own precision ----------------------
@@ -205,21 +153,6 @@ def _claimed(raw, lay: Layout, what):
     return flat.astype(dt if dt.kind == "f" else np.float64)
 
 
-def _settings(rtol, atol, strict, accept_inconclusive, complex_step):
-    return {"rtol": rtol, "atol": atol, "strict": strict,
-            "accept_inconclusive": accept_inconclusive, "complex_step": complex_step}
-
-
-def _count(k, what):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"{what}: expected a whole number >= 1, got {k!r}")
-    return int(k)
-
-
-def _reopts(opts):
-    return {k: opts[k] for k in ("rtol", "atol", "strict", "accept_inconclusive")}
-
-
 def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="auto",
               rtol: float | None = None, atol: float | None = None, strict: bool = False,
               accept_inconclusive: bool = False) -> ProbeReport:
@@ -236,11 +169,10 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     (uᵀE)_i = 0 (probability 0 for a nonzero column of E, u Gaussian); it is caught where
     |(uᵀE)_i| exceeds the element's bound.  Verdict options as for ``check_gradient``.
     """
-    from refnet.check import _options, check_gradient
-
     t0 = time.perf_counter()
-    opts = _options(rtol, atol, strict, accept_inconclusive)
-    k_probes = _count(cotangents, "cotangents")
+    opts = verdict_options(rtol, atol, strict, accept_inconclusive)
+    k_probes = count("cotangents", cotangents)
+    seed, complex_step = count("seed", seed, at_least=0), choice("complex_step", complex_step)
     v, lay = flatten(x)
     try:
         y0, out, ydt = _at_x(f, v, lay)
@@ -263,7 +195,8 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
         def grad(xx, u=u):  # check_gradient flattens it and reads its precision
             return call(lambda _: vjp(xx, u), None, "vjp")
 
-        r = check_gradient(g, grad, x, complex_step=complex_step, seed=seed + k, **_reopts(opts))
+        with single_blas_thread():
+            r = pipeline.gradient(g, grad, x, opts=opts, complex_step=complex_step, seed=seed + k)
 
         def rename(e, k=k):
             e["name"] = f"{e['name']}·u{k}"
@@ -287,11 +220,10 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
     (E t)_j = 0 (probability 0 for a nonzero row of E, t Gaussian); it is caught where
     |(E t)_j| exceeds the output's bound.  Verdict options as for ``check_gradient``.
     """
-    from refnet.check import _options, check_jacobian
-
     t0 = time.perf_counter()
-    opts = _options(rtol, atol, strict, accept_inconclusive)
-    k_probes = _count(tangents, "tangents")
+    opts = verdict_options(rtol, atol, strict, accept_inconclusive)
+    k_probes = count("tangents", tangents)
+    seed, complex_step = count("seed", seed, at_least=0), choice("complex_step", complex_step)
     v, lay = flatten(x)
     try:
         y0, out, _ = _at_x(f, v, lay)
@@ -312,7 +244,8 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
             raw = call(lambda _: jvp(lay.unflatten(v.copy()), t), None, "jvp")
             return _claimed(raw, out, "jvp")[:, None]
 
-        r = check_jacobian(phi, jac, np.zeros(1), complex_step=complex_step, **_reopts(opts))
+        with single_blas_thread():
+            r = pipeline.jacobian(phi, jac, np.zeros(1), opts=opts, complex_step=complex_step)
 
         def rename(e, k=k):
             j = int(e["index"][0]) if e["index"] else 0
@@ -358,6 +291,6 @@ def check_hvp(f, grad, hvp, x, *, vectors: int = 3, seed: int = 0, complex_step=
     r = merge_reports("check_hvp", [("hvp", h, tag("hvp")), ("grad", g, tag("grad"))],
                       options=h.options, guarantee=GUARANTEE_JVP + "; the gradient is checked "
                       "along the same t (grad·t against f's derivative along t)", t0=t0)
-    r.probes = [dict(p, probe=f"{what}:{p['probe']}") for what, rep in (("hvp", h), ("grad", g))
-                for p in rep.probes]
-    return r
+    return r.replace(probes=tuple(dict(p, probe=f"{what}:{p['probe']}")
+                                  for what, rep in (("hvp", h), ("grad", g))
+                                  for p in rep.probes))

@@ -25,11 +25,10 @@ import numpy as np
 from refnet import tolerances as tol
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import flatten, flatten_like, precision
-from refnet.checking.judge import fast_pass, judge
+from refnet.checking.pipeline import run
 from refnet.checking.problems import Problem, call, real_out, scalar_problem
 from refnet.checking.products import as_probe_report
-from refnet.checking.report import build_report, error_report
-from refnet.oracles import TWIN
+from refnet.checking.report import error_report
 
 __all__ = ["DIRECTIONS", "check_sampled", "guarantee"]
 
@@ -102,16 +101,14 @@ def guarantee(n, N, k, bound) -> str:
 def check_sampled(f, grad, x, *, sample, directions=DIRECTIONS, twin=None,
                   complex_step="auto", seed=0, opts, t0=None):
     """check_gradient on ``sample`` seeded coordinates and ``directions`` random directions
-    (see the module's docstring); ``opts`` are check_gradient's verdict options."""
+    (see the module's docstring); ``opts`` are check_gradient's verdict options, every
+    argument validated by :func:`refnet.check.check_gradient`."""
     t0 = time.perf_counter() if t0 is None else t0
-    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
-        raise ValueError(f"sample: expected a whole number >= 1, got {sample!r}")
     v, lay = flatten(x)
     rng = np.random.default_rng(seed)
     N = min(int(sample), lay.n)
     idx = np.sort(rng.choice(lay.n, size=N, replace=False))
     D = rng.standard_normal((lay.n, directions))
-    verdict = {k: opts[k] for k in ("rtol", "atol", "strict")}
     try:
         raw_f = call(f, lay.unflatten(v.copy()))
         f0 = real_out(raw_f, 1)
@@ -125,27 +122,24 @@ def check_sampled(f, grad, x, *, sample, directions=DIRECTIONS, twin=None,
         prob = sub_problem(full, idx, D)
         # the step policy sees the sampled coordinates' own values; the directions start at 0
         w = np.concatenate([v[idx], np.zeros(directions)])
-        fp = fast_pass(prob, w, np.arange(prob.n), complex_step, rng)
-        fast = fp.oracles
+        t = None
         if twin is not None:
             from refnet.oracles.autodiff import twin_gradient
 
             t_full = twin_gradient(twin, lay, v)
             t = np.concatenate([t_full[idx], D.T @ t_full])[:, None]
-            fast[TWIN] = (t, tol.TWIN_RTOL * np.abs(t) + tol.TWIN_ATOL, np.ones(prob.n, bool))
-        judged = judge(prob, w, G, fast=fast, extra={}, line=fp.line, slope=fp.slope,
-                       accept_only=fp.accept_only, eps=max(prob.eps, precision(raw_g)),
-                       **verdict)
+        r, judged = run("check_gradient", prob, w, G, lay=_Names(lay, idx), opts=opts, t0=t0,
+                        eps=max(prob.eps, precision(raw_g)), complex_step=complex_step,
+                        rng=rng, twin=t)
     except Abort as exc:
         return as_probe_report(error_report("check_gradient", N + directions, str(exc), t0, opts))
-    r = build_report("check_gradient", _Names(lay, idx), None, G, judged, t0, fp.complex_safe,
-                     fp.why, opts)
     rtol = tol.CHECK_RTOL if opts.get("rtol") is None else opts["rtol"]
     e, b = judged.est[N:, 0], judged.err[N:, 0]
     with np.errstate(invalid="ignore"):
         bounds = np.maximum(b + rtol * np.abs(e) + tol.CHECK_ATOL, judged.lossy_scale)
     bound = float(np.max(np.where(np.isfinite(bounds), bounds, np.inf), initial=0.0))
-    r.options = dict(r.options, sample=N, directions=directions, seed=seed, size=lay.n)
+    r = r.replace(options=dict(r.options, sample=N, directions=directions, seed=seed,
+                               size=lay.n))
     probes = [{"probe": "coordinates", "verdict": "", "summary": f"{N} of {lay.n} sampled"},
               {"probe": "directions", "verdict": "", "summary": f"{directions} Gaussian"}]
     return as_probe_report(r, probes, guarantee(lay.n, N, directions, bound))

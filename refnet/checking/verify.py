@@ -19,6 +19,7 @@ import numpy as np
 from refnet import activations as act_mod
 from refnet import oracles
 from refnet import tolerances as tol
+from refnet.checking import pipeline
 from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
 from refnet.points import octaves
 
@@ -189,13 +190,8 @@ def kink_sides(z, kinks, h0=None):
     """Stencil side per element: 0 (central) away from kinks, ±1 pointing away from a kink
     that lies within the widest step, and NaN exactly on a kink (judged from both sides)."""
     z = np.asarray(z, dtype=np.float64)
-    h0 = oracles.default_step(z) if h0 is None else h0
-    side = np.zeros(z.shape)
-    for k in kinks:
-        near = np.abs(z - k) <= h0
-        side = np.where(near, np.sign(z - k), side)
-        side = np.where(z == k, np.nan, side)
-    return side
+    known, side = pipeline.kink_sides(z.ravel(), kinks, tol.FD_H0 if h0 is None else h0)
+    return np.where(known, np.nan, side.astype(np.float64)).reshape(z.shape)
 
 
 def richardson_kinked(f, z, kinks):

@@ -32,11 +32,11 @@ def fingerprint() -> str:
     """sha256 of the mpmath forms (the source of :mod:`refnet.mp.activations`, line endings
     normalised) and of the working precision: the values hold only for the forms they came
     from."""
+    from refnet.mp import PRECISION
     from refnet.mp import activations as mp_activations
-    from refnet.oracles.mpmath import _MP_PREC
 
     source = Path(mp_activations.__file__).read_bytes().replace(b"\r\n", b"\n")
-    return hashlib.sha256(source + f"\nprecision {_MP_PREC} bits\n".encode()).hexdigest()
+    return hashlib.sha256(source + f"\nprecision {PRECISION} bits\n".encode()).hexdigest()
 
 
 def keys(z) -> np.ndarray:
