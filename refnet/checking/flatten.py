@@ -70,13 +70,29 @@ class Layout:
             start += n
         raise IndexError(i)
 
+    def locate_all(self) -> list:
+        """(key, index tuple) of every flat element, in order (:meth:`locate` of each)."""
+        out = []
+        for k, s in zip(self.keys, self.shapes):
+            s = tuple(s)
+            if not s:
+                out.append((k, ()))
+                continue
+            out.extend((k, tuple(t)) for t in np.indices(s).reshape(len(s), -1).T.tolist())
+        return out
+
     def name(self, i) -> str:
         """A readable name of flat element ``i``: ``W1[0,2]``, ``[3]``, or ``b`` for a 0-d part."""
-        key, index = self.locate(i)
-        key = "" if key is None else str(key)
-        if not index:
-            return key or "[]"
-        return f"{key}[{','.join(str(j) for j in index)}]"
+        return element_name(*self.locate(i))
+
+
+def element_name(key, index) -> str:
+    """The name of an element: ``W1[0,2]`` (key and index), ``[3]`` (a plain array), ``b`` (a
+    0-d part), ``[]`` (a 0-d array)."""
+    key = "" if key is None else str(key)
+    if not index:
+        return key or "[]"
+    return f"{key}[{','.join(str(j) for j in index)}]"
 
 
 def flatten(x, what="x"):

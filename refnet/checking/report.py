@@ -27,6 +27,7 @@ import numpy as np
 
 from refnet import tolerances as tol
 from refnet._json import json_safe
+from refnet.checking.flatten import element_name
 
 __all__ = ["Report", "Record", "Judged", "STATUS", "VERIFIED", "SUBGRADIENT", "LOSSY", "UNRESOLVED",
            "MISMATCH", "build_report", "error_report"]
@@ -468,26 +469,20 @@ def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, com
     rtol = tol.CHECK_RTOL if options.get("rtol") is None else options["rtol"]
     n, p = G.shape if G.ndim == 2 else (G.size, 1)
 
-    def loc(i, j):
-        if lay_out is not None:
-            _, io = lay_out.locate(j)
-            ki, ii = lay_in.locate(i)
-            return ki, tuple(io) + tuple(ii)
-        return lay_in.locate(i)
-
     with np.errstate(all="ignore"):
         bound = J.err + tol.CHECK_ATOL + rtol * np.abs(J.est)
         margin = np.abs(G - J.est) / np.where(bound > 0, bound, np.inf)
     margin = np.where(np.isfinite(margin), margin, np.where(np.isnan(J.est), np.nan, 0.0))
-    names, keys, indices = [], [], []
-    for i in range(n):
-        for j in range(p):
-            key, index = loc(i, j)
-            index = tuple(int(v) for v in index)
+    # element (i, j): input i of lay_in, output j of lay_out (a Jacobian's index is the
+    # output's, then the input's)
+    ins = lay_in.locate_all()
+    outs = lay_out.locate_all() if lay_out is not None else [(None, ())]
+    keys, indices = [], []
+    for key, index in ins:
+        for _, out_index in outs:
             keys.append(key)
-            indices.append(index)
-            names.append(f"{'' if key is None else key}" + (
-                f"[{','.join(map(str, index))}]" if index else ("" if key is not None else "[]")))
+            indices.append(out_index + index)
+    names = [element_name(k, i) for k, i in zip(keys, indices)]
     record = Record(
         kind=kind, size=int(G.size), names=tuple(names), keys=tuple(keys),
         indices=tuple(indices), value=_frozen(G), status=_frozen(J.status, np.int8),

@@ -42,13 +42,17 @@ class _Names:
     """Element names of the sub-problem: the sampled coordinates keep their names in x; the
     directions are ``direction[j]`` (what :func:`~refnet.checking.report.build_report` asks)."""
 
-    def __init__(self, lay, idx):
-        self.lay, self.idx = lay, idx
+    def __init__(self, lay, idx, directions):
+        self.lay, self.idx, self.directions = lay, idx, range(directions)
 
     def locate(self, i):
         if i < self.idx.size:
             return self.lay.locate(int(self.idx[i]))
         return "direction", (int(i - self.idx.size),)
+
+    def locate_all(self) -> list:
+        return [self.lay.locate(int(i)) for i in self.idx] + [("direction", (j,))
+                                                              for j in self.directions]
 
 
 def sub_problem(full: Problem, idx, D) -> Problem:
@@ -128,9 +132,9 @@ def check_sampled(f, grad, x, *, sample, directions=DIRECTIONS, twin=None,
 
             t_full = twin_gradient(twin, lay, v)
             t = np.concatenate([t_full[idx], D.T @ t_full])[:, None]
-        r, judged = run("check_gradient", prob, w, G, lay=_Names(lay, idx), opts=opts, t0=t0,
-                        eps=max(prob.eps, precision(raw_g)), complex_step=complex_step,
-                        rng=rng, twin=t)
+        r, judged = run("check_gradient", prob, w, G, lay=_Names(lay, idx, directions),
+                        opts=opts, t0=t0, eps=max(prob.eps, precision(raw_g)),
+                        complex_step=complex_step, rng=rng, twin=t)
     except Abort as exc:
         return as_probe_report(error_report("check_gradient", N + directions, str(exc), t0, opts))
     rtol = tol.CHECK_RTOL if opts.get("rtol") is None else opts["rtol"]
