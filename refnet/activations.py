@@ -1269,6 +1269,9 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         "gelu_tanh": Activation(
             "gelu_tanh", gelu_tanh, gelu_tanh_derivative, None,
             gelu_tanh_second_derivative,
+            # z σ(2u) through the double-double 2u and two branches of a dozen rounded
+            # operations: measured 5 ulps at z = -2.75, -3.605, -5.655
+            forward_ulps=6,
         ),
         "silu": Activation(
             "silu", silu, silu_derivative, None,

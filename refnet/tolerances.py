@@ -34,6 +34,11 @@ DERIVATIVE_ULPS_MAX = 64
 # targets were not widened for them.
 SECOND_DERIVATIVE_ULPS_P999 = 16
 SECOND_DERIVATIVE_ULPS_MAX = 1024
+# forward(z): a handful of correctly rounded operations, as for f': within 4 ulps at the 99.9th
+# percentile; at every point within the activation's own declared bound
+# (Activation.forward_ulps, which the judgment of the output forms relies on), never beyond
+# DERIVATIVE_ULPS_MAX.
+FORWARD_ULPS_P999 = DERIVATIVE_ULPS_P999
 # Where the correctly rounded value is subnormal (|v| < 2**-1022) it has fewer than 53 bits,
 # and a formula whose intermediate e^-x is itself subnormal loses bits it cannot get back
 # (silu' at z = -745 is off by ~320 units of 2**-1074: z·e^z with e^z = 5e-324 already

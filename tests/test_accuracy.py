@@ -21,10 +21,12 @@ from refnet.activations import ACTIVATIONS
 from refnet.oracles import mp_value, twin_derivative, ulps
 from refnet.oracles.autodiff import bucket_length
 
-TARGETS = {  # order -> (p99.9, max) in ulps
+TARGETS = {  # order -> (p99.9, max) in ulps; the forward's max is its own declared bound
+    0: (tol.FORWARD_ULPS_P999, None),
     1: (tol.DERIVATIVE_ULPS_P999, tol.DERIVATIVE_ULPS_MAX),
     2: (tol.SECOND_DERIVATIVE_ULPS_P999, tol.SECOND_DERIVATIVE_ULPS_MAX),
 }
+FORMS = {0: "forward", 1: "derivative", 2: "second_derivative"}
 
 
 @functools.cache
@@ -36,20 +38,49 @@ def _reference(name, order):
     return z, mp_value(name, z, order, **ACTIVATIONS[name].params)
 
 
+def missed_targets(name, order, fn=None) -> str | None:
+    """Why ``fn`` (default: the registry's f, f' or f'' of ``name``) misses its accuracy
+    targets on the sweep, or None.  Where the correctly rounded value is normal (or 0) it is
+    judged in ulps: the 99.9th percentile and the maximum (for the forward, its declared
+    ``forward_ulps``, at most DERIVATIVE_ULPS_MAX); where it is subnormal, absolutely, within
+    SUBNORMAL_ABS (it has fewer than 53 bits)."""
+    a = ACTIVATIONS[name]
+    fn = getattr(a, FORMS[order]) if fn is None else fn
+    z, exact = _reference(name, order)
+    value = fn(z, **a.params)
+    normal = (np.abs(exact) >= tol.TINY) | (exact == 0)
+    u = np.where(normal, ulps(value, exact), 0.0)
+    p999, worst = TARGETS[order]
+    if order == 0:
+        worst = min(a.forward_ulps, tol.DERIVATIVE_ULPS_MAX)
+    p = np.percentile(u[normal], 99.9)
+    i = int(np.argmax(u))
+    if not (p <= p999 and u[i] <= worst):
+        return (f"{name} order {order}: p99.9 {p:.1f} ulps (target {p999}), "
+                f"max {u[i]:.0f} at z = {z[i]!r} (target {worst})")
+    with np.errstate(invalid="ignore"):
+        sub = np.where(normal, 0.0, np.abs(value - exact))
+    j = int(np.argmax(sub))
+    if not sub[j] <= tol.SUBNORMAL_ABS:
+        return f"{name} order {order}: {sub[j]:.3g} off a subnormal value at z = {z[j]!r}"
+    return None
+
+
 @pytest.mark.parametrize("order", sorted(TARGETS))
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_derivative_ulps(name, order):
-    a = ACTIVATIONS[name]
-    z, exact = _reference(name, order)
-    fn = a.derivative if order == 1 else a.second_derivative
-    u = ulps(fn(z, **a.params), exact)
-    p999, worst = TARGETS[order]
-    p = np.percentile(u, 99.9)
-    i = int(np.argmax(u))
-    assert p <= p999 and u[i] <= worst, (
-        f"{name} order {order}: p99.9 {p:.1f} ulps (target {p999}), "
-        f"max {u[i]:.0f} at z = {z[i]!r} (target {worst})"
-    )
+    missed = missed_targets(name, order)
+    assert missed is None, missed
+
+
+@pytest.mark.parametrize("order, rel", [(0, 1e-10), (0, 1e-15), (1, 1e-14), (2, 1e-13)])
+def test_a_form_off_by_a_little_misses_its_targets(order, rel):
+    """The gates can fail: gelu_tanh's f, f' or f'' wrong by a relative 1e-10 to 1e-15 (a few
+    ulps to 450,000) misses the targets (f at 1e-15: 4.5 ulps everywhere, past its p99.9)."""
+    a = ACTIVATIONS["gelu_tanh"]
+    good = getattr(a, FORMS[order])
+    assert missed_targets("gelu_tanh", order) is None
+    assert missed_targets("gelu_tanh", order, lambda z, **p: good(z, **p) * (1 + rel))
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

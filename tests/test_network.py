@@ -184,14 +184,23 @@ def test_every_activation_has_a_twin():
 
 
 # one property over every kinked activation and both outputs (200 examples in all, each
-# combination drawn about 200/(2·|KINKED|) times): the kink itself is exercised exactly on
-# every example
+# combination drawn about 200/(2·|KINKED|) times): each example sits exactly on one of the
+# activation's own kinks (relu6's 0 and 6, hard_tanh's ±1, hard_sigmoid's ±3, ...)
 @given(name=st.sampled_from(nc.KINKED), output=st.sampled_from(nc.OUTPUTS),
-       seed=st.integers(0, 2**32 - 1))
-def test_kink_convention(name, output, seed):
-    """Hidden pre-activations exactly at a kink: backward uses the registry's convention
-    g'(0) (relu 0, leaky relu alpha), which is the left one-sided derivative along the bias and
-    jax.grad of the twin (its branch is on z > 0 too)."""
+       which=st.integers(0, 7), seed=st.integers(0, 2**32 - 1))
+def test_kink_convention(name, output, which, seed):
+    """Hidden pre-activations exactly at a kink k: backward uses the registry's convention
+    g'(k) (relu'(0) = 0, leaky_relu'(0) = alpha, relu6'(6) = 0, ...), which is one of the
+    one-sided derivatives along the bias (the side it names: the left one for relu at 0, the
+    right one for relu6 at 6), and jax.grad of the twin agrees (its branches take the same
+    side)."""
+    act = ACTIVATIONS[name]
+    k = act.kinks[which % len(act.kinks)]
+    conv = act.kink_derivatives[k][0]
+    # the side the convention takes: the one-sided f' (just beside k) it equals
+    beside = {s: float(act.derivative(np.array([k + s * 2.0**-30]), **act.params)[0])
+              for s in (-1, 1)}
+    side = min(beside, key=lambda s: abs(beside[s] - conv))
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((3, 4))
     if output == "sigmoid":
@@ -199,14 +208,14 @@ def test_kink_convention(name, output, seed):
     else:
         Y = np.eye(2)[:, rng.integers(0, 2, 4)]
     p = net.initialize_parameters((3, 4, 2), seed=rng, scale=1.0)
-    # put unit 0 exactly at the kink for every sample: a zero row of W1 and a zero bias give
-    # Z1[0, :] = 0 exactly, whatever order a matmul sums in (the twin's may differ)
+    # put unit 0 exactly at the kink for every sample: a zero row of W1 and the bias k give
+    # Z1[0, :] = 0 X + k = k exactly, whatever order a matmul sums in (the twin's may differ)
     p["W1"][0, :] = 0.0
-    p["b1"][0, 0] = 0.0
+    p["b1"][0, 0] = k
     _, cache = net.forward_propagation(X, p, name, output)
-    assert np.all(cache["Z1"][0] == 0.0)
-    # the other pre-activations away from the kink, beyond the largest difference step
-    assume(np.min(np.abs(cache["Z1"][1:])) > 0.05)
+    assert np.all(cache["Z1"][0] == k)
+    # the other pre-activations away from every kink, beyond the largest difference step
+    assume(min(np.min(np.abs(cache["Z1"][1:] - kk)) for kk in act.kinks) > 0.05)
     case = {"X": X, "Y": Y, "dims": (3, 4, 2), "hidden": name, "output": output, "lambd": 0.0,
             "params": [p]}
     g = nc.backward(case, p)
@@ -220,7 +229,7 @@ def test_kink_convention(name, output, seed):
     # more than 0.05 away, stay on their sides)
     def along(t):
         t = np.asarray(t, dtype=np.float64)
-        q = {k: np.broadcast_to(v, t.shape + v.shape).copy() for k, v in p.items()}
+        q = {kk: np.broadcast_to(v, t.shape + v.shape).copy() for kk, v in p.items()}
         q["b1"][..., 0, 0] += t
         return net.loss(q, X, Y, name, output)
 
@@ -228,10 +237,10 @@ def test_kink_convention(name, output, seed):
     slack = tol.NET_GRAD_ULPS * tol.EPS * S["db1"][0, 0]
     # the loss's own rounding is relative to its terms, not to its (smaller) value
     ev = tol.FD_EVAL_ULPS * tol.EPS * nc.loss_rounding(case, p)
-    left, left_err = oracles.richardson_derivative(along, np.zeros(1), side=-1, eval_error=ev)
-    right, right_err = oracles.richardson_derivative(along, np.zeros(1), side=+1, eval_error=ev)
-    assert abs(db - left[0]) <= left_err[0] + slack + tol.FD_RTOL * abs(left[0])
-    # the two sides differ by Σ_s dA[0, s] (1 - alpha); where that is resolved, backward is not
-    # the right-hand slope
-    if abs(right[0] - left[0]) > 2 * (left_err[0] + right_err[0] + slack):
-        assert abs(db - right[0]) > right_err[0] + slack
+    near, near_err = oracles.richardson_derivative(along, np.zeros(1), side=side, eval_error=ev)
+    far, far_err = oracles.richardson_derivative(along, np.zeros(1), side=-side, eval_error=ev)
+    assert abs(db - near[0]) <= near_err[0] + slack + tol.FD_RTOL * abs(near[0])
+    # the two sides differ by Σ_s dA[0, s] (g'(k+) - g'(k-)); where that is resolved, backward
+    # is not the other side's slope
+    if abs(far[0] - near[0]) > 2 * (near_err[0] + far_err[0] + slack):
+        assert abs(db - far[0]) > far_err[0] + slack
