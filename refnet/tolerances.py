@@ -86,6 +86,14 @@ TWIN2_ATOL_PER_DERIVATIVE = 64 * EPS
 # small; f is assumed to vary on a scale of 1 (where it varies faster, a check refines with
 # CHECK_REFINE_STEPS); a power of two, so halving it and adding it to x are exact.
 FD_H0 = 2.0**-6
+# The step stays FD_H0 for |x| below 2**FD_FLAT_EXP and grows with |x| beyond (h0 · 2**(e - 14)
+# for 2**e the power of two above |x|): a step must stay far above |x| eps to be resolved at
+# all, here 2**-14 h0 / eps above it.
+FD_FLAT_EXP = 14
+# The levels of an activation's Richardson tableau (oracles.differences.richardson_derivative):
+# with four, a one-sided tableau's error bar on sin stays near 5e-6, too wide to see a 1e-6
+# relative bug; with six it is 4e-11 (central: 6e-12).
+FD_LEVELS = 6
 # The tableau's own error estimate (spread between its last two levels plus propagated rounding
 # noise) is added to the tolerance; on top of it the formula's own 16 ulps.
 # The truncation part of a tableau's error bar is the larger change of its last level, times
@@ -128,6 +136,15 @@ CHECK_FAST_STEP = 2.0**-17
 # The number of Richardson levels in a check: steps FD_H0 ... FD_H0/8.  The tableau removes the
 # truncation error h**2, h**4, h**6 a level at a time.
 CHECK_LEVELS = 4
+# The one-sided differences of the fast pass, taken from the same evaluations as its central
+# one, differ by h f'' for a smooth f (tiny at h ~ 7.6e-6): where they differ by more than
+# this fraction of the value (beyond f's rounding), there may be a kink at x, and the element
+# goes on to the one-sided judge.
+CHECK_KINK_SPLIT_REL = 1e-3
+# A tableau's error bar is "mostly the noise of f" where the carried noise of f is at least this
+# fraction of it: then a wider bar is f's rounding, not the tableau's spread (a kink, or
+# truncation), and larger steps (not smaller) are what can resolve it.
+CHECK_NOISE_DOMINATED = 0.5
 # Against Richardson: the analytic gradient is itself a float64 computation (sums over samples
 # and units, where cancellation leaves an error of n eps times the terms, not the result).  1e-12
 # relative (~4500 ulps) covers sums of thousands of terms with moderate cancellation and is still
@@ -283,6 +300,10 @@ FORMS_ULPS = 8
 # noise eps·|J|/h reaches 1e-8 relative, too coarse to judge a gradient; a pre-activation that
 # close to a kink is rejected instead (and the kink is tested on its own).
 FD_MIN_STEP = 2.0**-26
+# refnet verify's seeded networks keep every hidden pre-activation this far from a kink, more
+# than the largest difference step FD_H0 = 2**-6 (the kink itself is judged in the activation
+# checks, and by tests/test_network.py's kink-convention property).
+VERIFY_KINK_CLEARANCE = 2.0**-4
 
 # --- network gradients -----------------------------------------------------------------------
 # A gradient entry of the backward pass is a sum over samples and units of products along the

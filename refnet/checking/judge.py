@@ -49,7 +49,7 @@ import numpy as np
 
 from refnet import tolerances as tol
 from refnet.checking.errors import Abort
-from refnet.checking.probe import Line, complex_probe, evaluation_noise, probe_complex
+from refnet.checking.probe import Line, complex_line_values, complex_safety, evaluation_noise
 from refnet.checking.probe import complex_step as complex_step_pass
 from refnet.checking.problems import Problem, center_values
 from refnet.checking.report import LOSSY, MISMATCH, SUBGRADIENT, UNRESOLVED, VERIFIED, Judged
@@ -102,22 +102,22 @@ def fast_pass(prob, v, idx_all, complex_step, rng, skip=None, G=None) -> FastPas
     safe, why = False, "switched off"
     if complex_step in ("auto", True):
         # one complex evaluation first: where f rejects complex input no difference is needed
-        cs, why = complex_probe(prob, d)
+        cs, why = complex_line_values(prob, d)
         if cs is not None:
             # against differences with a rounding-only error bar (8 evaluations); a noisy f
             # may fail that, so then again with the measured noise floor (65 more)
             est, err = line.directional(with_noise=False)
-            safe, why, validated = probe_complex(prob, d, est, err, skip, cs=cs)
+            safe, why, validated = complex_safety(prob, d, est, err, skip, cs=cs)
             if not safe or not validated:
                 est, err = line.directional(with_noise=True)
-                safe, why, validated = probe_complex(prob, d, est, err, skip, cs=cs)
+                safe, why, validated = complex_safety(prob, d, est, err, skip, cs=cs)
         if complex_step is True and not safe:
             raise Abort(f"complex_step=True but f is not complex-safe: {why}")
     accept_only = frozenset()
     if safe:
         c_est, c_err = complex_step_pass(prob, idx_all)
         fast[COMPLEX_STEP] = (c_est, c_err, np.ones(prob.n, bool))
-        if not validated:  # it may accept, never fail (see probe_complex)
+        if not validated:  # it may accept, never fail (see complex_safety)
             why = "no difference was resolved enough to confirm it: it only accepts"
             accept_only = frozenset({COMPLEX_STEP})
         return FastPass(fast, safe, why, line, 0.0, accept_only)
@@ -158,9 +158,10 @@ def _central_fast(prob, v, idx_all, line, G=None):
             c_err = 2 * np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.maximum(abs(fp), abs(fm))) \
                 / (2 * h)
             # one-sided differences from the same values: for a smooth f they differ by
-            # h f'' (tiny at h ~ 7.6e-6); where they differ by more than 1e-3 of the value
-            # there may be a kink at x, and the element goes on to the one-sided judge
-            split = curve > 1e-3 * np.abs(c_est) + \
+            # h f'' (tiny at h ~ 7.6e-6); where they differ by more than
+            # CHECK_KINK_SPLIT_REL of the value there may be a kink at x, and the element goes
+            # on to the one-sided judge
+            split = curve > tol.CHECK_KINK_SPLIT_REL * np.abs(c_est) + \
                 np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.abs(f0)) * 4 / h
         return c_err, np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
 
@@ -300,7 +301,7 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHEC
     # there (gelu's tail varies on a scale 1/|z|): where truncation dominates its bar, smaller
     # steps; or too small for the noise of f (a saturated log cost, f near 1e4): where the
     # carried noise dominates, larger steps with a level more.  The narrowest bar is kept.
-    noisy = (carried >= 0.5 * c_err).any(axis=1)
+    noisy = (carried >= tol.CHECK_NOISE_DOMINATED * c_err).any(axis=1)
     attempts = [(h0, tol.CHECK_LEVELS, False) for h0 in tol.CHECK_REFINE_STEPS] + \
         [(h0, tol.CHECK_LEVELS + 2, True) for h0 in tol.CHECK_COARSE_STEPS]
     def unresolved():
@@ -392,7 +393,7 @@ def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise,
                 rtol * _scale(new_e, prev_e)
             agree = np.abs(g - new_e) <= new_b + tol.CHECK_ATOL + rtol * np.abs(new_e)
             resolved = new_b <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(new_e, g), lossy_abs)
-            spent = agree & ~resolved & (carried >= 0.5 * new_b)
+            spent = agree & ~resolved & (carried >= tol.CHECK_NOISE_DOMINATED * new_b)
         rough |= open_ & ~(consistent & smooth)
         verified = open_ & agree & resolved
         confirmed = open_ & consistent & settled & prev_settled & ~agree & ~prev_agree
@@ -410,14 +411,14 @@ def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise,
                            (spent, "disagrees with richardson from a larger step, but from "
                                    "h0 = {h} the noise of f hides it")):
             for r, c in zip(*np.nonzero(mask)):
-                rs[r, c] = text.format(h=_pow2(h[r, c]), h2=_pow2(2 * h[r, c]))
+                rs[r, c] = text.format(h=_step_text(h[r, c]), h2=_step_text(2 * h[r, c]))
         open_ &= ~(verified | confirmed | spent)
         prev_e = np.where(open_, new_e, prev_e)
         prev_b = np.where(open_, new_b, prev_b)
         prev_agree, prev_settled = agree, settled
     for r, c in zip(*np.nonzero(cand & (st == UNRESOLVED) & (rs == ""))):  # out of halvings
         est[r, c], err[r, c] = prev_e[r, c], prev_b[r, c]
-        rs[r, c] = f"no step down to h0 = {_pow2(h[r, c])} confirmed richardson's disagreement"
+        rs[r, c] = f"no step down to h0 = {_step_text(h[r, c])} confirmed richardson's disagreement"
     smooth_text = " (f is not smooth over the larger stencils: a kink within h0 of x?)"
     for r, c in zip(*np.nonzero(cand & rough & (st != MISMATCH))):
         rs[r, c] += smooth_text
@@ -467,7 +468,7 @@ def _stage_one_sided(prob, v, pending, g, open_, sides, noise, rtol, lossy_abs):
             e2, b2, c2 = (np.where(mine, x, y) for x, y in ((ne, e2), (nb, b2), (nc, c2)))
     with np.errstate(invalid="ignore"):
         settled2 = (b2 <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(e2, g), lossy_abs)) | \
-            (c2 >= 0.5 * b2)
+            (c2 >= tol.CHECK_NOISE_DOMINATED * b2)
         consistent = np.abs(e2 - e) <= b2 + b + tol.CHECK_ATOL + rtol * _scale(e2, e)
         agree2 = np.abs(g - e2) <= b2 + tol.CHECK_ATOL + rtol * np.abs(e2)
     confirmed = ask & settled2 & consistent & ~agree2
@@ -478,12 +479,12 @@ def _stage_one_sided(prob, v, pending, g, open_, sides, noise, rtol, lossy_abs):
         which = "forward" if fs[r, c] else "backward"
         other = f" (the {'backward' if fs[r, c] else 'forward'} one is not settled: a kink " \
             "inside its stencil)"
-        at = _pow2(h[r, c])
+        at = _step_text(h[r, c])
         if verified[r, c]:
             rs[r, c] = f"agrees with the {which} richardson tableau from h0 = {at}{other}"
         elif confirmed[r, c]:
             rs[r, c] = (f"disagrees with the {which} richardson tableau beyond its error bar "
-                        f"from two step scales, h0 = {at} and {_pow2(h[r, c] / 2)}{other}")
+                        f"from two step scales, h0 = {at} and {_step_text(h[r, c] / 2)}{other}")
         else:
             why = ("its tableau from half the step does not confirm it" if outside[r, c] else
                    "a kink at x could excuse it (g lies between it and the other side's bar)")
@@ -499,7 +500,7 @@ def _settled(g, est, err, carried, smooth, lossy_abs):
     it is the kink's."""
     with np.errstate(invalid="ignore"):
         resolved = err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(est, g), lossy_abs)
-        return smooth & (resolved | (carried >= 0.5 * err))
+        return smooth & (resolved | (carried >= tol.CHECK_NOISE_DOMINATED * err))
 
 
 def _tableaux_at(prob, v, pending, which, h, levels, side, noise, rtol, sides=None):
@@ -527,7 +528,7 @@ def _tableaux_at(prob, v, pending, which, h, levels, side, noise, rtol, sides=No
     return est, err, carried, smooth
 
 
-def _pow2(h):
+def _step_text(h):
     """A step scale as a power of two, for a reason's text."""
     e = np.log2(h)
     return f"2^{int(e)}" if e == int(e) else f"{h:.2g}"

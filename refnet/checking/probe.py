@@ -12,7 +12,7 @@ from refnet.checking.problems import Problem
 from refnet.oracles.complex_step import error_bar
 from refnet.oracles.differences import default_step, noise_floor, tableau
 
-__all__ = ["Line", "LINE_POINTS", "evaluation_noise", "complex_probe", "probe_complex",
+__all__ = ["Line", "LINE_POINTS", "evaluation_noise", "complex_line_values", "complex_safety",
            "complex_step"]
 
 LINE_POINTS = 32  # points on each side of x along the probe direction, spacing h0/32
@@ -131,10 +131,10 @@ def evaluation_noise(prob, measured, moved=None):
     return floor
 
 
-def complex_probe(prob: Problem, d):
+def complex_line_values(prob: Problem, d):
     """f at x + i h d, once, with warnings as errors: ``(values, "")``, or ``(None, why not)``
     where f rejects complex input, is not finite or changes shape there (nothing a difference
-    could change).  :func:`probe_complex` then judges the values against differences."""
+    could change).  :func:`complex_safety` then judges the values against differences."""
     if prob.n == 0:
         return None, "no elements"
     try:
@@ -150,15 +150,15 @@ def complex_probe(prob: Problem, d):
     return cs, ""
 
 
-def probe_complex(prob: Problem, d, est, err, skip=None, cs=None) -> tuple[bool, str, bool]:
+def complex_safety(prob: Problem, d, est, err, skip=None, cs=None) -> tuple[bool, str, bool]:
     """Is f complex-safe?  Im f(x + i h d)/h with warnings as errors, against differences.
 
-    ``cs`` is f at x + i h d where already taken (:func:`complex_probe`); else it is taken here.
+    ``cs`` is f at x + i h d where already taken (:func:`complex_line_values`); else here.
     Returns ``(safe, why not, validated)``: ``validated`` says that some directional
     difference was resolved well enough (to CHECK_PROBE_RTOL) to confirm the complex step; an
     unvalidated complex step may accept elements but never fail one."""
     if cs is None:
-        cs, why = complex_probe(prob, d)
+        cs, why = complex_line_values(prob, d)
         if cs is None:
             return False, why, False
     if cs.size != est.size:

@@ -201,7 +201,6 @@ def vector_problem(f, lay, v, f0):
 
 
 def elementwise_problem(f, z, f0):
-    shape = z.shape
 
     def shift(idx, t):
         zz = z.ravel()[idx] + np.asarray(t, dtype=np.float64)
@@ -216,7 +215,6 @@ def elementwise_problem(f, z, f0):
     def cline(h, d):
         return np.asarray(f(z.ravel() + 1j * h * d), dtype=complex).ravel()
 
-    del shape
     return Problem(z.size, 1, shift, cshift, f0.ravel(), elementwise=True, line=line,
                     cline=cline)
 

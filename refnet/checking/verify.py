@@ -197,9 +197,9 @@ def kink_sides(z, kinks, h0=None):
 def richardson_kinked(f, z, kinks):
     """Richardson differences of ``f`` with kink-aware stencils.
 
-    Returns ``(estimate, error, at_kink, other)``: on a kink the estimate is the left-side one
-    and ``other`` the right-side one (a subgradient convention must match one of them);
-    elsewhere ``other`` equals ``estimate``.
+    Returns ``(left, left_error, at_kink, right, right_error)``: on a kink the left-side and
+    the right-side tableaux (a subgradient convention must match one of them); elsewhere the
+    two are the same, the central (or beside a kink, the one-sided) tableau.
     """
     side = kink_sides(z, kinks)
     on = np.isnan(side)
@@ -353,7 +353,7 @@ def _jax_softmax_refs():
     return jax.jit(jax.vmap(one))
 
 
-def _pow2(n, floor=1):
+def _pow2_at_least(n, floor=1):
     """The power of two at or above ``n`` (at least ``floor``)."""
     return max(1 << max(int(n) - 1, 1).bit_length(), floor)
 
@@ -376,7 +376,7 @@ def judge_softmax(z, axis, g, *, jacobian=None, vjp=None):
     batch, n = zb.shape[:-1], zb.shape[-1]
     b = int(np.prod(batch))
     # at least 32 vectors of 8: every small case shares one compile (a padded call costs µs)
-    B, N = _pow2(b, 32), _pow2(n, 8)
+    B, N = _pow2_at_least(b, 32), _pow2_at_least(n, 8)
     zp = np.full((B, N), -1e300)
     zp[:b, :n] = zb.reshape(b, n)
     gp = np.zeros((B, N))
@@ -462,7 +462,8 @@ def _network_problem(hidden, output, seed, dims=(3, 5, 4, 3), m=6, scale=1.0):
              for k, v in p.items()}
         _, cache = net.forward_propagation(X, p, hidden, output)
         Zs = [cache[f"Z{l}"] for l in range(1, len(dims) - 1)]
-        clear = all(np.min(np.abs(Z - k)) > 2.0**-4 for Z in Zs for k in act.kinks)
+        clear = all(np.min(np.abs(Z - k)) > tol.VERIFY_KINK_CLEARANCE for Z in Zs
+                    for k in act.kinks)
         if clear:
             return X, Y, p, cache
     raise RuntimeError(f"no kink-free network found for {hidden}")  # pragma: no cover

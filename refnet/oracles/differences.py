@@ -29,7 +29,7 @@ def default_step(x, h0=tol.FD_H0) -> np.ndarray:
     """
     x = np.abs(np.asarray(x, dtype=np.float64))
     _, e = np.frexp(np.maximum(x, 1.0))  # 2**e is the power of two above |x|
-    return np.ldexp(np.asarray(h0, dtype=np.float64), np.maximum(e - 14, 0))
+    return np.ldexp(np.asarray(h0, dtype=np.float64), np.maximum(e - tol.FD_FLAT_EXP, 0))
 
 
 def extrapolate(rows, noise, power):
@@ -190,16 +190,15 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     return out + (carried[0],) if noise_part else out
 
 
-def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = 6,
+def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = tol.FD_LEVELS,
                           eval_ulps: float = tol.FD_EVAL_ULPS, eval_error=None):
     """Differences of an elementwise ``f`` at ``z`` with steps h0, h0/2, …, extrapolated
     (:func:`richardson`, central or, where ``side`` is ±1, one-sided).
 
     ``side`` is a scalar or an array like ``z``; ``h0`` defaults to :func:`default_step`.  The
     error of one evaluation of f is ``eval_error`` (absolute; a scalar or like z) where given,
-    else eval_ulps·eps·|f|.  Returns ``(estimate, error)`` shaped like ``z``.  Six levels by
-    default: with four, a one-sided tableau's error bar on sin stays near 5e-6, too wide to see
-    a 1e-6 relative bug; with six it is 4e-11 (central: 6e-12).
+    else eval_ulps·eps·|f|.  Returns ``(estimate, error)`` shaped like ``z``, from
+    ``tolerances.FD_LEVELS`` (six) levels by default.
     """
     z = np.asarray(z, dtype=np.float64)
     flat = z.ravel()
