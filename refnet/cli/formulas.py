@@ -215,7 +215,7 @@ def run(args) -> int:
     elif args.markdown:
         text = markdown_report(entries)
     else:
-        text = text_report(entries) + "\n" + mpmath_line(entries) + "\n"
+        text = text_report(entries) + "\n" + mpmath_line(entries)
     write_text(text, args.output)
     if (args.json or args.markdown) and any(e["mpmath_computed"] for e in entries):
         print(mpmath_line(entries), file=sys.stderr)
