@@ -94,3 +94,25 @@ def test_twin_compiles_once_per_bucket():
     assert autodiff.bucket_length(4097) == 8192
     out = oracles.twin_derivative("tanh", np.ones((2, 3)))
     assert out.shape == (2, 3)
+
+
+def test_every_oracle_a_report_names_is_declared():
+    """The judge asks the declared Oracle, not its name: every oracle that decides an element
+    in a report is in refnet.oracles.ORACLES (the one-sided "(-)" tableau is the one-sided
+    oracle's backward side)."""
+    from refnet.check import check_derivative, check_gradient
+    from refnet.oracles import ORACLES
+
+    reports = [
+        check_gradient(lambda x: float(np.sum(np.sin(x))), np.cos, np.linspace(-1, 1, 5)),
+        check_gradient(lambda x: np.sum(np.sin(x)), np.cos, np.linspace(-1, 1, 5)),
+        check_derivative("relu", lambda z: (z > 0) * 1.0, np.array([-1.0, 0.0, 1e-9, 2.0])),
+        check_derivative("sigmoid", lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
+                         np.array([-800.0, 0.5, 40.0]), mpmath=True),
+    ]
+    seen = {n for r in reports for n in r.oracles} | {e["oracle"] for r in reports
+                                                       for e in r.elements()}
+    assert {n.removesuffix("(-)") for n in seen} <= set(ORACLES), seen
+    assert {"complex step", "central difference"} <= seen
+    assert all(o.name == name for name, o in ORACLES.items())
+    assert [n for n, o in ORACLES.items() if o.beside_kinks] == ["one-sided", "mpmath"]

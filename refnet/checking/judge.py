@@ -53,7 +53,7 @@ from refnet.checking.probe import Line, complex_line_values, complex_safety, eva
 from refnet.checking.probe import complex_step as complex_step_pass
 from refnet.checking.problems import Problem, center_values
 from refnet.checking.report import LOSSY, MISMATCH, SUBGRADIENT, UNRESOLVED, VERIFIED, Judged
-from refnet.oracles import CENTRAL, COMPLEX_STEP, ONE_SIDED, RICHARDSON, TWIN
+from refnet.oracles import CENTRAL, COMPLEX_STEP, ONE_SIDED, ORACLES, RICHARDSON
 from refnet.oracles.differences import default_step, richardson
 
 __all__ = ["fast_pass", "judge"]
@@ -234,7 +234,7 @@ def _stage_fast(V, G, fast, kink, near_side, lossy_abs, moved=None):
         g, e, b = G[rows], est[rows], err[rows]
         bound = tol.CHECK_FAST_RTOL * _scale(e, g)
         acc = (np.abs(g - e) <= bound + tol.CHECK_ATOL) & (V.status[rows] < 0)
-        if name == CENTRAL:
+        if ORACLES[name].difference:
             stirred = moved[rows] if moved is not None else np.zeros(g.shape, bool)
             acc &= stirred | (b <= np.maximum(bound, lossy_abs))
         V.set(rows, acc, VERIFIED, f"agrees with the {name}", name, e, b)
@@ -621,17 +621,16 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         confirmed = np.zeros(g.shape, bool)
         decided = np.zeros(g.shape, bool)  # an exact oracle gave a verdict here
         for name, (est, err, avail) in list(fast.items()) + list(extra.items()):
-            if name == CENTRAL:
+            o = ORACLES[name]
+            if o.difference:  # the fast pass's difference: Richardson has judged above
                 continue
             e, b = est[pending], err[pending]
-            usable = avail[pending][:, None] & ~(on_kink if name in extra else not_here) & \
+            usable = avail[pending][:, None] & ~(on_kink if o.beside_kinks else not_here) & \
                 np.isfinite(e)
             ok_e = np.abs(g - e) <= b + tol.CHECK_ATOL + rtol * np.abs(e)
-            if name in extra:
-                fail = usable & ~ok_e
-            elif name in accept_only:
+            if name in accept_only:
                 fail = np.zeros(g.shape, bool)
-            elif name == TWIN:  # autodiff of a twin: an honest bar of its own
+            elif o.fails_alone:  # an honest bar of its own (mpmath, autodiff of a twin)
                 fail = usable & ~ok_e
             else:
                 # the complex step's bar holds only where f's complex arithmetic does not
@@ -652,7 +651,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
             # less than the lossy scale, makes the element lossy (an imaginary part of exactly
             # 0 is no evidence: underflow and cancellation give it too)
             shows = usable & ~ok_e & agree & (e != 0) & (np.abs(g - e) <= lossy_abs + b) & \
-                (st == VERIFIED) if name == COMPLEX_STEP and name not in accept_only else \
+                (st == VERIFIED) if o.sees_lost_digits and name not in accept_only else \
                 np.zeros(g.shape, bool)
             st = np.where(shows, MISMATCH if strict else LOSSY, st)
             rs = np.where(shows, f"the {name} shows digits lost that differences cannot see", rs)
