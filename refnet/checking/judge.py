@@ -534,6 +534,184 @@ def _step_text(h):
     return f"2^{int(e)}" if e == int(e) else f"{h:.2g}"
 
 
+class _Open:
+    """The verdicts of the elements the fast pass left (``pending`` rows), stage by stage: per
+    element a status, a reason and the oracle it rests on (name, estimate, error bar)."""
+
+    def __init__(self, g, status, reason, name, est, err):
+        self.g = g
+        self.st, self.rs = status, reason
+        self.o_name = np.full(g.shape, name, dtype=object)
+        self.o_est, self.o_err = est.copy(), err.copy()
+
+    def set(self, mask, status, reason, name, est, err):
+        """Where ``mask``: this status and reason, resting on oracle ``name`` (est, err)."""
+        self.st = np.where(mask, status, self.st)
+        self.rs = np.where(mask, reason, self.rs)
+        self.o_name = np.where(mask, name, self.o_name)
+        self.o_est = np.where(mask, est, self.o_est)
+        self.o_err = np.where(mask, err, self.o_err)
+
+
+class _Central(NamedTuple):
+    """The central tableau's verdict inputs: estimate and bar, whether g agrees within them
+    (with ``tolr`` = CHECK_ATOL + rtol |estimate|) and whether the bar resolves the element."""
+
+    est: np.ndarray
+    err: np.ndarray
+    agree: np.ndarray
+    resolved: np.ndarray
+    tolr: np.ndarray
+
+
+def _central(g, c_est, c_err, rtol, lossy_abs) -> _Central:
+    tolr = tol.CHECK_ATOL + rtol * np.abs(c_est)
+    agree = np.abs(g - c_est) <= c_err + tolr
+    resolved = c_err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, g), lossy_abs)
+    return _Central(c_est, c_err, agree, resolved, tolr)
+
+
+def _stage_central(prob, v, pending, G, g, noise, side, kink, lossy_abs, rtol, strict, sides):
+    """2. Richardson's central tableau judges every open element; a mismatch from it holds only
+    at two step scales (:func:`_stage_confirm`; a known kink is judged one-sided later, whatever
+    the central tableau says, and a disagreement within the lossy scale is no failure unless
+    strict).  Returns the open verdicts, the central tableau, and the one-sided ones."""
+    (c_est, c_err), fwd, bwd, scales = _stage_richardson(prob, v, pending, G, noise, side,
+                                                         lossy_abs, rtol, sides)
+    c = _central(g, c_est, c_err, rtol, lossy_abs)
+    st = np.where(c.agree, np.where(c.resolved, VERIFIED, UNRESOLVED), MISMATCH)
+    rs = np.where(c.agree, np.where(c.resolved, "agrees with richardson", TOO_WIDE),
+                  "disagrees with richardson beyond its error bar")
+    cand = (st == MISMATCH) & ~kink[pending][:, None] & \
+        (strict | (np.abs(g - c_est) > lossy_abs + c_err))
+    if cand.any():
+        k_st, k_rs, k_est, k_err = _stage_confirm(prob, v, pending, g, cand, c_est, c_err,
+                                                  scales, side, noise, rtol, lossy_abs, sides)
+        st, rs = np.where(cand, k_st, st), np.where(cand, k_rs, rs)
+        c_est, c_err = np.where(cand, k_est, c_est), np.where(cand, k_err, c_err)
+        agree = np.where(cand, st != MISMATCH, c.agree)
+        c = _central(g, c_est, c_err, rtol, lossy_abs)._replace(agree=agree)
+    return _Open(g, st, rs, RICHARDSON, c.est, c.err), c, fwd, bwd
+
+
+def _stage_exact(O, c, oracles, pending, on_kink, not_here, accept_only, rtol, lossy_abs,
+                 strict):
+    """3. Oracles that are not differences (mpmath, a twin's autodiff, the complex step), as
+    each is declared (:data:`refnet.oracles.ORACLES`): an honest bar verifies or fails on its
+    own; the complex step verifies, and fails only where resolved differences confirm its
+    value; beside a kink only an oracle valid there is consulted.  Returns ``(confirmed,
+    decided)``: where an exact oracle failed the element, and where it gave any verdict."""
+    g = O.g
+    confirmed = np.zeros(g.shape, bool)
+    decided = np.zeros(g.shape, bool)
+    for name, (est, err, avail) in oracles:
+        o = ORACLES[name]
+        if o.difference:  # the fast pass's difference: Richardson has judged
+            continue
+        e, b = est[pending], err[pending]
+        usable = avail[pending][:, None] & ~(on_kink if o.beside_kinks else not_here) & \
+            np.isfinite(e)
+        ok_e = np.abs(g - e) <= b + tol.CHECK_ATOL + rtol * np.abs(e)
+        if name in accept_only:
+            fail = np.zeros(g.shape, bool)
+        elif o.fails_alone:  # an honest bar of its own (mpmath, autodiff of a twin)
+            fail = usable & ~ok_e
+        else:
+            # the complex step's bar holds only where f's complex arithmetic does not cancel
+            # (soft_sign's quotient at |z| = 1e20 gives exactly 0): it fails an element only
+            # where resolved differences confirm its value and contradict g
+            backed = c.resolved & (np.abs(c.est - e) <= c.err + b + c.tolr) & ~c.agree
+            fail = usable & ~ok_e & backed
+        # agreement verifies only where the oracle's own bar resolves the element
+        sharp = b <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(e, g), lossy_abs) + tol.CHECK_ATOL
+        good = usable & ok_e & sharp & (O.st != MISMATCH)
+        O.set(good, VERIFIED, f"agrees with the {name}", name, e, b)
+        O.set(fail, MISMATCH, f"disagrees with the {name} beyond its error bar", name, e, b)
+        # the complex step sees digits that differences cannot (they agree with g only because
+        # their bar is at the lossy scale): a nonzero value it disagrees with, by less than the
+        # lossy scale, makes the element lossy (an imaginary part of exactly 0 is no evidence:
+        # underflow and cancellation give it too)
+        shows = np.zeros(g.shape, bool)
+        if o.sees_lost_digits and name not in accept_only:
+            shows = usable & ~ok_e & c.agree & (e != 0) & (np.abs(g - e) <= lossy_abs + b) & \
+                (O.st == VERIFIED)
+        O.set(shows, MISMATCH if strict else LOSSY,
+              f"the {name} shows digits lost that differences cannot see", name, e, b)
+        confirmed |= fail
+        decided |= good | fail | shows
+    return confirmed, decided
+
+
+def _stage_arbiter(V, O, arbiter, pending, on_kink, rtol):
+    """4. The arbiter (mpmath), on demand: asked only about what is still unresolved."""
+    g = O.g
+    ask = np.flatnonzero(((O.st == UNRESOLVED) & ~on_kink).any(axis=1))
+    if arbiter is None or not ask.size:
+        return
+    a_name, a_fn = arbiter
+    a_est = np.full(g.shape, np.nan)
+    a_err = np.full(g.shape, np.inf)
+    a_est[ask], a_err[ask] = a_fn(pending[ask])
+    V.record(a_name, pending[ask], a_est[ask], a_err[ask])
+    use = np.zeros(g.shape, bool)
+    use[ask] = True
+    use &= O.st == UNRESOLVED
+    ok_a = np.abs(g - a_est) <= a_err + tol.CHECK_ATOL + rtol * np.abs(a_est)
+    O.set(use, np.where(ok_a, VERIFIED, MISMATCH),
+          np.where(ok_a, f"agrees with {a_name}", f"disagrees with {a_name}"), a_name, a_est,
+          a_err)
+
+
+def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol):
+    """5. Kinks, judged one-sided: a known kink, and one the differences detect (the one-sided
+    tableaux split), which yields to an exact oracle's verdict there (a staircase of rounding
+    can split them too); a known kink yields only to a confirmed mismatch.  Elements beside a
+    kink say so in their reason."""
+    (fw, fw_err), (bw, bw_err) = fwd, bwd
+    p = O.g.shape[1]
+    split = np.abs(fw - bw) > fw_err + bw_err + rtol * _scale(fw, bw) + tol.CHECK_ATOL
+    at_kink = (kink[pending][:, None] | (split & ~decided)) & (side == 0)[:, None] & ~confirmed
+    k_st, k_rs, k_est, k_err = _kink_verdict(O.g, fw, fw_err, bw, bw_err, c.tolr,
+                                             kink[pending][:, None])
+    O.set(at_kink, k_st, k_rs, ONE_SIDED, k_est, k_err)
+    beside = (side != 0)[:, None] & np.ones((1, p), bool)
+    O.rs = np.where(beside & (O.st != MISMATCH),
+                    np.char.add(O.rs.astype(str), " (one-sided beside a kink)").astype(object),
+                    O.rs)
+    if at_kink.any():
+        rows_k = at_kink.any(axis=1)
+        V.record(ONE_SIDED, pending[rows_k], fw[rows_k], fw_err[rows_k])
+        V.record(ONE_SIDED + "(-)", pending[rows_k], bw[rows_k], bw_err[rows_k])
+
+
+def _stage_one_side(V, O, prob, v, pending, open_, sides, noise, rtol, lossy_abs):
+    """5b. A kink inside the stencil on one side only: the other side's tableau judges the
+    elements still open (:func:`_stage_one_sided`); its reason joins the central one's."""
+    if not open_.any():
+        return
+    judged, s_st, s_rs, s_est, s_err, s_fw = _stage_one_sided(
+        prob, v, pending, O.g, open_, sides, noise, rtol, lossy_abs)
+    rs = np.where(s_rs == "", O.rs, np.where(
+        O.rs == TOO_WIDE, s_rs, np.char.add(O.rs.astype(str), "; ").astype(object) + s_rs))
+    O.rs = np.where(judged, s_rs, rs)
+    O.st = np.where(judged, s_st, O.st)
+    O.o_name = np.where(judged, ONE_SIDED, O.o_name)
+    O.o_est, O.o_err = np.where(judged, s_est, O.o_est), np.where(judged, s_err, O.o_err)
+    for name, m in ((ONE_SIDED, judged & s_fw), (ONE_SIDED + "(-)", judged & ~s_fw)):
+        rows_j = m.any(axis=1)
+        if rows_j.any():
+            V.record(name, pending[rows_j], s_est[rows_j], s_err[rows_j], m[rows_j])
+
+
+def _noise_of_f(prob, line, pending):
+    """The error of one evaluation of f per output: measured along the probe line where a
+    verdict still needs it, else (every element verified at once, 65 evaluations saved) the
+    rounding model eval_ulps·eps·|f|."""
+    if pending.size:
+        return evaluation_noise(prob, line.narrow(), line.moved())
+    return evaluation_noise(prob, np.zeros(1))
+
+
 def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near_side=None,
           line, arbiter=None, slope=0.0, rtol=None, atol=None, strict=False,
           accept_only=(), eps=tol.EPS, moved=None):
@@ -567,154 +745,30 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         rows = np.flatnonzero(avail & ~kink)
         if rows.size:
             V.record(name, rows, est[rows], err[rows])
-
     pending = np.flatnonzero((V.status < 0).any(axis=1))
-    if pending.size:
-        floor = evaluation_noise(prob, line.narrow(), line.moved())
-    else:
-        # every element verified at once: no verdict needed the measured floor (65 more
-        # evaluations), so the report gives the rounding model eval_ulps·eps·|f| instead
-        floor = evaluation_noise(prob, np.zeros(1))
+    floor = _noise_of_f(prob, line, pending)
     noise_floor = float(np.max(floor[np.isfinite(floor)], initial=0.0))
-    noise_measured = line._noise is not None
+    noise_measured = line.noise_measured
     if pending.size:
         ln = floor[pending][:, None] if prob.elementwise else floor[None, :]
         noise = np.broadcast_to(ln, (pending.size, p))
         side = near_side[pending]
-        g = G[pending]
-        # 2. Richardson
-        sides = _Sides(g.shape)
-        (c_est, c_err), (fw, fw_err), (bw, bw_err), scales = _stage_richardson(
-            prob, v, pending, G, noise, side, lossy_abs, rtol, sides)
-        tolr = tol.CHECK_ATOL + rtol * np.abs(c_est)
-        agree = np.abs(g - c_est) <= c_err + tolr
-        resolved = c_err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, g), lossy_abs)
-        st = np.where(agree, np.where(resolved, VERIFIED, UNRESOLVED), MISMATCH)
-        rs = np.where(agree, np.where(resolved, "agrees with richardson",
-                                      TOO_WIDE),
-                      "disagrees with richardson beyond its error bar")
-        # 2b. confirmation: a mismatch from Richardson holds only at two step scales (a known
-        # kink is judged one-sided below, whatever the central tableau says; a disagreement
-        # within the lossy scale is no failure unless strict, and is reported lossy as it is)
-        cand = (st == MISMATCH) & ~kink[pending][:, None] & \
-            (strict | (np.abs(g - c_est) > lossy_abs + c_err))
-        if cand.any():
-            k_st, k_rs, k_est, k_err = _stage_confirm(prob, v, pending, g, cand, c_est, c_err,
-                                                      scales, side, noise, rtol, lossy_abs,
-                                                      sides)
-            st, rs = np.where(cand, k_st, st), np.where(cand, k_rs, rs)
-            c_est, c_err = np.where(cand, k_est, c_est), np.where(cand, k_err, c_err)
-            tolr = tol.CHECK_ATOL + rtol * np.abs(c_est)
-            agree = np.where(cand, st != MISMATCH, agree)
-            resolved = c_err <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, g), lossy_abs)
-        V.record(RICHARDSON, pending, c_est, c_err)
-        o_name = np.full(g.shape, RICHARDSON, dtype=object)
-        o_est, o_err = c_est.copy(), c_err.copy()
+        sides = _Sides((pending.size, p))
+        O, c, fwd, bwd = _stage_central(prob, v, pending, G, G[pending], noise, side, kink,
+                                        lossy_abs, rtol, strict, sides)
+        V.record(RICHARDSON, pending, c.est, c.err)
         # mpmath is exact at any point off a kink; the fast pass's exact oracles are not
         # consulted beside a kink either (the probe line crossed it there)
         on_kink = kink[pending][:, None] & np.ones((1, p), bool)
         not_here = on_kink | (side != 0)[:, None]
-
-        # 3. exact oracles: the extra ones (mpmath) and a twin's autodiff verify or fail an
-        # element on their own; the complex step verifies, and fails only where resolved
-        # differences confirm its value
-        confirmed = np.zeros(g.shape, bool)
-        decided = np.zeros(g.shape, bool)  # an exact oracle gave a verdict here
-        for name, (est, err, avail) in list(fast.items()) + list(extra.items()):
-            o = ORACLES[name]
-            if o.difference:  # the fast pass's difference: Richardson has judged above
-                continue
-            e, b = est[pending], err[pending]
-            usable = avail[pending][:, None] & ~(on_kink if o.beside_kinks else not_here) & \
-                np.isfinite(e)
-            ok_e = np.abs(g - e) <= b + tol.CHECK_ATOL + rtol * np.abs(e)
-            if name in accept_only:
-                fail = np.zeros(g.shape, bool)
-            elif o.fails_alone:  # an honest bar of its own (mpmath, autodiff of a twin)
-                fail = usable & ~ok_e
-            else:
-                # the complex step's bar holds only where f's complex arithmetic does not
-                # cancel (soft_sign's quotient at |z| = 1e20 gives exactly 0): it fails an
-                # element only where resolved differences confirm its value and contradict g
-                backed = resolved & (np.abs(c_est - e) <= c_err + b + tolr) & ~agree
-                fail = usable & ~ok_e & backed
-            # agreement verifies only where the oracle's own bar resolves the element
-            sharp = b <= np.maximum(tol.CHECK_RESOLVE_REL * _scale(e, g), lossy_abs) + \
-                tol.CHECK_ATOL
-            good = usable & ok_e & sharp & (st != MISMATCH)
-            st = np.where(good, VERIFIED, st)
-            rs = np.where(good, f"agrees with the {name}", rs)
-            st = np.where(fail, MISMATCH, st)
-            rs = np.where(fail, f"disagrees with the {name} beyond its error bar", rs)
-            # the complex step sees digits that differences cannot (they agree with g only
-            # because their bar is at the lossy scale): a nonzero value it disagrees with, by
-            # less than the lossy scale, makes the element lossy (an imaginary part of exactly
-            # 0 is no evidence: underflow and cancellation give it too)
-            shows = usable & ~ok_e & agree & (e != 0) & (np.abs(g - e) <= lossy_abs + b) & \
-                (st == VERIFIED) if o.sees_lost_digits and name not in accept_only else \
-                np.zeros(g.shape, bool)
-            st = np.where(shows, MISMATCH if strict else LOSSY, st)
-            rs = np.where(shows, f"the {name} shows digits lost that differences cannot see", rs)
-            for arr, val in ((o_name, name), (o_est, e), (o_err, b)):
-                arr[...] = np.where(good | fail | shows, val, arr)
-            confirmed |= fail
-            decided |= good | fail | shows
-        # 4. the arbiter (mpmath), on demand: only what is still unresolved
-        if arbiter is not None:
-            ask = np.flatnonzero(((st == UNRESOLVED) & ~on_kink).any(axis=1))
-            if ask.size:
-                a_name, a_fn = arbiter
-                a_est = np.full(g.shape, np.nan)
-                a_err = np.full(g.shape, np.inf)
-                a_est[ask], a_err[ask] = a_fn(pending[ask])
-                V.record(a_name, pending[ask], a_est[ask], a_err[ask])
-                use = np.zeros(g.shape, bool)
-                use[ask] = True
-                use &= st == UNRESOLVED
-                ok_a = np.abs(g - a_est) <= a_err + tol.CHECK_ATOL + rtol * np.abs(a_est)
-                st = np.where(use, np.where(ok_a, VERIFIED, MISMATCH), st)
-                rs = np.where(use, np.where(ok_a, f"agrees with {a_name}",
-                                            f"disagrees with {a_name}"), rs)
-                for arr, val in ((o_name, a_name), (o_est, a_est), (o_err, a_err)):
-                    arr[...] = np.where(use, val, arr)
-        # 5. kinks: judged one-sided.  A kink the differences detect (the one-sided tableaux
-        # split) yields to an exact oracle's verdict there (a staircase of rounding can split
-        # them too); a known kink only to a confirmed central mismatch
-        one_sided_split = np.abs(fw - bw) > fw_err + bw_err + rtol * _scale(fw, bw) + \
-            tol.CHECK_ATOL
-        at_kink = (kink[pending][:, None] | (one_sided_split & ~decided)) & \
-            (side == 0)[:, None] & ~confirmed
-        k_st, k_rs, k_est, k_err = _kink_verdict(g, fw, fw_err, bw, bw_err, tolr,
-                                                 kink[pending][:, None])
-        st = np.where(at_kink, k_st, st)
-        rs = np.where(at_kink, k_rs, rs)
-        o_name = np.where(at_kink, ONE_SIDED, o_name)
-        o_est = np.where(at_kink, k_est, o_est)
-        o_err = np.where(at_kink, k_err, o_err)
-        beside = (side != 0)[:, None] & np.ones((1, p), bool)
-        rs = np.where(beside & (st != MISMATCH),
-                      np.char.add(rs.astype(str), " (one-sided beside a kink)").astype(object), rs)
-        if at_kink.any():
-            rows_k = at_kink.any(axis=1)
-            V.record(ONE_SIDED, pending[rows_k], fw[rows_k], fw_err[rows_k])
-            V.record(ONE_SIDED + "(-)", pending[rows_k], bw[rows_k], bw_err[rows_k])
-        # 5b. a kink inside the stencil on one side only: the other side's tableau judges
-        open_ = (st == UNRESOLVED) & ~on_kink & (side == 0)[:, None] & ~decided
-        if open_.any():
-            judged, s_st, s_rs, s_est, s_err, s_fw = _stage_one_sided(
-                prob, v, pending, g, open_, sides, noise, rtol, lossy_abs)
-            st = np.where(judged, s_st, st)
-            rs = np.where(judged, s_rs, np.where(s_rs == "", rs, np.where(
-                rs == TOO_WIDE, s_rs, np.char.add(rs.astype(str), "; ").astype(object) + s_rs)))
-            o_name = np.where(judged, ONE_SIDED, o_name)
-            o_est, o_err = np.where(judged, s_est, o_est), np.where(judged, s_err, o_err)
-            for name, m in ((ONE_SIDED, judged & s_fw), (ONE_SIDED + "(-)", judged & ~s_fw)):
-                rows_j = m.any(axis=1)
-                if rows_j.any():
-                    V.record(name, pending[rows_j], s_est[rows_j], s_err[rows_j], m[rows_j])
-        todo = V.status[pending] < 0
-        V.set(pending, todo, st, rs, o_name, o_est, o_err)
-
+        confirmed, decided = _stage_exact(O, c, list(fast.items()) + list(extra.items()),
+                                          pending, on_kink, not_here, accept_only, rtol,
+                                          lossy_abs, strict)
+        _stage_arbiter(V, O, arbiter, pending, on_kink, rtol)
+        _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol)
+        open_ = (O.st == UNRESOLVED) & ~on_kink & (side == 0)[:, None] & ~decided
+        _stage_one_side(V, O, prob, v, pending, open_, sides, noise, rtol, lossy_abs)
+        V.set(pending, V.status[pending] < 0, O.st, O.rs, O.o_name, O.o_est, O.o_err)
     # 6. kinks that coincide: the subgradients accepted one coordinate at a time, together
     if not prob.elementwise and prob.p == 1:
         _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs)

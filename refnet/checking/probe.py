@@ -67,6 +67,11 @@ class Line:
             self._noise = tol.CHECK_NOISE_SIGMAS * noise_floor(self._at(js, self.h0 / LINE_POINTS))
         return self._noise
 
+    @property
+    def noise_measured(self) -> bool:
+        """Whether the noise floor of f was measured along the line (65 evaluations)."""
+        return self._noise is not None
+
     def narrow(self):
         """The smaller of the wide and the narrow fit (64 more evaluations; only Richardson
         needs it)."""
