@@ -158,3 +158,10 @@ def test_console_script_in_a_real_process(tmp_path):
 def _npz(d):
     np.savez(d / "p.npz", W=np.ones((2, 3)) * 0.3, b=np.array([0.5, -1.0]))
     return d / "p.npz"
+
+
+def test_a_non_finite_point_is_bad_usage_naming_the_element(user, capsys):
+    np.savez(user / "bad.npz", W=np.array([[0.3, np.nan, 0.1]]), b=np.array([0.5]))
+    code, out, err = check(capsys, "usermod:cost", "usermod:cost_grad", "--point", "bad.npz")
+    assert code == 2, out + err
+    assert "expected finite values, got nan at W[0,1]" in err and "Traceback" not in err

@@ -69,3 +69,26 @@ def test_a_misspelled_keyword_names_the_public_function(fn, args):
     with pytest.raises(TypeError, match=rf"^{fn.__name__}\(\) got an unexpected keyword "
                                         r"argument 'rtoll'"):
         fn(*args, rtoll=1)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: check_gradient(F, G, np.zeros(0)), "x: expected at least one element to check"),
+    (lambda: check_gradient(F, G, {"W1": np.zeros((0, 3))}), "x: expected at least one"),
+    (lambda: check_gradient(F, G, np.zeros(0), sample=3), "x: expected at least one"),
+    (lambda: check_derivative("tanh", G, np.zeros((2, 0))), "z: expected at least one"),
+    (lambda: check_jacobian(np.sin, np.cos, np.zeros(0)), "x: expected at least one"),
+    (lambda: check_vjp(np.sin, lambda x, u: u, np.zeros(0)), "x: expected at least one"),
+    (lambda: check_gradient(F, G, {"W1": np.array([[np.nan, 1.0]]), "b1": np.zeros(2)}),
+     "x: expected finite values, got nan at W1[0,0] (1 non-finite)"),
+    (lambda: check_gradient(F, G, np.array([1.0, np.inf, -np.inf])),
+     "x: expected finite values, got inf at [1] (2 non-finite)"),
+    (lambda: check_derivative("tanh", G, np.array([0.5, np.nan])),
+     "z: expected finite values, got nan at [1]"),
+    (lambda: check_jvp(np.sin, lambda x, t: t, np.array([np.nan])), "x: expected finite"),
+])
+def test_an_empty_or_non_finite_point_is_refused_by_name(call, words):
+    """Nothing to check is no vacuous OK, and a NaN in the point names its element instead of
+    blaming f."""
+    with pytest.raises(InvalidArgument) as info:
+        call()
+    assert words in str(info.value)

@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["InvalidArgument", "choice", "count", "flag", "invalid", "tolerance",
+__all__ = ["InvalidArgument", "choice", "count", "flag", "invalid", "point", "tolerance",
            "verdict_options"]
 
 # complex_step and mpmath: probe / decide automatically, always, never
@@ -71,6 +71,21 @@ def count(name: str, v, at_least: int = 1) -> int:
     if _is_bool(v) or not isinstance(v, (int, np.integer)) or v < at_least:
         raise invalid(name, f"a whole number >= {at_least}", v)
     return int(v)
+
+
+def point(name: str, theta, layout) -> None:
+    """A check's point, flattened (``theta``, ``layout``): at least one element (a check of
+    nothing would be a vacuous OK), every one finite (the first that is not is named: ``x:
+    expected finite values, got nan at W1[0,0]``, not blamed on f)."""
+    theta = np.asarray(theta)
+    if theta.size == 0:
+        raise InvalidArgument(f"{name}: expected at least one element to check, got none "
+                              f"(shapes {list(layout.shapes)})")
+    bad = np.flatnonzero(~np.isfinite(theta))
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidArgument(f"{name}: expected finite values, got {theta[i]} at "
+                              f"{layout.name(i)} ({bad.size} non-finite)")
 
 
 def verdict_options(rtol, atol, strict, accept_inconclusive) -> dict:

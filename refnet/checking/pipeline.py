@@ -26,6 +26,7 @@ from refnet import tolerances as tol
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import Layout, flatten, flatten_like, precision
 from refnet.checking.judge import fast_pass, judge
+from refnet.checking.options import point
 from refnet.checking.problems import (
     call,
     elementwise_problem,
@@ -75,6 +76,7 @@ def gradient(f, grad, x, *, opts, twin=None, complex_step="auto", seed=0,
     dict of arrays); the arguments are :func:`refnet.check.check_gradient`'s, validated."""
     t0 = time.perf_counter() if t0 is None else t0
     v, lay = flatten(x)
+    point("x", v, lay)
     try:
         raw_f = call(f, lay.unflatten(v[None, :].copy() if vectorized else v.copy()))
         f0 = real_out(raw_f, 1)
@@ -120,6 +122,7 @@ def derivative(fn, dfn, z, *, opts, kinks=(), twin=None, complex_step="auto", mp
     z = np.asarray(z, dtype=np.float64)
     lay = Layout((None,), (z.shape,))
     flat = z.ravel()
+    point("z", flat, lay)
     try:
         raw_f = call(fn, flat.copy())
         f0 = real_out(raw_f, flat.size)
@@ -160,6 +163,7 @@ def jacobian(f, jac, x, *, opts, complex_step="auto", t0=None) -> Report:
     x = np.asarray(x, dtype=np.float64)
     lay = Layout((None,), (x.shape,))
     flat = x.ravel()
+    point("x", flat, lay)
     try:
         raw_f = call(f, x.copy())
         f0 = np.asarray(raw_f)

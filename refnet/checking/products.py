@@ -28,7 +28,7 @@ from refnet._threads import single_blas_thread
 from refnet.checking import pipeline
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import Layout, flatten, flatten_like
-from refnet.checking.options import choice, count, verdict_options
+from refnet.checking.options import choice, count, point, verdict_options
 from refnet.checking.problems import call
 from refnet.checking.report import Record, Report, error_report
 
@@ -174,6 +174,7 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     k_probes = count("cotangents", cotangents)
     seed, complex_step = count("seed", seed, at_least=0), choice("complex_step", complex_step)
     v, lay = flatten(x)
+    point("x", v, lay)
     try:
         y0, out, ydt = _at_x(f, v, lay)
     except Abort as exc:
@@ -225,6 +226,7 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
     k_probes = count("tangents", tangents)
     seed, complex_step = count("seed", seed, at_least=0), choice("complex_step", complex_step)
     v, lay = flatten(x)
+    point("x", v, lay)
     try:
         y0, out, _ = _at_x(f, v, lay)
     except Abort as exc:

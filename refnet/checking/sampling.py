@@ -25,6 +25,7 @@ import numpy as np
 from refnet import tolerances as tol
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import flatten, flatten_like, precision
+from refnet.checking.options import point
 from refnet.checking.pipeline import run
 from refnet.checking.problems import Problem, call, real_out, scalar_problem
 from refnet.checking.products import as_probe_report
@@ -109,6 +110,7 @@ def check_sampled(f, grad, x, *, sample, directions=DIRECTIONS, twin=None,
     argument validated by :func:`refnet.check.check_gradient`."""
     t0 = time.perf_counter() if t0 is None else t0
     v, lay = flatten(x)
+    point("x", v, lay)
     rng = np.random.default_rng(seed)
     N = min(int(sample), lay.n)
     idx = np.sort(rng.choice(lay.n, size=N, replace=False))

@@ -95,7 +95,12 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # `refnet notebook | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception:
+    except Exception as exc:
+        from refnet.checking.options import InvalidArgument
+
+        if isinstance(exc, InvalidArgument):  # what a check refuses (the point, an option)
+            print(f"refnet {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         traceback.print_exc()
         print(f"refnet {args.command}: internal error (exit {EXIT_INTERNAL}); the traceback "
               "above is a bug", file=sys.stderr)
