@@ -61,7 +61,7 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
     t0 = time.perf_counter()
     opts = verdict_options(rtol, atol, strict, accept_inconclusive)
     complex_step = choice("complex_step", complex_step)
-    seed = count("seed", seed, at_least=0)
+    seed = None if seed is None else count("seed", seed, at_least=0)  # None: a fresh seed
     vectorized = flag("vectorized", vectorized)
     _callable("f", f), _callable("grad", grad), _callable("twin", twin, optional=True)
     with single_blas_thread():
@@ -133,7 +133,8 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
     if params:
         base = fn
         fn = lambda a: base(a, **params)
-    kinks = tuple(kinks or ()) + (tuple(entry.kinks) if entry is not None else ())
+    kinks = (() if kinks is None else tuple(float(k) for k in np.ravel(kinks))) + \
+        (tuple(entry.kinks) if entry is not None else ())
     mp = None
     if entry is not None and mpmath is not False:
         from refnet.oracles.mpmath import mp_derivative

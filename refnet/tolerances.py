@@ -301,7 +301,7 @@ FORMS_ULPS = 8
 # close to a kink is rejected instead (and the kink is tested on its own).
 FD_MIN_STEP = 2.0**-26
 # refnet verify's seeded networks keep every hidden pre-activation this far from a kink, more
-# than the largest difference step FD_H0 = 2**-6 (the kink itself is judged in the activation
+# than the default largest step FD_H0 = 2**-6 (the kink itself is judged in the activation
 # checks, and by tests/test_network.py's kink-convention property).
 VERIFY_KINK_CLEARANCE = 2.0**-4
 

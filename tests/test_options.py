@@ -92,3 +92,16 @@ def test_an_empty_or_non_finite_point_is_refused_by_name(call, words):
     with pytest.raises(InvalidArgument) as info:
         call()
     assert words in str(info.value)
+
+
+def test_what_adapters_and_users_pass_is_accepted():
+    """A 0-d array tolerance (a framework's scalar), seed=None (a fresh seed) and kinks as an
+    array are taken; check_hvp names its own count."""
+    assert check_gradient(F, G, X, rtol=np.array(1e-6), atol=np.float32(0.0), seed=None).ok
+    r = check_derivative(lambda z: np.abs(z - 0.25), lambda z: np.sign(z - 0.25),
+                         np.array([0.25, 1.0]), kinks=np.array([0.25]))
+    assert r.counts["mismatch"] == 0 and r.counts["subgradient"] + r.counts["verified"] == 2
+    from refnet.check import check_hvp
+
+    with pytest.raises(InvalidArgument, match="vectors: expected a whole number >= 1, got 0"):
+        check_hvp(F, G, lambda x, v: -np.sin(x) * v, X, vectors=0)

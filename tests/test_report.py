@@ -99,3 +99,13 @@ def test_an_error_report_keeps_its_size_and_judges_nothing():
     r = CASES["error"]
     assert r.verdict == "ERROR" and not r.ok and r.size == 6 and r.elements() == []
     assert r.counts == {s: 0 for s in r.counts} and r.worst is None
+
+
+def test_the_same_check_twice_gives_equal_reports_and_counts_cannot_be_tampered_with():
+    x = np.linspace(-1.0, 1.0, 6)
+    f = lambda v: float(np.sum(np.sin(v) * v))
+    g = lambda v: np.cos(v) * v + np.sin(v)
+    assert check_gradient(f, g, x) == check_gradient(f, g, x)  # the seconds differ
+    r = CASES["bad"]
+    r.counts["mismatch"] = 0
+    assert r.verdict == "MISMATCH" and r.counts["mismatch"] > 0

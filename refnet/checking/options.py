@@ -44,6 +44,8 @@ def tolerance(name: str, v):
     """``None`` (the default) or a finite real number >= 0, as a float."""
     if v is None:
         return None
+    if isinstance(v, np.ndarray) and v.ndim == 0:  # a 0-d array, as frameworks' scalars come
+        v = v.item()
     if _is_bool(v) or not isinstance(v, numbers.Real) or not (np.isfinite(v) and v >= 0):
         raise invalid(name, "a finite number >= 0", v)
     return float(v)

@@ -27,7 +27,7 @@ import numpy as np
 from refnet._threads import single_blas_thread
 from refnet.checking import pipeline
 from refnet.checking.errors import Abort
-from refnet.checking.flatten import Layout, flatten, flatten_like
+from refnet.checking.flatten import Layout, element_name, flatten, flatten_like
 from refnet.checking.options import choice, count, point, verdict_options
 from refnet.checking.problems import call
 from refnet.checking.report import Record, Report, error_report
@@ -235,6 +235,7 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
         k_probes = 1
     rng = np.random.default_rng(seed)
     parts = []
+    where = out.locate_all()  # each output's key and index, found once for every probe
     for k in range(k_probes):
         t_flat = rng.standard_normal(lay.n)
         t = lay.unflatten(t_flat)
@@ -251,8 +252,8 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
 
         def rename(e, k=k):
             j = int(e["index"][0]) if e["index"] else 0
-            key, index = out.locate(j)
-            e.update(key=key, index=list(index), name=f"{out.name(j)}·t{k}")
+            key, index = where[j]
+            e.update(key=key, index=list(index), name=f"{element_name(key, index)}·t{k}")
             return e
         parts.append((f"t{k}", r, rename))
     return merge_reports(kind, parts, options=opts, guarantee=GUARANTEE_JVP, t0=t0)
@@ -271,6 +272,7 @@ def check_hvp(f, grad, hvp, x, *, vectors: int = 3, seed: int = 0, complex_step=
     arrays.  Detection guarantee: that of :func:`check_jvp`, per probe.
     """
     t0 = time.perf_counter()
+    vectors = count("vectors", vectors)
     common = {"seed": seed, "complex_step": complex_step, "rtol": rtol, "atol": atol,
               "strict": strict, "accept_inconclusive": accept_inconclusive}
     lay = flatten(x)[1]

@@ -111,6 +111,8 @@ class Record:
         if type(other) is not type(self):
             return NotImplemented
         for f in fields(self):
+            if f.name == "seconds":  # how long it took is no part of the verdict
+                continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             if isinstance(a, np.ndarray):
                 if a.shape != b.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
@@ -206,8 +208,9 @@ class Report:
     measured along a line through x where a verdict needed it (``noise_floor_measured``), else
     the rounding model eval_ulps·eps·|f(x)|.
 
-    A report is frozen and picklable, and two reports of the same check compare equal
-    (``pickle.loads(pickle.dumps(r)) == r``); :meth:`replace` makes a changed copy.
+    A report is frozen and picklable, and two reports of the same check compare equal (their
+    records agree in everything but the seconds taken; ``pickle.loads(pickle.dumps(r)) == r``);
+    :meth:`replace` makes a changed copy.
     """
 
     record: Record
@@ -241,7 +244,7 @@ class Report:
         return dataclasses.replace(self, **mine)
 
     # --- derived ------------------------------------------------------------------------------
-    @cached_property
+    @property
     def counts(self) -> dict:
         c = np.bincount(self.record.status.astype(np.int64), minlength=len(STATUS))
         return {name: int(c[code]) for code, name in STATUS.items()}
