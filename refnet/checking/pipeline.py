@@ -112,6 +112,15 @@ def kink_sides(flat, kinks, h0=tol.FD_H0):
     return known, side
 
 
+def _plain_point(name, x):
+    """A plain array point as float64, its layout and flat view, validated
+    (:func:`~refnet.checking.options.point`)."""
+    x = np.asarray(x, dtype=np.float64)
+    lay = Layout((None,), (x.shape,))
+    point(name, x.ravel(), lay)
+    return x, lay, x.ravel()
+
+
 def derivative(fn, dfn, z, *, opts, kinks=(), twin=None, complex_step="auto", mp=None,
                mp_all=False, t0=None) -> Report:
     """The check of ``dfn`` against the derivative of the elementwise ``fn`` at every element
@@ -119,10 +128,7 @@ def derivative(fn, dfn, z, *, opts, kinks=(), twin=None, complex_step="auto", mp
     correctly rounded derivative): it decides the elements the differences leave unresolved,
     or (``mp_all``) judges every element."""
     t0 = time.perf_counter() if t0 is None else t0
-    z = np.asarray(z, dtype=np.float64)
-    lay = Layout((None,), (z.shape,))
-    flat = z.ravel()
-    point("z", flat, lay)
+    z, lay, flat = _plain_point("z", z)
     try:
         raw_f = call(fn, flat.copy())
         f0 = real_out(raw_f, flat.size)
@@ -160,10 +166,7 @@ def derivative(fn, dfn, z, *, opts, kinks=(), twin=None, complex_step="auto", mp
 def jacobian(f, jac, x, *, opts, complex_step="auto", t0=None) -> Report:
     """The check of ``jac(x)`` (shape f(x).shape + x.shape) against the Jacobian of ``f``."""
     t0 = time.perf_counter() if t0 is None else t0
-    x = np.asarray(x, dtype=np.float64)
-    lay = Layout((None,), (x.shape,))
-    flat = x.ravel()
-    point("x", flat, lay)
+    x, lay, flat = _plain_point("x", x)
     try:
         raw_f = call(f, x.copy())
         f0 = np.asarray(raw_f)
