@@ -52,6 +52,48 @@ def test_richardson_at_the_top_of_the_float_range_does_not_overflow():
     assert np.all(np.abs(est - 0.5) <= err + 1e-12)
 
 
+def test_quotients_are_the_three_differences_with_their_bars():
+    # f = x**2 at x = 3 with steps of 1/4 (all exact): central 6, forward 6 + h, backward 6 - h
+    from refnet.oracles.differences import quotients
+
+    x, h = 3.0, 0.25
+    f = lambda t: t * t
+    e = 1e-3
+    (c, ce), (fw, fe), (bw, be) = quotients(f(x + h), f(x - h), f(x), h, h, e, 2 * e, 4 * e)
+    assert (c, fw, bw) == (6.0, 6.25, 5.75)
+    assert ce == pytest.approx(3 * e / (2 * h)) and fe == pytest.approx(5 * e / h)
+    assert be == pytest.approx(6 * e / h)
+    # a one-sided stencil (sm = 0, fm = f0): all three are the forward quotient
+    one = quotients(f(x + h), f(x), f(x), h, 0.0, e, e, e)
+    assert all(q == (6.25, one[1][1]) for q in one)
+
+
+def test_a_stencil_takes_each_point_once():
+    from refnet.oracles.differences import Stencil, richardson
+
+    calls = []
+
+    def evaluate(rows, t):
+        calls.append(len(rows))
+        return np.sin(x[rows] + t)[:, None]
+
+    x = np.array([0.5, 1.5, -2.0])
+    st = Stencil(evaluate, x, np.sin(x)[:, None])
+    first = richardson(st, [0, 1, 2], np.full(3, 2.0**-6), levels=4)
+    assert st.evaluations == 3 * 4 * 2 and len(calls) == 2
+    # from half the step: three of the four levels were taken already
+    richardson(st, [0, 1, 2], np.full(3, 2.0**-7), levels=4)
+    assert st.evaluations == 3 * 5 * 2
+    again = richardson(st, [0, 1, 2], np.full(3, 2.0**-6), levels=4)
+    assert st.evaluations == 3 * 5 * 2
+    assert all(np.array_equal(a, b) for p, q in zip(first, again) for a, b in zip(p, q))
+    assert np.all(np.abs(first[0][0][:, 0] - np.cos(x)) <= first[0][1][:, 0])
+    # a stencil that does not cache evaluates every call
+    once = Stencil(evaluate, x, np.sin(x)[:, None], cache=False)
+    once.at([0, 0], [0.1, 0.1])
+    assert once.evaluations == 2
+
+
 def test_complex_step_is_exact_and_refuses_unsafe_functions():
     z = np.linspace(-3, 3, 13)
     est, err = oracles.complex_step_derivative(np.sin, z)

@@ -29,7 +29,7 @@ from refnet import network as net
 from refnet import tolerances as tol
 from refnet.checking.flatten import Layout, unflatten
 from refnet.checking.scales import loss_rounding
-from refnet.oracles.differences import default_step, richardson_gradient
+from refnet.oracles.differences import default_step, quotients, richardson_gradient
 
 __all__ = ["BatchReport", "backward_batch", "verify_batch"]
 
@@ -111,8 +111,11 @@ def _difference_pass(theta, layout, X, Y, hidden, output, lambd):
         step = hs[:, :, None] * eye  # (b, P, P): row i moves θ_i by h_i
         batch = np.concatenate([t[:, None, :] + step, t[:, None, :] - step, t[:, None, :]], axis=1)
         vals = net.loss(unflatten(batch, layout), X, Y, hidden, output, lambd)  # (b, 2P + 1)
-        taken = (batch[:, :P] - batch[:, P:2 * P])[:, np.arange(P), np.arange(P)]
-        d[s:s + _CHUNK] = (vals[:, :P] - vals[:, P:2 * P]) / taken
+        # the steps actually taken (exact), for the quotients of refnet.oracles.differences
+        sp = (batch[:, :P] - t[:, None, :])[:, np.arange(P), np.arange(P)]
+        sm = (t[:, None, :] - batch[:, P:2 * P])[:, np.arange(P), np.arange(P)]
+        (d[s:s + _CHUNK], _), _, _ = quotients(vals[:, :P], vals[:, P:2 * P], vals[:, -1:],
+                                               sp, sm, 0.0, 0.0, 0.0)
         J[s:s + _CHUNK] = vals[:, -1]
     return d, J, h
 

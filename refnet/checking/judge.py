@@ -51,10 +51,10 @@ from refnet import tolerances as tol
 from refnet.checking.errors import Abort
 from refnet.checking.probe import Line, complex_line_values, complex_safety, evaluation_noise
 from refnet.checking.probe import complex_step as complex_step_pass
-from refnet.checking.problems import Problem, center_values
+from refnet.checking.problems import Problem
 from refnet.checking.report import LOSSY, MISMATCH, SUBGRADIENT, UNRESOLVED, VERIFIED, Judged
 from refnet.oracles import CENTRAL, COMPLEX_STEP, ONE_SIDED, ORACLES, RICHARDSON
-from refnet.oracles.differences import default_step, richardson
+from refnet.oracles.differences import Stencil, default_step, quotients, richardson
 
 __all__ = ["fast_pass", "judge"]
 
@@ -63,14 +63,10 @@ TOO_WIDE = "richardson's error bar is too wide to resolve it"
 
 def _richardson(prob: Problem, v, idx, *, side, noise, h0=tol.FD_H0, levels=tol.CHECK_LEVELS,
                 noise_part=False):
-    """Richardson tableaux (central, forward, backward) on coordinates ``idx`` of the problem
-    (:func:`refnet.oracles.differences.richardson`)."""
-    k = len(idx)
-    f0 = center_values(prob, idx, np.broadcast_to(
-        prob.f0[None, :] if prob.p > 1 else prob.f0[0], (k, prob.p)))
-    return richardson(lambda rows, t: prob.shift(idx[rows], t), v[idx], f0,
-                      default_step(v[idx], h0), side=side, levels=levels, noise=noise,
-                      eps=prob.eps, noise_part=noise_part)
+    """Richardson tableaux (central, forward, backward) on coordinates ``idx`` of the problem,
+    from its stencil (:func:`refnet.oracles.differences.richardson`)."""
+    return richardson(prob.stencil(v), idx, default_step(v[idx], h0), side=side, levels=levels,
+                      noise=noise, eps=prob.eps, noise_part=noise_part)
 
 
 class FastPass(NamedTuple):
@@ -138,31 +134,29 @@ def _central_fast(prob, v, idx_all, line, G=None):
     under the rounding model, the floor cannot change what the fast pass accepts, and is not
     measured; otherwise (or without ``G``) it is, once for the problem, and every decision is
     taken with it."""
+    stencil = prob.stencil(v)
     h = default_step(v[idx_all], tol.CHECK_FAST_STEP)[:, None]
-    fp = prob.shift(idx_all, h[:, 0])
-    fm = prob.shift(idx_all, -h[:, 0])
-    f0 = center_values(prob, idx_all, np.broadcast_to(
-        prob.f0[None, :] if prob.p > 1 else prob.f0[0], (idx_all.size, prob.p)))
+    fp, fm = stencil.at(idx_all, h[:, 0]), stencil.at(idx_all, -h[:, 0])
+    f0 = stencil.f0[idx_all]
     moved = fp != fm
+    rounding = lambda e, f: np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.abs(f))
+    (c_est, _), (fw, _), (bw, _) = quotients(fp, fm, f0, h, h, 0, 0, 0)
     with np.errstate(all="ignore"):
-        c_est = (fp - fm) / (2 * h)
-        curve = np.abs((fp - f0) - (f0 - fm)) / h
-        q = np.maximum(np.abs(fp - f0), np.abs(f0 - fm)) / h
+        curve = np.abs(fw - bw)
+        q = np.maximum(np.abs(fw), np.abs(bw))
     slope = float(np.max(q[np.isfinite(q)], initial=0.0))
 
     def bars(noise):
         e = noise[idx_all][:, None] if prob.elementwise else noise[None, :]
+        # the rounding of f carried into the quotient: the fast pass accepts only where
+        # this bar is itself within the fast tolerance (honest for an f that rounds)
+        (_, c_err), _, _ = quotients(fp, fm, f0, h, h, rounding(e, fp), rounding(e, fm), 0)
         with np.errstate(all="ignore"):
-            # the rounding of f carried into the quotient: the fast pass accepts only where
-            # this bar is itself within the fast tolerance (honest for an f that rounds)
-            c_err = 2 * np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.maximum(abs(fp), abs(fm))) \
-                / (2 * h)
             # one-sided differences from the same values: for a smooth f they differ by
             # h f'' (tiny at h ~ 7.6e-6); where they differ by more than
             # CHECK_KINK_SPLIT_REL of the value there may be a kink at x, and the element goes
             # on to the one-sided judge
-            split = curve > tol.CHECK_KINK_SPLIT_REL * np.abs(c_est) + \
-                np.maximum(e, tol.FD_EVAL_ULPS * prob.eps * np.abs(f0)) * 4 / h
+            split = curve > tol.CHECK_KINK_SPLIT_REL * np.abs(c_est) + rounding(e, f0) * 4 / h
         return c_err, np.isfinite(c_est).all(axis=1) & ~split.any(axis=1)
 
     measure = G is None
@@ -829,9 +823,9 @@ def _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs):
         return np.stack([np.asarray(prob.line(float(ti), d), dtype=np.float64).reshape(-1)
                          for ti in np.atleast_1d(t)])
 
-    f0 = np.asarray(prob.f0, dtype=np.float64).reshape(1, -1)
+    along = Stencil(evaluate, np.zeros(1), np.asarray(prob.f0, dtype=np.float64).reshape(1, -1))
     (c, c_err), (fw, fw_err), (bw, bw_err) = richardson(
-        evaluate, np.zeros(1), f0, np.array([default_step(np.max(np.abs(v[K])), tol.FD_H0)]),
+        along, [0], np.array([default_step(np.max(np.abs(v[K])), tol.FD_H0)]),
         levels=tol.CHECK_LEVELS, eps=prob.eps)
     c, c_err, fw, fw_err, bw, bw_err = (float(a.ravel()[0]) for a in (c, c_err, fw, fw_err,
                                                                        bw, bw_err))

@@ -9,8 +9,8 @@ import numpy as np
 
 from refnet import tolerances as tol
 from refnet.checking.problems import Problem
-from refnet.oracles.complex_step import error_bar
-from refnet.oracles.differences import default_step, noise_floor, tableau
+from refnet.oracles.complex_step import quotient
+from refnet.oracles.differences import Stencil, default_step, noise_floor, quotients, tableau
 
 __all__ = ["Line", "LINE_POINTS", "evaluation_noise", "complex_line_values", "complex_safety",
            "complex_step"]
@@ -41,24 +41,19 @@ class Line:
             d /= max(np.linalg.norm(d), tol.TINY)
         self.d = d
         self.h0 = tol.FD_H0
-        self._values = {0: prob.f0.reshape(-1)}
+
+        def along(rows, t):
+            return np.stack([prob.line(ti, d).reshape(-1) for ti in np.asarray(t).tolist()])
+
+        # f along the line as a stencil of one coordinate: every point is taken once
+        self.stencil = Stencil(along, np.zeros(1), prob.f0.reshape(1, -1))
         self._noise = None
         self._narrow = None
-        self._narrow_values = None
 
     def _at(self, js, spacing):
-        """f at x + j·spacing·d for each j (cached for the wide spacing), rows (len(js), q)."""
-        wide = spacing == self.h0 / LINE_POINTS
-        out = []
-        for j in js:
-            if wide and j in self._values:
-                out.append(self._values[j])
-                continue
-            val = self.prob.line(j * spacing, self.d).reshape(-1) if j else self._values[0]
-            if wide:
-                self._values[j] = val
-            out.append(val)
-        return np.stack(out)
+        """f at x + j·spacing·d for each j, rows (len(js), q)."""
+        js = np.asarray(js)
+        return self.stencil.at(np.zeros(js.size, np.int64), js * spacing)
 
     def noise(self):
         """The noise bound of one evaluation (wide fit), (p,) or (n,)."""
@@ -78,7 +73,6 @@ class Line:
         if self._narrow is None:
             js = np.arange(-LINE_POINTS, LINE_POINTS + 1)
             F = self._at(js, self.h0 / LINE_POINTS * tol.CHECK_NOISE_NARROW)
-            self._narrow_values = F
             # a narrow span over which f did not change at all (a flat step of a staircase)
             # has no residual and says nothing about the noise: the wide fit stands there
             narrow = np.where(np.any(F != F[LINE_POINTS], axis=0),
@@ -89,30 +83,22 @@ class Line:
 
     def moved(self):
         """Per output: did f change anywhere along the line, among the points taken so far?"""
-        F = np.stack(list(self._values.values()))
-        if self._narrow_values is not None:
-            F = np.concatenate([F, self._narrow_values])
-        return np.any(F != F[:1], axis=0)
+        return np.any(self.stencil.taken() != self.stencil.f0[0], axis=0)
 
     def directional(self, with_noise):
         """The directional derivative by a Richardson tableau at steps h0, h0/2, h0/4, h0/8,
         with its error bar: the rounding model (:func:`evaluation_noise`) per evaluation, or
         the measured noise floor when ``with_noise``."""
-        rows, errs = [], []
-        for k in range(tol.CHECK_LEVELS):  # take the points first: what moved sets the floor
-            j = LINE_POINTS >> k
-            self._at([j, -j], self.h0 / LINE_POINTS)
+        js = LINE_POINTS >> np.arange(tol.CHECK_LEVELS)
+        spacing = self.h0 / LINE_POINTS
+        # take the points first: what moved sets the floor
+        fp, fm = self._at(js, spacing), self._at(-js, spacing)
         floor = evaluation_noise(self.prob, self.noise() if with_noise else np.zeros(1),
                                  self.moved())
-        for k in range(tol.CHECK_LEVELS):
-            j = LINE_POINTS >> k
-            hk = self.h0 * 2.0**-k
-            fp, fm = self._at([j, -j], self.h0 / LINE_POINTS)
-            with np.errstate(all="ignore"):
-                rows.append((fp - fm) / (2 * hk))
-                e_eval = np.maximum(floor, tol.FD_EVAL_ULPS * self.prob.eps *
-                                    np.maximum(abs(fp), abs(fm)))
-                errs.append(e_eval / hk)
+        rounding = lambda f: np.maximum(floor, tol.FD_EVAL_ULPS * self.prob.eps * np.abs(f))
+        h = (js * spacing)[:, None]
+        (rows, errs), _, _ = quotients(fp, fm, self.stencil.f0, h, h, rounding(fp), rounding(fm),
+                                       0)
         return tableau(rows, errs, 2.0)[:2]
 
 
@@ -174,7 +160,7 @@ def complex_safety(prob: Problem, d, est, err, skip=None, cs=None) -> tuple[bool
             False
     # the imaginary part must also be right (conj, abs of a complex value break it); a
     # disagreement only costs speed, never a verdict
-    dcs = cs.imag / h
+    dcs, _ = quotient(np.asarray(cs, dtype=complex), h)
     fine = np.abs(dcs - est) <= err + tol.CHECK_PROBE_RTOL * np.abs(est) + \
         tol.COMPLEX_STEP_FLOOR
     # a difference whose bar is too wide to see a 1e-6 disagreement cannot judge it (f has
@@ -190,12 +176,11 @@ def complex_safety(prob: Problem, d, est, err, skip=None, cs=None) -> tuple[bool
 
 
 def complex_step(prob: Problem, idx):
-    """Im f(x + ih e_i)/h on coordinates ``idx``, with its error bar."""
+    """Im f(x + ih e_i)/h on coordinates ``idx``, with its error bar
+    (:func:`refnet.oracles.complex_step.quotient`)."""
     h = tol.COMPLEX_STEP_H
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with np.errstate(all="ignore"):
             cs = prob.cshift(idx, h)
-    est = cs.imag / h
-    err = error_bar(est)
-    return est, err
+    return quotient(np.asarray(cs, dtype=complex), h)

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from refnet.checking.errors import Abort
+from refnet.oracles.differences import Stencil
 
 __all__ = ["Problem", "bind_params", "call", "call_batched", "real_out", "scalar_problem",
-           "vectorized_problem", "vector_problem", "elementwise_problem", "center_values"]
+           "vectorized_problem", "vector_problem", "elementwise_problem"]
 
 
 class Problem:
@@ -33,6 +34,17 @@ class Problem:
         self.eps = float(np.finfo(np.float64).eps)
         # line(t, d): f at x + t d (all coordinates at once), shape (p,) or (n,) if elementwise
         self.line, self.cline = line, cline
+        self._stencil = None
+
+    def stencil(self, v) -> Stencil:
+        """The stencil of f around the flat point ``v``
+        (:class:`~refnet.oracles.differences.Stencil`): made once, so every stage of the
+        check shares its evaluations."""
+        if self._stencil is None:
+            f0 = self.f0[:, None] if self.elementwise else \
+                np.broadcast_to(self.f0.reshape(1, -1), (self.n, self.p))
+            self._stencil = Stencil(self.shift, v, f0)
+        return self._stencil
 
 
 @contextmanager
@@ -217,13 +229,6 @@ def elementwise_problem(f, z, f0):
 
     return Problem(z.size, 1, shift, cshift, f0.ravel(), elementwise=True, line=line,
                     cline=cline)
-
-
-def center_values(prob, idx, f0):
-    """f at x itself for coordinates idx (for an elementwise f, each element's own value)."""
-    if prob.elementwise:
-        return prob.f0[idx][:, None]
-    return np.array(f0, dtype=float)
 
 
 def bind_params(fn, params):

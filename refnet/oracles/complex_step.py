@@ -14,7 +14,7 @@ import numpy as np
 
 from refnet import tolerances as tol
 
-__all__ = ["error_bar", "complex_step_derivative", "complex_step_gradient"]
+__all__ = ["error_bar", "quotient", "complex_step_derivative", "complex_step_gradient"]
 
 
 def error_bar(est):
@@ -23,11 +23,14 @@ def error_bar(est):
     return tol.COMPLEX_STEP_RTOL * np.abs(est) + tol.COMPLEX_STEP_FLOOR
 
 
-def _imaginary_part(values):
+def quotient(values, h):
+    """The complex step from f at x + ih: ``(Im f / h, its error bar)`` (:func:`error_bar`),
+    the one place refnet forms it.  Raises TypeError where f dropped the imaginary part."""
     values = np.asarray(values)
     if not np.iscomplexobj(values):
         raise TypeError("complex step: f dropped the imaginary part (it is not complex-safe)")
-    return values.imag
+    est = values.imag / h
+    return est, error_bar(est)
 
 
 def complex_step_derivative(f: Callable, z, *, h: float = tol.COMPLEX_STEP_H):
@@ -36,8 +39,7 @@ def complex_step_derivative(f: Callable, z, *, h: float = tol.COMPLEX_STEP_H):
     Returns ``(estimate, error)`` (:func:`error_bar`).  Raises TypeError if ``f`` drops the
     imaginary part."""
     z = np.asarray(z, dtype=np.float64)
-    est = _imaginary_part(f(z + 1j * h)) / h
-    return est, error_bar(est)
+    return quotient(f(z + 1j * h), h)
 
 
 def complex_step_gradient(f: Callable, theta, *, h: float = tol.COMPLEX_STEP_H):
@@ -47,5 +49,4 @@ def complex_step_gradient(f: Callable, theta, *, h: float = tol.COMPLEX_STEP_H):
     Returns ``(estimate, error)`` (:func:`error_bar`).  Raises TypeError if ``f`` drops the
     imaginary part."""
     theta = np.asarray(theta, dtype=np.float64)
-    est = _imaginary_part(f(theta + 1j * h * np.eye(theta.size))) / h
-    return est, error_bar(est)
+    return quotient(f(theta + 1j * h * np.eye(theta.size)), h)

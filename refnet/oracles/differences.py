@@ -15,8 +15,8 @@ import numpy as np
 
 from refnet import tolerances as tol
 
-__all__ = ["default_step", "extrapolate", "tableau", "richardson", "richardson_derivative",
-           "richardson_gradient", "noise_floor"]
+__all__ = ["default_step", "extrapolate", "tableau", "quotients", "Stencil", "richardson",
+           "richardson_derivative", "richardson_gradient", "noise_floor"]
 
 def default_step(x, h0=tol.FD_H0) -> np.ndarray:
     """The one step policy: ``h0`` for |x| < 2**14, growing with |x| beyond (h0 · 2**(e-14), 2**e
@@ -119,28 +119,98 @@ def tableau(rows, noise, power):
 _ROUND = tol.EPS / 2  # the rounding of one quotient, relative
 
 
-def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.0,
-               eval_ulps=tol.FD_EVAL_ULPS, eps=tol.EPS, noise_part=False):
-    """Richardson tableaux for k coordinates at once, from one set of evaluations.
+def quotients(fp, fm, f0, sp, sm, ep, em, e0):
+    """The difference quotients of f from its values ``fp`` at x + sp, ``fm`` at x - sm and
+    ``f0`` at x, each with its error bar: the one place refnet forms a difference.
+
+    central  (fp - fm) / (sp + sm),   bar (ep + em) / |sp + sm| + ulp/2 + 2**-1074
+    forward  (fp - f0) / sp,          bar (ep + e0) / |sp|      + ulp/2 + 2**-1074
+    backward (f0 - fm) / sm,          bar (e0 + em) / |sm|      + ulp/2 + 2**-1074
+
+    ``ep``, ``em`` and ``e0`` bound the errors of the three evaluations; the quotient's own
+    rounding is half an ulp, and the subnormal grid 2**-1074.  Where ``sm`` is 0 (a one-sided
+    stencil: ``fm`` is f0) all three are the forward quotient.  Returns three ``(quotient,
+    bar)`` pairs."""
+    fp, fm, f0, sp, sm = (np.asarray(a, dtype=np.float64) for a in (fp, fm, f0, sp, sm))
+    with np.errstate(all="ignore"):
+        def pair(q, e):
+            return q, e + _ROUND * np.abs(q) + tol.SUBNORMAL
+
+        fwd = pair((fp - f0) / sp, (ep + e0) / np.abs(sp))
+        cen = pair((fp - fm) / (sp + sm), (ep + em) / np.abs(sp + sm))
+        one = np.broadcast_to(sm == 0, np.shape(cen[0]))
+        bq, be = pair((f0 - fm) / sm, (e0 + em) / np.abs(sm))
+        bwd = (np.where(one, fwd[0], bq), np.where(one, fwd[1], be))
+    return cen, fwd, bwd
+
+
+class Stencil:
+    """f at points x + t e_i, its evaluations cached by (coordinate, step): every difference of
+    one function comes from one stencil, so a stage that retakes a step another took (the
+    confirmation from half the step, a refinement from a smaller one, the fast pass's step)
+    costs no evaluation.
 
     ``evaluate(rows, t)`` returns f with coordinate ``x[rows[j]]`` moved by ``t[j]`` (one at a
-    time), as a ``(len(rows), p)`` array; ``f0`` ``(k, p)`` is f at x; ``h0`` ``(k,)`` the
-    largest steps (:func:`default_step`).  For ``side`` 0, f is taken at x ± h0·2^-l
-    (l < ``levels``) and three tableaux come from the same values: central (error series in h²,
-    h⁴, …), forward and backward (series in h).  For ``side`` ±1 (beside a kink) only x ± h is
-    taken and all three are that one-sided tableau.  Within a step of the largest float the
-    stencil turns one-sided inwards, so no step overflows.
+    time), a ``(len(rows), p)`` array; ``f0`` ``(k, p)`` is f at x for each coordinate (the
+    same row for all but an elementwise f).  ``evaluations`` counts the points evaluated.
+    Without ``cache`` (a stencil used once: the activations' and the network's tableaux) every
+    call evaluates."""
 
-    Error bar of each quotient: the error of its evaluations (``noise`` ``(k, p)``, at least
-    ``eval_ulps``·eps·|f|, ``eps`` the unit of f's arithmetic), divided by the step actually taken,
-    plus its own rounding (half an ulp, and the subnormal grid 2**-1074); the tableau carries it
-    (see :func:`extrapolate`).  Returns three ``(estimate, error)`` pairs, each ``(k, p)``; with
-    ``noise_part`` also the part of the central bar that is carried noise (the rest is truncation:
-    where noise dominates, smaller steps cannot narrow the bar, larger ones can).
+    def __init__(self, evaluate, x, f0, cache=True):
+        self.evaluate = evaluate
+        self.x = np.asarray(x, dtype=np.float64).ravel()
+        self.f0 = np.asarray(f0, dtype=np.float64).reshape(self.x.size, -1)
+        self._cache = {} if cache else None
+        self.evaluations = 0
+
+    def at(self, rows, t):
+        """f at x + t_j e_{rows_j}, ``(len(rows), p)``: cached values, one call of ``evaluate``
+        for the points not taken before (t = 0 is f0)."""
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        t = np.broadcast_to(np.asarray(t, dtype=np.float64), rows.shape)
+        if self._cache is None:
+            self.evaluations += rows.size
+            return np.asarray(self.evaluate(rows, t), dtype=np.float64).reshape(rows.size, -1)
+        keys = list(zip(rows.tolist(), t.tolist()))
+        cache = self._cache
+        missing = list(dict.fromkeys(k for k in keys if k[1] != 0.0 and k not in cache))
+        if missing:
+            r, s = (np.array(a) for a in zip(*missing))
+            vals = np.asarray(self.evaluate(r, s), dtype=np.float64).reshape(len(missing), -1)
+            self.evaluations += len(missing)
+            cache.update(zip(missing, vals))
+        if not keys:
+            return np.zeros((0, self.f0.shape[1]))
+        return np.stack([cache[k] if k[1] != 0.0 else self.f0[k[0]] for k in keys])
+
+    def taken(self) -> np.ndarray:
+        """The values of f evaluated so far (cached), ``(m, p)``."""
+        vals = list((self._cache or {}).values())
+        return np.stack(vals) if vals else np.zeros((0, self.f0.shape[1]))
+
+
+def richardson(stencil: Stencil, rows, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.0,
+               eval_ulps=tol.FD_EVAL_ULPS, eps=tol.EPS, noise_part=False):
+    """Richardson tableaux for the coordinates ``rows`` of ``stencil``, from one set of its
+    evaluations.
+
+    ``h0`` ``(k,)`` are the largest steps (:func:`default_step`).  For ``side`` 0, f is taken at
+    x ± h0·2^-l (l < ``levels``) and three tableaux come from the same values: central (error
+    series in h², h⁴, …), forward and backward (series in h).  For ``side`` ±1 (beside a kink)
+    only x ± h is taken and all three are that one-sided tableau.  Within a step of the largest
+    float the stencil turns one-sided inwards, so no step overflows.
+
+    Error bar of each quotient (:func:`quotients`): the error of its evaluations (``noise``
+    ``(k, p)``, at least ``eval_ulps``·eps·|f|, ``eps`` the unit of f's arithmetic), divided by
+    the step actually taken, plus its own rounding; the tableau carries it (see
+    :func:`extrapolate`).  Returns three ``(estimate, error)`` pairs, each ``(k, p)``; with
+    ``noise_part`` also the part of the central bar that is carried noise (the rest is
+    truncation: where noise dominates, smaller steps cannot narrow the bar, larger ones can).
     """
-    x = np.asarray(x, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.int64).ravel()
+    x = stencil.x[rows]
     k = x.size
-    f0 = np.asarray(f0, dtype=np.float64)
+    f0 = stencil.f0[rows]
     side = np.broadcast_to(np.asarray(side), (k,))
     h0 = np.broadcast_to(np.asarray(h0, dtype=np.float64), (k,))
     edge = np.abs(x) > np.finfo(np.float64).max - h0
@@ -149,34 +219,24 @@ def richardson(evaluate, x, f0, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.
     c = np.flatnonzero(central)
     direction = np.where(central, 1.0, np.sign(side))
     # every level at once: axis 0 is the level l (step h0·2^-l), then the coordinate, then f's
-    # outputs; one call of ``evaluate`` for the + side and one for the - side
+    # outputs; one call of the stencil for the + side and one for the - side
     H = h0 * 2.0 ** -np.arange(levels)[:, None]  # (levels, k)
     with np.errstate(all="ignore"):
         xp = x + direction * H
-        fp = np.asarray(evaluate(np.tile(np.arange(k), levels), (direction * H).ravel()),
-                        dtype=np.float64).reshape((levels,) + f0.shape)
+        fp = stencil.at(np.tile(rows, levels), (direction * H).ravel()).reshape(
+            (levels,) + f0.shape)
         fm = np.broadcast_to(f0, fp.shape).copy()
         xm = np.broadcast_to(x, H.shape).copy()
         if c.size:
-            fm[:, c] = np.asarray(evaluate(np.tile(c, levels), -H[:, c].ravel()),
-                                  dtype=np.float64).reshape((levels, c.size) + f0.shape[1:])
+            fm[:, c] = stencil.at(np.tile(rows[c], levels), -H[:, c].ravel()).reshape(
+                (levels, c.size) + f0.shape[1:])
             xm[:, c] = x[c] - H[:, c]
-        floor0 = np.maximum(noise, eval_ulps * eps * np.abs(f0))
+        e0 = np.maximum(noise, eval_ulps * eps * np.abs(f0))
         ep = np.maximum(noise, eval_ulps * eps * np.abs(fp))
         em = np.maximum(noise, eval_ulps * eps * np.abs(fm))
-        sp = (xp - x)[..., None]  # the steps actually taken (exact in floating point)
-        sm = (x - xm)[..., None]
         flat = np.all((fp == f0) & (fm == f0), axis=0)  # f did not change at any point
-        cen_mask = central[:, None]
-        one = (fp - f0) / sp
-        one_e = (ep + floor0) / np.abs(sp) + _ROUND * np.abs(one) + tol.SUBNORMAL
-        cq = np.where(cen_mask, (fp - fm) / (sp + sm), one)
-        cen = (cq, np.where(cen_mask, (ep + em) / np.abs(sp + sm) + _ROUND * np.abs(cq)
-                            + tol.SUBNORMAL, one_e))
-        fwd = (one, one_e)
-        bq = np.where(cen_mask, (f0 - fm) / sm, one)
-        bwd = (bq, np.where(cen_mask, (floor0 + em) / np.abs(sm) + _ROUND * np.abs(bq)
-                            + tol.SUBNORMAL, one_e))
+    # the steps actually taken (exact in floating point); one-sided: sm = 0
+    cen, fwd, bwd = quotients(fp, fm, f0, (xp - x)[..., None], (x - xm)[..., None], ep, em, e0)
     # the three tableaux in one: axis 1 is central, forward, backward (the one-sided ones have
     # their error series in h)
     power = np.stack([np.where(central, 2.0, 1.0), np.ones(k), np.ones(k)])[:, :, None]
@@ -213,8 +273,9 @@ def richardson_derivative(f: Callable, z, *, side=0, h0=None, levels: int = tol.
             return np.asarray(f(flat[rows] + t), dtype=np.float64).reshape(-1, 1)
 
     f0 = evaluate(np.arange(flat.size), np.zeros(flat.size))
-    (est, err), _, _ = richardson(evaluate, flat, f0, h0, side=side, levels=levels, noise=noise,
-                                  eval_ulps=eval_ulps)
+    once = Stencil(evaluate, flat, f0, cache=False)
+    (est, err), _, _ = richardson(once, np.arange(flat.size), h0, side=side, levels=levels,
+                                  noise=noise, eval_ulps=eval_ulps)
     return est.reshape(z.shape), err.reshape(z.shape)
 
 
@@ -238,8 +299,8 @@ def richardson_gradient(f: Callable, theta, *, h0=None, levels: int = 4, eval_er
 
     f0 = np.asarray(f(theta[None]), dtype=np.float64).reshape(1, 1)
     noise = 0.0 if eval_error is None else float(eval_error)
-    (est, err), _, _ = richardson(evaluate, theta, np.broadcast_to(f0, (P, 1)), h0,
-                                  levels=levels, noise=noise)
+    once = Stencil(evaluate, theta, np.broadcast_to(f0, (P, 1)), cache=False)
+    (est, err), _, _ = richardson(once, np.arange(P), h0, levels=levels, noise=noise)
     return est[:, 0], err[:, 0]
 
 
