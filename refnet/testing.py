@@ -58,8 +58,8 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
     __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
     from refnet import tolerances as tol
     from refnet.activations import ACTIVATIONS
+    from refnet.checking.verify import against_mpmath
     from refnet.oracles import mp_value
-    from refnet.oracles import ulps as ulp_distance
 
     act = ACTIVATIONS[name]
     params = dict(act.params, **params)
@@ -71,19 +71,16 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
         raise AssertionError(f"{name}: the derivative returned shape {got.shape} for input of "
                              f"shape {z.shape}")
     want = mp_value(name, z, 1, **params)
-    d = ulp_distance(got, want)
-    subnormal = (want != 0) & (np.abs(want) < tol.TINY)
-    with np.errstate(invalid="ignore"):
-        abs_err = np.abs(got - want)
-    bad = np.where(subnormal, ~(abs_err <= tol.SUBNORMAL_ABS), d > ulps) & ~at_kink
+    row = against_mpmath(name, "mpmath", z[~at_kink], got[~at_kink], want[~at_kink], ulps)
     lines = [f"derivative of {name} against mpmath (correctly rounded): {ulps} ulps allowed where "
              f"the value is normal or 0, an absolute {tol.SUBNORMAL_ABS:.3g} where it is "
-             f"subnormal",
-             f"{'z':>24} {'yours':>24} {'mpmath':>24} {'ulps':>8} {'abs err':>10}  held to"]
-    for i in np.flatnonzero(bad)[:20]:
-        held = f"abs <= {tol.SUBNORMAL_ABS:.3g}" if subnormal[i] else f"{ulps} ulps"
-        lines.append(f"{z[i]:>24.17g} {got[i]:>24.17g} {want[i]:>24.17g} {d[i]:>8.3g} "
-                     f"{abs_err[i]:>10.3g}  {held}")
+             f"subnormal (margin: ulps over {ulps}, or the error over that)",
+             f"{'z':>24} {'yours':>24} {'mpmath':>24} {'abs err':>10} {'margin':>8}  held to"]
+    for p in row.failed[:20]:
+        subnormal = 0 < abs(p["reference"]) < tol.TINY
+        held = f"abs <= {tol.SUBNORMAL_ABS:.3g}" if subnormal else f"{ulps} ulps"
+        lines.append(f"{p['z']:>24.17g} {p['value']:>24.17g} {p['reference']:>24.17g} "
+                     f"{p['error']:>10.3g} {p['margin']:>8.3g}  {held}")
     kink_bad = False
     for k in act.kinks:
         i = int(np.flatnonzero(z == k)[0])
@@ -96,8 +93,8 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
         kink_bad |= not lo <= got[i] <= hi
         lines.append(f"at the kink z = {k:g}: yours {got[i]:.17g}, left {left:.17g}, right "
                      f"{right:.17g}: {conv}")
-    if bad.any() or kink_bad:
-        head = (f"{int(bad.sum())} of {int((~at_kink).sum())} points beyond {ulps} ulps (or "
+    if not row.ok or kink_bad:
+        head = (f"{row.failures} of {row.n} points beyond {ulps} ulps (or "
                 f"{tol.SUBNORMAL_ABS:.3g} absolute where subnormal)")
         raise AssertionError(head + "\n" + "\n".join(lines))
 
@@ -125,6 +122,7 @@ def assert_gradients_match(backward, case: str, *, ulps: float | None = None) ->
     from refnet import tolerances as tol
     from refnet.activations import ACTIVATIONS
     from refnet.checking.scales import network_gradient_scale
+    from refnet.checking.verify import judged_row
 
     ref = network_case(case)
     p = {k: v.copy() for k, v in ref["params"].items()}
@@ -144,23 +142,31 @@ def assert_gradients_match(backward, case: str, *, ulps: float | None = None) ->
     S = network_gradient_scale(ref["params"], cache, X, Y, act.derivative,
                                   second_derivative=act.second_derivative)
     k_ulps = tol.NET_GRAD_ULPS if ulps is None else ulps
-    rows, worst = [], []
     for k, want in ref["grads"].items():
-        g = got[k]
-        if g.shape != want.shape:
-            raise AssertionError(f"{case}: {k} has shape {g.shape}, expected {want.shape}")
-        bound = k_ulps * tol.EPS * S[k]
-        with np.errstate(invalid="ignore"):
-            err = np.abs(g - want)
-        bad = ~(err <= bound)
-        for idx in np.argwhere(bad)[:5]:
-            i = tuple(int(v) for v in idx)
-            worst.append(f"{k}{list(i)}: yours {g[i]:.17g}, reference {want[i]:.17g}, "
-                         f"error {err[i]:.3g} > bound {bound[i]:.3g}")
-        rows.append((k, int(bad.sum()), int(bad.size)))
-    if worst:
-        table = "\n".join(f"  {k}: {n} of {size} entries off" for k, n, size in rows)
+        if got[k].shape != want.shape:
+            raise AssertionError(f"{case}: {k} has shape {got[k].shape}, expected {want.shape}")
+    # one row of refnet verify's kind (a record per entry): |yours - reference| within the bound
+    flat = lambda d: np.concatenate([np.ravel(d[k]) for k in ref["grads"]])
+    entries = [f"{k}{list(i)}" for k, w in ref["grads"].items() for i in np.ndindex(*w.shape)]
+    g, want = flat(got), flat(ref["grads"])
+    bound = k_ulps * tol.EPS * flat(S)
+    with np.errstate(invalid="ignore"):
+        row = judged_row("network", case, "mpmath", g, want, np.abs(g - want) <= bound,
+                      bound=bound, where=entries)
+    if not row.ok:
+        bad = {k: 0 for k in ref["grads"]}
+        worst = {}
+        for p in row.failed:
+            k = p["entry"].split("[")[0]
+            bad[k] += 1
+            if bad[k] <= 5:
+                worst.setdefault(k, []).append(
+                    f"{p['entry']}: yours {p['value']:.17g}, reference {p['reference']:.17g}, "
+                    f"error {p['error']:.3g} > bound {p['bound']:.3g}")
+        table = "\n".join(f"  {k}: {n} of {ref['grads'][k].size} entries off"
+                          for k, n in bad.items())
+        lines = [w for k in ref["grads"] for w in worst.get(k, [])]
         raise AssertionError(
             f"gradients of network case {case!r} ({ref['hidden']} hidden, {ref['output']} "
             f"output) differ from the correctly rounded reference beyond {k_ulps} ulps of the "
-            f"terms' size:\n{table}\n" + "\n".join(worst[:20]))
+            f"terms' size:\n{table}\n" + "\n".join(lines[:20]))

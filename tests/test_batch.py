@@ -3,6 +3,8 @@ planted bugs (and accepts the correct gradient) with both oracles."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -99,6 +101,11 @@ def test_one_wrong_set_among_many():
 
     r = batch.verify_batch(P, X, Y, backward=backward)
     assert r.failed == [137], str(r)
+    # the record names the entry: dW1[2, 1] of set 137, as W1[137,2,1] of the batched parameters
+    rec = r.record
+    assert [rec.name(int(k)) for k in np.flatnonzero(rec.status == 4)] == ["W1[137,2,1]"]
+    back = pickle.loads(pickle.dumps(r))
+    assert back.record == rec and back.failed == [137] and str(back) == str(r)
 
 
 def test_bad_oracle_name():

@@ -2,6 +2,7 @@
 results' margins, and its network judge with planted bugs."""
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -96,23 +97,27 @@ def test_result_margins_and_counts():
     bound = np.array([1.0, 1.0, 1.0, 1e-3, 1e-12])
     passed = np.abs(value - ref) <= bound
     passed[4] = True  # cleared by mpmath
-    r = verify._result("activation", "f", "o", value, ref, passed, bound=bound,
+    r = verify.judged_row("activation", "f", "o", value, ref, passed, bound=bound,
                        z=np.arange(5.0), cleared=[0, 0, 0, 0, 1], kink=[0, 0, 1, 0, 0])
     assert r.ok and r.failures == 0
     assert r.decided_by_mpmath == 1 and r.by_kink == 1
     assert r.margin == pytest.approx(0.5)  # the cleared point's 1e3 does not count
     assert r.worst["z"] == 1.0
-    r = verify._result("activation", "f", "o", np.zeros(3), np.zeros(3), [True] * 3)
+    r = verify.judged_row("activation", "f", "o", np.zeros(3), np.zeros(3), [True] * 3)
     assert r.max_rel is None and r.margin is None  # all references 0: no relative error
     # an oracle of exactly 0 where refnet is within the bound: no "max rel err inf"
-    r = verify._result("activation", "f", "o", [1e-310, 2.0], [0.0, 2.0], [True, True],
+    r = verify.judged_row("activation", "f", "o", [1e-310, 2.0], [0.0, 2.0], [True, True],
                        bound=[1e-300, 1e-15])
     assert r.max_rel == 0.0 and r.margin == pytest.approx(1e-10)
     assert " inf " not in verify.format_table([r])
-    r = verify._result("activation", "f", "o", value, ref, np.abs(value - ref) <= bound,
+    r = verify.judged_row("activation", "f", "o", value, ref, np.abs(value - ref) <= bound,
                        bound=bound, z=np.arange(5.0))
     assert r.failures == 1 and [p["z"] for p in r.failed] == [4.0]
     assert r.failed[0]["margin"] == pytest.approx(1e3, rel=1e-3)
+    # a row is a view over a verdict record, like a check's report: frozen and picklable
+    back = pickle.loads(pickle.dumps(r))
+    assert back.record == r.record and back.to_dict() == r.to_dict()
+    assert r.record.status.tolist() == [0, 0, 0, 0, 4]
 
 
 def _m_is_y_size(parameters, cache, X, Y, hidden="tanh", output="sigmoid"):

@@ -28,7 +28,9 @@ import numpy as np
 from refnet import network as net
 from refnet import tolerances as tol
 from refnet.checking.flatten import Layout, unflatten
+from refnet.checking.report import MISMATCH, VERIFIED, Record, frozen_array
 from refnet.checking.scales import loss_rounding
+from refnet.oracles import CENTRAL, RICHARDSON, TWIN
 from refnet.oracles.differences import default_step, quotients, richardson_gradient
 
 __all__ = ["BatchReport", "backward_batch", "verify_batch"]
@@ -38,24 +40,69 @@ __all__ = ["BatchReport", "backward_batch", "verify_batch"]
 _CHUNK = 512
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class BatchReport:
-    """``ok``: no set failed.  ``size``: sets checked; ``fast``: sets accepted by the fast pass;
+    """The outcome of a batch verification, a view over its
+    :class:`~refnet.checking.report.Record`: every entry of every set (element ``W1[s,i,j]`` is
+    entry ``(i, j)`` of ``dW1`` in set ``s``, in the order of the batched parameters), its
+    status, the oracle it rests on (the fast pass's, or Richardson), the oracle's value, the
+    allowance and the margin.
+
+    ``ok``: no set failed.  ``size``: sets checked; ``fast``: sets accepted by the fast pass;
     ``richardson``: sets sent on to Richardson; ``failed``: indices of the sets with a mismatch;
     ``worst``: the largest |g - d| / (its allowance) among the failed entries (0 when none)."""
 
-    ok: bool
-    size: int
-    fast: int
-    richardson: int
-    failed: list
-    worst: float
-    oracle: str
+    record: Record
+
+    size = property(lambda self: dict(self.record.options)["sets"])
+    oracle = property(lambda self: dict(self.record.options)["oracle"])
+
+    def _by_set(self, a) -> np.ndarray:
+        """A per-element array of the record as ``(sets, P)``, set by set."""
+        return np.asarray(a)[np.argsort(_set_major(self.record.layout))].reshape(self.size, -1)
+
+    @property
+    def failed(self) -> list:
+        return np.flatnonzero((self._by_set(self.record.status) == MISMATCH).any(axis=1)).tolist()
+
+    @property
+    def ok(self) -> bool:
+        return not np.any(self.record.status == MISMATCH)
+
+    @property
+    def richardson(self) -> int:
+        return int(np.count_nonzero(
+            (self._by_set(np.array(self.record.oracle, dtype=object)) == RICHARDSON).any(axis=1)))
+
+    @property
+    def fast(self) -> int:
+        return self.size - self.richardson
+
+    @property
+    def worst(self) -> float:
+        r = self.record
+        bad = r.status == MISMATCH
+        with np.errstate(invalid="ignore"):
+            return float(np.nanmax(r.margin[bad])) if bad.any() else 0.0
 
     def __str__(self):
-        verdict = "ok" if self.ok else f"{len(self.failed)} set(s) FAILED: {self.failed[:10]}"
+        failed = self.failed
+        verdict = "ok" if not failed else f"{len(failed)} set(s) FAILED: {failed[:10]}"
         return (f"verify_batch ({self.oracle}): {self.size} sets, {self.fast} accepted by the fast "
                 f"pass, {self.richardson} judged by Richardson: {verdict}")
+
+
+def _set_major(layout: Layout) -> np.ndarray:
+    """For each element of the batched ``layout`` (part by part, set-major within a part), its
+    position in the ``(sets, P)`` array of flat per-set vectors."""
+    B = layout.shapes[0][0]
+    P = sum(layout.sizes) // max(B, 1)
+    out, start = [], 0
+    for n in layout.sizes:
+        per = n // max(B, 1)
+        out.append((np.arange(B)[:, None] * P + start + np.arange(per)[None, :]).ravel())
+        start += per
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
 def _keys(L):
@@ -159,18 +206,28 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
     with np.errstate(invalid="ignore"):
         accepted = np.all(np.abs(g - d) <= allow, axis=1)
 
-    failed, worst = [], 0.0
+    status = np.full(g.shape, VERIFIED, np.int8)
+    est, bound = d.copy(), allow.copy()
+    name = np.full(g.shape, CENTRAL if oracle == "differences" else TWIN, dtype=object)
     rest = np.flatnonzero(~accepted)
     for s in rest:
         f = _set_loss(layout, X, Y, hidden, output, lambd)
-        est, err = richardson_gradient(
+        est[s], err = richardson_gradient(
             f, theta[s],
             levels=tol.CHECK_LEVELS, eval_error=tol.FD_EVAL_ULPS * tol.EPS * size_J[s])
-        bound = tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(est) + err
-        bad = ~tol.within(g[s], est, atol=tol.CHECK_ATOL, rtol=tol.CHECK_RTOL, err=err)
-        if bad.any():
-            failed.append(int(s))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                worst = max(worst, float(np.nanmax(np.abs(g[s] - est)[bad] / bound[bad])))
-    return BatchReport(ok=not failed, size=B, fast=int(accepted.sum()), richardson=int(rest.size),
-                       failed=failed, worst=worst, oracle=oracle)
+        bound[s] = tol.CHECK_ATOL + tol.CHECK_RTOL * np.abs(est[s]) + err
+        name[s] = RICHARDSON
+        bad = ~tol.within(g[s], est[s], atol=tol.CHECK_ATOL, rtol=tol.CHECK_RTOL, err=err)
+        status[s] = np.where(bad, MISMATCH, VERIFIED)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin = np.where(np.abs(g - est) == 0, 0.0, np.abs(g - est) / bound)
+    batched = Layout(layout.keys, tuple((B,) + tuple(sh) for sh in layout.shapes))
+    order = _set_major(batched)
+    flat = lambda a: frozen_array(a.reshape(-1)[order], a.dtype)
+    record = Record(
+        kind="verify_batch", size=g.size, value=flat(g), status=flat(status),
+        oracle=tuple(name.reshape(-1)[order].tolist()), estimate=flat(est),
+        error_bar=flat(bound), margin=flat(margin), reason=("",) * g.size,
+        lossy_at=frozen_array(np.zeros(g.size)), options=(("oracle", oracle), ("sets", int(B))),
+        layout=batched)
+    return BatchReport(record)

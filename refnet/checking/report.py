@@ -27,7 +27,7 @@ import numpy as np
 
 from refnet import tolerances as tol
 from refnet._json import json_safe
-from refnet.checking.flatten import element_name
+from refnet.checking.flatten import Layout, element_name
 
 __all__ = ["Report", "Record", "Judged", "STATUS", "VERIFIED", "SUBGRADIENT", "LOSSY", "UNRESOLVED",
            "MISMATCH", "build_report", "error_report"]
@@ -59,7 +59,8 @@ class Judged(NamedTuple):
 _RANK = np.array([0, 1, 3, 2, 4])  # by status code: the worst first (mismatch, lossy, ...)
 
 
-def _frozen(a, dtype=np.float64) -> np.ndarray:
+def frozen_array(a, dtype=np.float64) -> np.ndarray:
+    """``a`` as a flat, read-only array of ``dtype`` (a record's per-element values)."""
     a = np.array(a, dtype=dtype).ravel()
     a.flags.writeable = False
     return a
@@ -68,33 +69,38 @@ def _frozen(a, dtype=np.float64) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class Record:
     """The verdict record of a check: what was judged, element by element, in one frozen,
-    picklable value.  Every check produces one; :class:`Report` is a view over it, and merging
-    reports concatenates their records (:meth:`concat`).
+    picklable value.  Every check produces one: :class:`Report` is a view over it (the checks,
+    the products, sampling, the adapters), as are a row of ``refnet verify``
+    (:class:`refnet.checking.verify.Result`) and a batch verification
+    (:class:`refnet.checking.batch.BatchReport`); merging reports concatenates their records
+    (:meth:`concat`).
 
-    Per element (flat, in the check's order): ``names``, ``keys`` and ``indices`` (where it
-    sits in x), ``value`` (the analytic value judged), ``status`` (a code of :data:`STATUS`),
-    ``oracle`` (the oracle its verdict rests on), ``estimate`` and ``error_bar`` (that oracle's),
-    ``margin`` (|value - estimate| over the bound), ``reason``, ``lossy_at`` (the lossy scale of
-    the check it came from), and ``oracle_values``: ``(name, estimates, error bars)`` of every
-    oracle consulted, NaN where it was not.  Then what holds for the whole check: ``size`` (the
-    elements asked for: an ERROR record judged none of them), the gradient's ``scale``, the
-    ``lossy_scale``, ``eps``, the ``noise_floor`` of f and whether it was measured, complex
-    safety, the ``error`` that stopped the check, ``seconds``, and ``options`` as ``(name,
-    value)`` pairs."""
+    Per element (flat, in the check's order): ``keys`` and ``indices`` (where it sits in x),
+    ``names`` where they are not made from those (:meth:`name`), ``value`` (the analytic
+    value judged), ``status`` (a code of :data:`STATUS`), ``oracle`` (the oracle its verdict
+    rests on), ``estimate`` and ``error_bar`` (that oracle's; for a row of ``refnet verify``
+    the whole allowance), ``margin`` (|value - estimate| over the bound), ``reason``,
+    ``lossy_at`` (the lossy scale of the check it came from), and ``oracle_values``: ``(name,
+    estimates, error bars)`` of every oracle consulted, NaN where it was not.  Then what holds
+    for the whole check: ``size`` (the elements asked for: an ERROR record judged none of
+    them), the gradient's ``scale``, the ``lossy_scale``, ``eps``, the ``noise_floor`` of f and
+    whether it was measured, complex safety, the ``error`` that stopped the check, ``seconds``,
+    and ``options`` as ``(name, value)`` pairs; ``layout``, where elements are located by it
+    instead of ``keys`` and ``indices``, the structure of the values judged."""
 
     kind: str
     size: int
     names: tuple = ()
     keys: tuple = ()
     indices: tuple = ()
-    value: np.ndarray = field(default_factory=lambda: _frozen(()))
-    status: np.ndarray = field(default_factory=lambda: _frozen((), np.int8))
+    value: np.ndarray = field(default_factory=lambda: frozen_array(()))
+    status: np.ndarray = field(default_factory=lambda: frozen_array((), np.int8))
     oracle: tuple = ()
-    estimate: np.ndarray = field(default_factory=lambda: _frozen(()))
-    error_bar: np.ndarray = field(default_factory=lambda: _frozen(()))
-    margin: np.ndarray = field(default_factory=lambda: _frozen(()))
+    estimate: np.ndarray = field(default_factory=lambda: frozen_array(()))
+    error_bar: np.ndarray = field(default_factory=lambda: frozen_array(()))
+    margin: np.ndarray = field(default_factory=lambda: frozen_array(()))
     reason: tuple = ()
-    lossy_at: np.ndarray = field(default_factory=lambda: _frozen(()))
+    lossy_at: np.ndarray = field(default_factory=lambda: frozen_array(()))
     oracle_values: tuple = ()
     scale: float = 0.0
     lossy_scale: float = 0.0
@@ -106,6 +112,7 @@ class Record:
     error: str | None = None
     seconds: float = 0.0
     options: tuple = ()
+    layout: Layout | None = None
 
     def __eq__(self, other) -> bool:
         if type(other) is not type(self):
@@ -132,12 +139,25 @@ class Record:
     @property
     def n(self) -> int:
         """The elements judged."""
-        return len(self.names)
+        return self.status.size
+
+    def name(self, k: int) -> str:
+        """Element ``k``'s name: given (``names``), else made from its key and index
+        (:func:`refnet.checking.flatten.element_name`) when asked for, not for every element."""
+        return self.names[k] if self.names else element_name(*self.locate(k))
+
+    def locate(self, k: int) -> tuple:
+        """Element ``k``'s ``(key, index)``: given per element (``keys``, ``indices``), else from
+        the ``layout`` of the values judged (:meth:`refnet.checking.flatten.Layout.locate`)."""
+        if self.keys:
+            return self.keys[k], self.indices[k]
+        return self.layout.locate(k)
 
     def element(self, k: int, full: bool = False) -> dict:
         """Element ``k`` as a dict: key, index, name, value, status, reason, oracle,
         oracle_value, oracle_error, margin; with ``full``, every oracle's value and error."""
-        e = {"key": self.keys[k], "index": list(self.indices[k]), "name": self.names[k],
+        key, index = self.locate(k)
+        e = {"key": key, "index": list(index), "name": self.name(k),
              "value": float(self.value[k]), "status": STATUS[int(self.status[k])],
              "reason": self.reason[k], "oracle": self.oracle[k],
              "oracle_value": float(self.estimate[k]), "oracle_error": float(self.error_bar[k]),
@@ -157,11 +177,12 @@ class Record:
         names, keys, indices = [], [], []
         for r, rename in parts:
             for k in range(r.n):
-                e = rename({"name": r.names[k], "key": r.keys[k], "index": list(r.indices[k])})
+                key, index = r.locate(k)
+                e = rename({"name": r.name(k), "key": key, "index": list(index)})
                 names.append(e["name"])
                 keys.append(e["key"])
                 indices.append(tuple(e["index"]))
-        cat = lambda attr, dt=np.float64: _frozen(
+        cat = lambda attr, dt=np.float64: frozen_array(
             np.concatenate([np.asarray(getattr(r, attr), dtype=dt) for r in recs])
             if recs else (), dt)
         oracle_names = list(dict.fromkeys(name for r in recs for name, _, _ in r.oracle_values))
@@ -172,7 +193,8 @@ class Record:
                 got = {nm: (e, b) for nm, e, b in r.oracle_values}.get(name)
                 est.append(got[0] if got else np.full(r.n, np.nan))
                 err.append(got[1] if got else np.full(r.n, np.nan))
-            values.append((name, _frozen(np.concatenate(est)), _frozen(np.concatenate(err))))
+            values.append((name, frozen_array(np.concatenate(est)),
+                           frozen_array(np.concatenate(err))))
         safe = [r.complex_safe for r in recs if r.complex_safe is not None]
         reasons = [r.complex_reason for r in recs if r.complex_reason]
         return Record(
@@ -485,15 +507,14 @@ def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, com
         for _, out_index in outs:
             keys.append(key)
             indices.append(out_index + index)
-    names = [element_name(k, i) for k, i in zip(keys, indices)]
     record = Record(
-        kind=kind, size=int(G.size), names=tuple(names), keys=tuple(keys),
-        indices=tuple(indices), value=_frozen(G), status=_frozen(J.status, np.int8),
-        oracle=tuple(str(o) for o in np.ravel(J.name)), estimate=_frozen(J.est),
-        error_bar=_frozen(J.err), margin=_frozen(margin),
+        kind=kind, size=int(G.size), keys=tuple(keys),
+        indices=tuple(indices), value=frozen_array(G), status=frozen_array(J.status, np.int8),
+        oracle=tuple(str(o) for o in np.ravel(J.name)), estimate=frozen_array(J.est),
+        error_bar=frozen_array(J.err), margin=frozen_array(margin),
         reason=tuple(str(o) for o in np.ravel(J.reason)),
-        lossy_at=_frozen(np.full(G.size, J.lossy_scale)),
-        oracle_values=tuple((name, _frozen(est), _frozen(err))
+        lossy_at=frozen_array(np.full(G.size, J.lossy_scale)),
+        oracle_values=tuple((name, frozen_array(est), frozen_array(err))
                             for name, (est, err) in J.records.items()),
         scale=float(J.scale), lossy_scale=float(J.lossy_scale), eps=float(J.eps),
         noise_floor=float(J.noise_floor), noise_floor_measured=bool(J.noise_measured),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from refnet import activations as act_mod
 from refnet import oracles
 from refnet import tolerances as tol
 from refnet.checking import pipeline
+from refnet.checking.report import MISMATCH, SUBGRADIENT, VERIFIED, Record, frozen_array
 from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
 from refnet.points import octaves
 
@@ -38,6 +39,8 @@ def label(quantity: str, oracle: str) -> str:
 
 __all__ = [
     "Result",
+    "against_mpmath",
+    "judged_row",
     "format_margin",
     "format_table",
     "judge_activation",
@@ -48,41 +51,124 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Result:
-    """One row of the table: how one quantity of one function fared against one oracle.
+    """One row of the table: how one quantity of one function fared against one oracle, a view
+    over the row's :class:`~refnet.checking.report.Record` (``record``: per point its status,
+    value, the oracle's reference as the estimate, the allowed |value - reference| as the
+    error bar, and the margin), as :class:`~refnet.checking.report.Report` is over a check's.
 
     ``max_abs`` is the largest |value - reference|; ``max_rel`` the largest relative error where
     the reference is not 0 (None when every reference is 0: there only the absolute error
     means anything).  ``margin`` is the worst error/bound over the points judged by the bound
     (a point passes when its margin is at most 1); points passed by a kink convention
-    (``by_kink``) or cleared by mpmath (``decided_by_mpmath``) are counted apart and left out
-    of it.  ``failed`` lists every failing point: where (``z`` or ``entry``), value,
-    reference, error, bound and margin.
+    (``by_kink``, subgradients in the record) or cleared by mpmath (``decided_by_mpmath``, whose
+    oracle is mpmath in the record) are counted apart and left out of it.  ``failed`` lists
+    every failing point: where (``z`` or ``entry``), value, reference, error, bound and margin.
     """
 
     section: str
     function: str
     oracle: str
-    n: int
-    max_abs: float
-    max_rel: float | None
-    failures: int
+    record: Record
     max_ulps: float | None = None
-    worst: dict = field(default_factory=dict)
-    decided_by_mpmath: int = 0
-    margin: float | None = None
-    by_kink: int = 0
-    failed: list = field(default_factory=list)
+    z: np.ndarray | None = None  # the point of each element (an activation's rows)
+
+    n = property(lambda self: self.record.n)
+
+    @property
+    def _err(self) -> np.ndarray:
+        r = self.record
+        with np.errstate(invalid="ignore"):
+            err = np.abs(r.value - r.estimate)
+        return np.where(np.isnan(err), np.inf, err)
+
+    @property
+    def max_abs(self) -> float:
+        return float(self._err.max()) if self.n else 0.0
+
+    @property
+    def max_rel(self) -> float | None:
+        ref = self.record.estimate
+        nz = ref != 0
+        if not nz.any():
+            return None
+        with np.errstate(over="ignore"):
+            return float(np.max(self._err[nz] / np.abs(ref[nz])))
+
+    @property
+    def failures(self) -> int:
+        return int(np.count_nonzero(self.record.status == MISMATCH))
+
+    @property
+    def decided_by_mpmath(self) -> int:
+        r = self.record
+        return sum(1 for k in range(r.n) if r.reason[k] == CLEARED)
+
+    @property
+    def by_kink(self) -> int:
+        return int(np.count_nonzero(self.record.status == SUBGRADIENT))
+
+    @property
+    def _judged(self) -> np.ndarray:
+        """The points judged by the bound: neither a kink convention nor mpmath passed them."""
+        r = self.record
+        return (r.status != SUBGRADIENT) & (np.array(r.reason, dtype=object) != CLEARED)
+
+    @property
+    def _bounded(self) -> bool:
+        """Whether the row was judged by a bound (every row of refnet's tables is)."""
+        return self.n > 0 and not np.all(np.isnan(self.record.error_bar))
+
+    @property
+    def margin(self) -> float | None:
+        m, judged = self.record.margin, self._judged
+        if not self._bounded:
+            return None
+        return float(m[judged].max()) if judged.any() else 0.0
 
     @property
     def ok(self) -> bool:
         return self.failures == 0
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["ok"] = self.ok
+    def _point(self, j) -> dict:
+        r = self.record
+        d = {"value": float(r.value[j]), "reference": float(r.estimate[j]),
+             "error": float(self._err[j])}
+        if self.z is not None:
+            d["z"] = float(self.z[j])
+        else:
+            d["entry"] = r.name(j)
+        if self._bounded:
+            d["bound"] = float(r.error_bar[j])
+            d["margin"] = float(r.margin[j])
         return d
+
+    @property
+    def worst(self) -> dict:
+        """The failing point with the largest margin; where none fails, the judged one."""
+        if not self.n:
+            return {}
+        m = self.record.margin if self._bounded else self._err
+        failing = self.record.status == MISMATCH
+        i = int(np.argmax(np.where(failing, m, -1.0) if failing.any() else
+                          np.where(self._judged, m, -1.0)))
+        return self._point(i)
+
+    @property
+    def failed(self) -> list:
+        return [self._point(j) for j in np.flatnonzero(self.record.status == MISMATCH)]
+
+    def to_dict(self) -> dict:
+        return {"section": self.section, "function": self.function, "oracle": self.oracle,
+                "n": self.n, "max_abs": self.max_abs, "max_rel": self.max_rel,
+                "failures": self.failures, "max_ulps": self.max_ulps, "worst": self.worst,
+                "decided_by_mpmath": self.decided_by_mpmath, "margin": self.margin,
+                "by_kink": self.by_kink, "failed": self.failed, "ok": self.ok}
+
+
+CLEARED = "the value is within the ulp ceiling of mpmath's correctly rounded result"
+AT_KINK = "on a kink: within the bound of one of the one-sided derivatives"
 
 
 def _bound(reference, *, atol, rtol, err=0.0):
@@ -96,8 +182,8 @@ def _mask(mask, shape):
     return np.broadcast_to(np.asarray(mask, dtype=bool), shape).ravel()
 
 
-def _result(section, function, oracle, value, reference, passed, *, ulps=None, z=None,
-            bound=None, margin=None, cleared=None, kink=None, where=None) -> Result:
+def judged_row(section, function, oracle, value, reference, passed, *, bound=None, ulps=None,
+            z=None, margin=None, cleared=None, kink=None, where=None) -> Result:
     """A :class:`Result` from the values, the oracle's references and the verdict per point.
 
     ``bound``: the allowed |value - reference| per point (broadcast); ``margin`` overrides
@@ -109,56 +195,52 @@ def _result(section, function, oracle, value, reference, passed, *, ulps=None, z
     value = np.asarray(value, dtype=np.float64).ravel()
     reference = np.asarray(reference, dtype=np.float64).ravel()
     passed = np.asarray(passed, dtype=bool).ravel()
-    if value.size == 0:
-        return Result(section, function, oracle, 0, 0.0, None, 0)
+    n = value.size
     cleared = _mask(cleared, shape)
     kink = _mask(kink, shape) & passed & ~cleared
+    # no bound: the row shows errors only (NaN bounds and margins)
+    bound = np.broadcast_to(np.asarray(np.nan if bound is None else bound, dtype=np.float64),
+                            shape).ravel()
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         err = np.abs(value - reference)
         err = np.where(np.isnan(err), np.inf, err)
-        nz = reference != 0
-        max_rel = float(np.max(err[nz] / np.abs(reference[nz]))) if nz.any() else None
-        if bound is not None:
-            bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), shape).ravel()
         if margin is not None:
             m = np.broadcast_to(np.asarray(margin, dtype=np.float64), shape).ravel()
-        elif bound is not None:
-            m = err / bound
-            m = np.where(np.isposinf(bound) | (err == 0), 0.0, m)
         else:
-            m = None
-        if m is not None:
-            m = np.where(np.isnan(m), np.inf, m)
-    judged = ~(cleared | kink)
-    score = m if m is not None else err
-    if not passed.all():
-        i = int(np.argmax(np.where(passed, -1.0, score)))
-    else:
-        i = int(np.argmax(np.where(judged, score, -1.0)))
-    zf = None if z is None else np.asarray(z, dtype=np.float64).ravel()
+            m = np.where(np.isposinf(bound) | (err == 0), 0.0, err / bound)
+        m = np.where(np.isnan(m) & ~np.isnan(bound), np.inf, m)
+    status = np.where(~passed, MISMATCH, np.where(kink, SUBGRADIENT, VERIFIED))
+    reason = np.where(cleared, CLEARED, np.where(kink, AT_KINK, "")).astype(object)
+    record = Record(
+        # where in the value each point sits (its index; a network's entries are named)
+        kind="verify", size=n, keys=(None,) * n, indices=tuple(np.ndindex(*shape)),
+        names=tuple(str(w) for w in where) if where is not None else (),
+        value=frozen_array(value), status=frozen_array(status, np.int8),
+        oracle=tuple(MPMATH if c else oracle for c in cleared.tolist()),
+        estimate=frozen_array(reference), error_bar=frozen_array(bound), margin=frozen_array(m),
+        reason=tuple(str(x) for x in reason), lossy_at=frozen_array(np.zeros(n)),
+        options=(("section", section), ("function", function), ("oracle", oracle)))
+    return Result(section, function, oracle, record,
+                  None if ulps is None or not n else float(np.max(ulps)),
+                  None if z is None else frozen_array(z))
 
-    def point(j):
-        d = {"value": float(value[j]), "reference": float(reference[j]), "error": float(err[j])}
-        if zf is not None:
-            d["z"] = float(zf[j])
-        if where is not None:
-            d["entry"] = str(where[j])
-        if zf is None and where is None:
-            d["entry"] = f"element {j}"
-        if bound is not None:
-            d["bound"] = float(bound[j])
-        if m is not None:
-            d["margin"] = float(m[j])
-        return d
 
-    return Result(
-        section, function, oracle, int(value.size), float(err.max()), max_rel,
-        int((~passed).sum()), None if ulps is None else float(np.max(ulps)), point(i),
-        decided_by_mpmath=int(cleared.sum()),
-        margin=None if m is None else (float(m[judged].max()) if judged.any() else 0.0),
-        by_kink=int(kink.sum()),
-        failed=[point(j) for j in np.flatnonzero(~passed)],
-    )
+def against_mpmath(function, oracle, z, value, ref, ceiling, section="activation") -> Result:
+    """The row of values at the points ``z`` against mpmath's correctly rounded ``ref``: within
+    ``ceiling`` ulps where the correctly rounded value is normal (or 0); a subnormal result
+    has fewer than 53 bits (a formula through a subnormal intermediate loses bits it cannot
+    get back) and is held to the absolute ``tolerances.SUBNORMAL_ABS`` instead.  The margin is
+    ulps over the ceiling (absolute error over SUBNORMAL_ABS where subnormal)."""
+    value = np.asarray(value, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    normal = (np.abs(ref) >= tol.TINY) | (ref == 0)
+    u = np.where(normal, oracles.ulps(value, ref), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.where(normal, u <= ceiling, np.abs(value - ref) <= tol.SUBNORMAL_ABS)
+        margin = np.where(normal, u / ceiling, np.abs(value - ref) / tol.SUBNORMAL_ABS)
+    bound = np.where(normal, ceiling * np.spacing(np.abs(ref)), tol.SUBNORMAL_ABS)
+    return judged_row(section, function, oracle, value, ref, ok, ulps=u, z=z, bound=bound,
+                   margin=margin)
 
 
 def arbitrate(name, order, z, value, oracle_value, ok, params):
@@ -265,7 +347,7 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
         before = np.asarray(ok, dtype=bool)
         ok, _ = arbitrate(name, order, zs, value, ref, ok, params)
         # on a kink: either one-sided derivative passes (the convention is pinned by its own test)
-        rows.append(_result("activation", name, oracle, value, ref, ok, z=zs, bound=bound,
+        rows.append(judged_row("activation", name, oracle, value, ref, ok, z=zs, bound=bound,
                             cleared=ok & ~before, kink=on))
 
     if TWIN in want:
@@ -310,17 +392,7 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
             (2, d2, label("f''", MPMATH), tol.SECOND_DERIVATIVE_ULPS_MAX),
         ):
             ref = oracles.mp_value(name, zm, order, **params)
-            value = value[~on_kink]
-            # ulps where the correctly rounded value is normal (or 0); a subnormal result has
-            # fewer than 53 bits and is held to absolute accuracy (tolerances.SUBNORMAL_ABS)
-            normal = (np.abs(ref) >= tol.TINY) | (ref == 0)
-            u = np.where(normal, oracles.ulps(value, ref), 0.0)
-            ok = np.where(normal, u <= ceiling, np.abs(value - ref) <= tol.SUBNORMAL_ABS)
-            with np.errstate(invalid="ignore", over="ignore"):
-                margin = np.where(normal, u / ceiling, np.abs(value - ref) / tol.SUBNORMAL_ABS)
-            bound = np.where(normal, ceiling * np.spacing(np.abs(ref)), tol.SUBNORMAL_ABS)
-            rows.append(_result("activation", name, row_label, value, ref, ok, ulps=u, z=zm,
-                                bound=bound, margin=margin))
+            rows.append(against_mpmath(name, row_label, zm, value[~on_kink], ref, ceiling))
 
     if OUTPUT_FORM in want and fo is not None:
         g = _bind(fo, params)
@@ -333,7 +405,7 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
         bound = output_form_bound(g, s, act.forward_ulps)
         atol = bound + tol.OUTPUT_FORM_RTOL * np.abs(value) + tol.TWIN_ATOL
         ok = tol.within(value, dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)
-        rows.append(_result("activation", name, "f'(s) vs f'(z)", value, dz, ok, z=zf,
+        rows.append(judged_row("activation", name, "f'(s) vs f'(z)", value, dz, ok, z=zf,
                             bound=_bound(dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)))
     return rows
 
@@ -386,16 +458,16 @@ def judge_softmax(z, axis, g, *, jacobian=None, vjp=None):
     v_ref = np.moveaxis(v_ref[:b, :n].reshape(batch + (n,)), -1, axis)
     J_ref = J_ref[:b, :n, :n].reshape(batch + (n, n))
     rows = []
-    rows.append(_result("softmax", "softmax", "jax.nn.softmax", s, s_ref,
+    rows.append(judged_row("softmax", "softmax", "jax.nn.softmax", s, s_ref,
                         tol.within(s, s_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL),
                         bound=_bound(s_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
     v = np.asarray(vjp(s, g, axis=axis))
     atol = tol.SOFTMAX_ATOL * np.max(np.abs(g), initial=0.0)
-    rows.append(_result("softmax", "softmax", "vjp jax.vjp", v, v_ref,
+    rows.append(judged_row("softmax", "softmax", "vjp jax.vjp", v, v_ref,
                         tol.within(v, v_ref, atol=atol, rtol=tol.SOFTMAX_RTOL),
                         bound=_bound(v_ref, atol=atol, rtol=tol.SOFTMAX_RTOL)))
     J = np.asarray(jacobian(s, axis=axis))
-    rows.append(_result("softmax", "softmax", "jacobian jax.jacobian", J, J_ref,
+    rows.append(judged_row("softmax", "softmax", "jacobian jax.jacobian", J, J_ref,
                         tol.within(J, J_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL),
                         bound=_bound(J_ref, atol=tol.SOFTMAX_ATOL, rtol=tol.SOFTMAX_RTOL)))
     return rows
@@ -534,7 +606,7 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     entries = [f"d{k}[{', '.join(map(str, i))}]" for k, shape in layout for i in np.ndindex(*shape)]
 
     def add(oracle, ref, bound):
-        rows.append(_result("network", name, oracle, gv, ref, np.abs(gv - ref) <= bound,
+        rows.append(judged_row("network", name, oracle, gv, ref, np.abs(gv - ref) <= bound,
                             bound=bound, where=entries))
 
     import jax.numpy as jnp
@@ -562,7 +634,7 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
         add(label("grad", COMPLEX_STEP), est, err + base)
     _, ref = vectors.network_reference(X, Y, p, hidden, output)
     rv, _ = flatten({k: ref["d" + k] for k in p})
-    rows.append(_result("network", name, label("grad", MPMATH), gv, rv, np.abs(gv - rv) <= base,
+    rows.append(judged_row("network", name, label("grad", MPMATH), gv, rv, np.abs(gv - rv) <= base,
                         ulps=oracles.ulps(gv, rv), bound=base, where=entries))
     return rows
 
