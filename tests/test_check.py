@@ -714,3 +714,28 @@ def test_relu_bug_beside_a_one_sided_kink_is_never_verified(relu_64_samples, nam
     assert w["status"] in ("mismatch", "unresolved"), w
     assert w["reason"], w
     assert [m["name"] for m in r.mismatches] in ([], [name]), str(r)
+
+
+def test_a_kink_where_both_sides_are_zero_is_a_subgradient():
+    # sparse_plus' = 0 left of -1 and (z + 1)/2 right of it: both one-sided derivatives are 0,
+    # their bars the subnormal grid; resolved within the rounding scale, not "too wide"
+    act = A.ACTIVATIONS["sparse_plus"]
+    z = np.array([-1.0, 1.0, 0.3])
+    r = check_derivative("sparse_plus", act.derivative, z)
+    assert r.verdict == "OK" and r.counts["subgradient"] == 2, str(r)
+    bad = check_derivative("sparse_plus", lambda q: np.where(q == -1, 1e-3, act.derivative(q)), z)
+    assert bad.verdict == "MISMATCH" and bad.mismatches[0]["name"] == "[0]"
+
+
+def test_mpmath_overrules_an_oracle_that_cancels():
+    # the complex step through soft_sign's z/(1 + |z|) cancels at |z| ~ 1e146 beyond its own bar;
+    # mpmath, exact, decides for the value (right to the last digit); a planted error is not
+    # verified there (1e-6 of 1e-294 is below the check's rounding scale: lossy) and fails at 0.5
+    act = A.ACTIVATIONS["soft_sign"]
+    z = np.array([8.928227345623927e146, -1.098033534591586e44, 0.5])
+    r = check_derivative("soft_sign", act.derivative, z)
+    assert r.verdict == "OK" and r.counts["lossy"] == 0, str(r)
+    assert {e["oracle"] for e in r.elements()[:2]} == {"mpmath"}
+    bad = check_derivative("soft_sign", lambda q: act.derivative(q) * (1 + 1e-6), z)
+    assert bad.verdict == "MISMATCH" and bad.counts["verified"] == 0, str(bad)
+    assert all("disagrees with mpmath" in e["reason"] for e in bad.elements())

@@ -10,7 +10,7 @@ import pytest
 from refnet import activations as A
 from refnet import network as net
 from refnet.checking import verify
-from refnet.checking.verify import label
+from refnet.checking.verify import CHECK, label
 from refnet.cli import main
 from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
 
@@ -34,7 +34,7 @@ def test_verify_prints_a_summary_then_the_table_with_detail(capsys):
                          "relu-sigmoid", "relu-softmax"]
     assert all(ln.rstrip().endswith("ok") for ln in lines[2:])
     relu = next(ln for ln in lines if ln.startswith("relu "))
-    assert relu.split()[1:3] == ["200", "8"] and relu.split()[-3] != "0"  # kink points counted
+    assert relu.split()[1:3] == ["200", "9"] and relu.split()[-3] != "0"  # kink points counted
     assert "worst margin:" in rest and "kink:" in rest  # the legend
     assert label("f'", MPMATH) in rest and label("grad", TWIN) in rest  # the table, with --detail
     assert " inf " not in rest  # no "max rel err inf" where the oracle is exactly 0
@@ -136,7 +136,19 @@ def test_network_judge_catches_planted_bugs(bug, hidden):
     assert all(r.ok for r in good)
     rows = verify.judge_network(hidden, "softmax", 3, backward=bug)
     caught = {r.oracle for r in rows if not r.ok}
-    want = {label("grad", TWIN), label("grad", RICHARDSON), label("grad", MPMATH)}
+    want = {label("grad", TWIN), label("grad", RICHARDSON), label("grad", MPMATH),
+            label("grad", CHECK)}
     if A.ACTIVATIONS[hidden].analytic:
         want.add(label("grad", COMPLEX_STEP))
     assert caught == want
+
+
+def test_the_check_row_is_the_users_check_and_catches_a_planted_bug():
+    z = verify.sample_points(np.random.default_rng(1), 300, A.ACTIVATIONS["elu"].kinks)
+    row = lambda rows: next(r for r in rows if r.oracle == label("f'", CHECK))
+    good = row(verify.judge_activation("elu", z, oracles_=[CHECK]))
+    assert good.ok and good.n == z.size and good.by_kink > 0
+    bad = row(verify.judge_activation(
+        "elu", z, derivative=lambda q, alpha=1.0: A.elu_derivative(q, alpha=alpha) * (1 + 1e-6),
+        oracles_=[CHECK]))
+    assert not bad.ok and bad.failures > 0.8 * z.size  # the rest lossy: f' below the scale

@@ -637,9 +637,13 @@ def _stage_exact(O, c, oracles, pending, on_kink, not_here, accept_only, rtol, l
 
 
 def _stage_arbiter(V, O, arbiter, pending, on_kink, rtol):
-    """4. The arbiter (mpmath), on demand: asked only about what is still unresolved."""
+    """4. The arbiter (mpmath: exact, correctly rounded), on demand: asked about what is still
+    unresolved, and about what an inexact oracle fails or calls lossy (the complex step through
+    soft_sign's z/(1 + |z|) at |z| ~ 1e146 cancels beyond its bar while the value is right to
+    the last digit): its verdict stands there."""
     g = O.g
-    ask = np.flatnonzero(((O.st == UNRESOLVED) & ~on_kink).any(axis=1))
+    open_ = np.isin(O.st, (UNRESOLVED, MISMATCH, LOSSY)) & ~on_kink
+    ask = np.flatnonzero(open_.any(axis=1))
     if arbiter is None or not ask.size:
         return
     a_name, a_fn = arbiter
@@ -649,14 +653,16 @@ def _stage_arbiter(V, O, arbiter, pending, on_kink, rtol):
     V.record(a_name, pending[ask], a_est[ask], a_err[ask])
     use = np.zeros(g.shape, bool)
     use[ask] = True
-    use &= O.st == UNRESOLVED
+    use &= open_
     ok_a = np.abs(g - a_est) <= a_err + tol.CHECK_ATOL + rtol * np.abs(a_est)
+    overruled = np.char.add(f"agrees with {a_name} (", np.char.add(
+        O.o_name.astype(str), " disagreed)")).astype(object)
     O.set(use, np.where(ok_a, VERIFIED, MISMATCH),
-          np.where(ok_a, f"agrees with {a_name}", f"disagrees with {a_name}"), a_name, a_est,
-          a_err)
+          np.where(ok_a, np.where(O.st != UNRESOLVED, overruled, f"agrees with {a_name}"),
+                   f"disagrees with {a_name}"), a_name, a_est, a_err)
 
 
-def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol):
+def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol, lossy_abs):
     """5. Kinks, judged one-sided: a known kink, and one the differences detect (the one-sided
     tableaux split), which yields to an exact oracle's verdict there (a staircase of rounding
     can split them too); a known kink yields only to a confirmed mismatch.  Elements beside a
@@ -666,7 +672,7 @@ def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rto
     split = np.abs(fw - bw) > fw_err + bw_err + rtol * _scale(fw, bw) + tol.CHECK_ATOL
     at_kink = (kink[pending][:, None] | (split & ~decided)) & (side == 0)[:, None] & ~confirmed
     k_st, k_rs, k_est, k_err = _kink_verdict(O.g, fw, fw_err, bw, bw_err, c.tolr,
-                                             kink[pending][:, None])
+                                             kink[pending][:, None], lossy_abs)
     O.set(at_kink, k_st, k_rs, ONE_SIDED, k_est, k_err)
     beside = (side != 0)[:, None] & np.ones((1, p), bool)
     O.rs = np.where(beside & (O.st != MISMATCH),
@@ -759,7 +765,8 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
                                           pending, on_kink, not_here, accept_only, rtol,
                                           lossy_abs, strict)
         _stage_arbiter(V, O, arbiter, pending, on_kink, rtol)
-        _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol)
+        _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol,
+                     lossy_abs)
         open_ = (O.st == UNRESOLVED) & ~on_kink & (side == 0)[:, None] & ~decided
         _stage_one_side(V, O, prob, v, pending, open_, sides, noise, rtol, lossy_abs)
         V.set(pending, V.status[pending] < 0, O.st, O.rs, O.o_name, O.o_est, O.o_err)
@@ -781,14 +788,17 @@ def _gradient_scale(G, fast, extra, slope):
     return float(np.max(a[np.isfinite(a)], initial=0.0))
 
 
-def _kink_verdict(g, fw, fw_err, bw, bw_err, tolr, known):
-    """At a kink: a subgradient between the two one-sided derivatives is accepted."""
+def _kink_verdict(g, fw, fw_err, bw, bw_err, tolr, known, lossy_abs):
+    """At a kink: a subgradient between the two one-sided derivatives is accepted.  The
+    one-sided bars resolve it where within CHECK_KINK_RESOLVE_REL of the sides or within the
+    gradient's rounding scale ``lossy_abs`` (as a central tableau's do): at a kink where both
+    sides are 0 (sparse_plus at -1) only the latter can hold."""
     lo, hi = np.minimum(fw, bw), np.maximum(fw, bw)
     lo_e = np.where(fw <= bw, fw_err, bw_err)
     hi_e = np.where(fw <= bw, bw_err, fw_err)
     inside = (g >= lo - lo_e - tolr) & (g <= hi + hi_e + tolr)
-    k_res = np.maximum(fw_err, bw_err) <= tol.CHECK_KINK_RESOLVE_REL * _scale(fw, bw) + \
-        tol.CHECK_ATOL
+    k_res = np.maximum(fw_err, bw_err) <= np.maximum(
+        tol.CHECK_KINK_RESOLVE_REL * _scale(fw, bw), lossy_abs) + tol.CHECK_ATOL
     on_side = (np.abs(g - fw) <= fw_err + tolr) | (np.abs(g - bw) <= bw_err + tolr)
     k_st = np.where(inside, np.where(k_res, SUBGRADIENT, UNRESOLVED), MISMATCH)
     k_rs = np.where(inside,

@@ -20,16 +20,17 @@ from refnet import activations as act_mod
 from refnet import oracles
 from refnet import tolerances as tol
 from refnet.checking import pipeline
-from refnet.checking.report import MISMATCH, SUBGRADIENT, VERIFIED, Record, frozen_array
+from refnet.checking.report import MISMATCH, SUBGRADIENT, UNRESOLVED, VERIFIED, Record, frozen_array
 from refnet.oracles import COMPLEX_STEP, MPMATH, RICHARDSON, TWIN
 from refnet.points import octaves
 
 # The oracles, by their names in code (refnet.oracles), and how verify's table labels a row:
 # the quantity, then the tool ("f' jax.grad", "grad richardson").
 OUTPUT_FORM = "from output"  # the notebook's output form f'(s), against f'(z)
+CHECK = "check"  # the checks users run (refnet.check), whole: every oracle, kinks, one verdict
 LABELS = {TWIN: "jax.grad", RICHARDSON: "richardson", COMPLEX_STEP: "complex step",
-          MPMATH: "mpmath"}
-ACTIVATION_ORACLES = (TWIN, RICHARDSON, COMPLEX_STEP, MPMATH, OUTPUT_FORM)
+          MPMATH: "mpmath", CHECK: "check"}
+ACTIVATION_ORACLES = (TWIN, RICHARDSON, COMPLEX_STEP, MPMATH, OUTPUT_FORM, CHECK)
 
 
 def label(quantity: str, oracle: str) -> str:
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Result:
     """One row of the table: how one quantity of one function fared against one oracle, a view
     over the row's :class:`~refnet.checking.report.Record` (``record``: per point its status,
@@ -76,6 +77,10 @@ class Result:
 
     n = property(lambda self: self.record.n)
 
+    def __repr__(self) -> str:
+        verdict = "ok" if self.ok else f"MISMATCH ({self.failures})"
+        return f"<Result {self.function}, {self.oracle}: {self.n} points, {verdict}>"
+
     @property
     def _err(self) -> np.ndarray:
         r = self.record
@@ -97,8 +102,13 @@ class Result:
             return float(np.max(self._err[nz] / np.abs(ref[nz])))
 
     @property
+    def _failing(self) -> np.ndarray:
+        """A mismatch, or (from a check's own verdict) an element no oracle could decide."""
+        return np.isin(self.record.status, (MISMATCH, UNRESOLVED))
+
+    @property
     def failures(self) -> int:
-        return int(np.count_nonzero(self.record.status == MISMATCH))
+        return int(np.count_nonzero(self._failing))
 
     @property
     def decided_by_mpmath(self) -> int:
@@ -150,14 +160,14 @@ class Result:
         if not self.n:
             return {}
         m = self.record.margin if self._bounded else self._err
-        failing = self.record.status == MISMATCH
+        failing = self._failing
         i = int(np.argmax(np.where(failing, m, -1.0) if failing.any() else
                           np.where(self._judged, m, -1.0)))
         return self._point(i)
 
     @property
     def failed(self) -> list:
-        return [self._point(j) for j in np.flatnonzero(self.record.status == MISMATCH)]
+        return [self._point(j) for j in np.flatnonzero(self._failing)]
 
     def to_dict(self) -> dict:
         return {"section": self.section, "function": self.function, "oracle": self.oracle,
@@ -393,6 +403,14 @@ def judge_activation(name, z, *, params=None, derivative=None, second_derivative
         ):
             ref = oracles.mp_value(name, zm, order, **params)
             rows.append(against_mpmath(name, row_label, zm, value[~on_kink], ref, ceiling))
+
+    if CHECK in want:
+        # the check a user runs, on the same points: refnet.check.check_derivative of the
+        # registry's name (its kinks, mpmath deciding what the differences leave open)
+        from refnet.check import check_derivative
+
+        r = check_derivative(name, df, z, params=params)
+        rows.append(Result("activation", name, label("f'", CHECK), r.record, z=frozen_array(z)))
 
     if OUTPUT_FORM in want and fo is not None:
         g = _bind(fo, params)
@@ -632,6 +650,15 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     if act.analytic:
         est, err = orc.complex_step_gradient(J, theta)
         add(label("grad", COMPLEX_STEP), est, err + base)
+    # the check a user runs on the same network: refnet.check.check_gradient of the loss
+    from refnet.check import check_gradient
+
+    def gradient(q):
+        _, c = net.forward_propagation(X, q, hidden, output)
+        return backward(q, c, X, Y, hidden, output)
+
+    r = check_gradient(lambda q: net.loss(q, X, Y, hidden, output), gradient, p)
+    rows.append(Result("network", name, label("grad", CHECK), r.record))
     _, ref = vectors.network_reference(X, Y, p, hidden, output)
     rv, _ = flatten({k: ref["d" + k] for k in p})
     rows.append(judged_row("network", name, label("grad", MPMATH), gv, rv, np.abs(gv - rv) <= base,
