@@ -70,23 +70,11 @@ def refnet_evaluator(name: str, params: dict) -> Evaluator:
 
 
 def _jax_nn_function(name: str, params: dict):
-    """jax.nn's own function for a registry name, with the registry's parameters, or None."""
+    """jax.nn's own function for a registry name, with the registry's parameters, or None
+    (the registry's ``frameworks`` declaration: ``refnet.activations.framework_function``)."""
     import jax
 
-    if name == "gelu":
-        return lambda x: jax.nn.gelu(x, approximate=False)
-    if name == "gelu_tanh":
-        return lambda x: jax.nn.gelu(x, approximate=True)
-    fn = getattr(jax.nn, name, None)
-    if fn is None:
-        return None
-    if name == "leaky_relu":
-        return lambda x: fn(x, negative_slope=params["alpha"])
-    if name in ("elu", "celu"):
-        return lambda x: fn(x, alpha=params["alpha"])
-    if name == "squareplus":
-        return lambda x: fn(x, b=params["b"])
-    return fn
+    return act_mod.framework_function(jax.nn, "jax.nn", name, params)
 
 
 def jax_evaluator(name: str, params: dict) -> Evaluator | None:
@@ -110,31 +98,11 @@ def jax_evaluator(name: str, params: dict) -> Evaluator | None:
 
 
 def _torch_function(name: str, params: dict):
+    """torch.nn.functional's own function for a registry name (torch's defaults otherwise:
+    softplus with beta=1, threshold=20), or None."""
     import torch.nn.functional as F
 
-    table = {
-        "sigmoid": F.sigmoid,
-        "tanh": F.tanh,
-        "relu": F.relu,
-        "relu6": F.relu6,
-        "leaky_relu": lambda x: F.leaky_relu(x, negative_slope=params.get("alpha", 0.01)),
-        "elu": lambda x: F.elu(x, alpha=params.get("alpha", 1.0)),
-        "celu": lambda x: F.celu(x, alpha=params.get("alpha", 1.0)),
-        "selu": F.selu,
-        "gelu": lambda x: F.gelu(x, approximate="none"),
-        "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
-        "silu": F.silu,
-        "swish": F.silu,
-        "softplus": F.softplus,  # torch's defaults: beta=1, threshold=20
-        "log_sigmoid": F.logsigmoid,
-        "soft_sign": F.softsign,
-        "hard_tanh": F.hardtanh,
-        "hard_sigmoid": F.hardsigmoid,  # relu6(x + 3)/6, as jax.nn's
-        "hard_silu": F.hardswish,
-        "hard_swish": F.hardswish,
-        "mish": F.mish,
-    }
-    return table.get(name)
+    return act_mod.framework_function(F, "torch", name, params)
 
 
 def torch_evaluator(name: str, params: dict) -> Evaluator | None:

@@ -39,6 +39,7 @@ __all__ = [
     "ACTIVATIONS",
     "Activation",
     "forward_and_derivative",
+    "framework_function",
     "log_softmax",
     "softmax",
     "softmax_jacobian",
@@ -134,6 +135,13 @@ class Activation:
     the kinks.  ``forward_ulps`` bounds the forward's error in ulps (0 where it is exact), which
     sets the tolerance of ``derivative_from_output``.
 
+    ``frameworks`` says where the same function sits in other frameworks, for the studies and
+    benchmarks that measure them: per framework (``"jax.nn"``, ``"torch"`` for
+    torch.nn.functional) ``(its name there, keywords)``, a keyword whose value names one of
+    ``params`` taking that parameter's value, or None where the framework lacks it.  An
+    undeclared framework: the registry's name, with ``params`` by their own names (a framework
+    without the function is found out by :func:`framework_function`).
+
     ``kink_derivatives`` pins refnet's convention at each kink k: ``{k: (f'(k), f''(k))}`` at
     the default ``params``, the values that ``derivative``, ``second_derivative``, the twin's
     jax.grad and the mpmath forms must all give there exactly.  Its keys are the kinks:
@@ -150,6 +158,18 @@ class Activation:
     analytic: bool = True
     forward_ulps: int = 4
     kink_derivatives: Mapping[float, tuple[float, float]] = field(default_factory=dict)
+    frameworks: Mapping[str, tuple | None] = field(default_factory=dict)
+
+    def framework(self, which: str, params=None) -> tuple | None:
+        """``(name, keywords)`` of this function in framework ``which``, with ``params`` (the
+        defaults where None) resolved into the keywords; None where it is declared absent."""
+        params = dict(self.params if params is None else params)
+        spec = self.frameworks.get(which, (self.name, {k: k for k in params}))
+        if spec is None:
+            return None
+        name, keywords = spec
+        return name, {k: params[v] if isinstance(v, str) and v in params else v
+                      for k, v in keywords.items()}
 
     def __post_init__(self):
         pinned = tuple(float(k) for k in self.kink_derivatives)
@@ -1221,6 +1241,22 @@ def identity_second_derivative(z):
 # ---------------------------------------------------------------------------------------------
 # the registry
 
+_LEAKY = ("leaky_relu", {"negative_slope": "alpha"})  # jax.nn's and torch's keyword
+
+
+def framework_function(module, which: str, name: str, params=None):
+    """Activation ``name``'s own function in the framework module ``module`` (``jax.nn``, or
+    ``torch.nn.functional`` for ``which="torch"``) as a function of z alone, with the
+    registry's ``params`` as its keywords (:meth:`Activation.framework`); None where the
+    framework lacks it."""
+    spec = ACTIVATIONS[name].framework(which, params)
+    fn = None if spec is None else getattr(module, spec[0], None)
+    if fn is None:
+        return None
+    keywords = spec[1]
+    return (lambda x: fn(x, **keywords)) if keywords else fn
+
+
 ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
     {
         "sigmoid": Activation(
@@ -1239,6 +1275,7 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             "leaky_relu", leaky_relu, leaky_relu_derivative, leaky_relu_derivative_from_output,
             leaky_relu_second_derivative, params=MappingProxyType({"alpha": 0.01}), forward_ulps=1,
             kink_derivatives={0.0: (0.01, 0.0)},  # the left side, alpha (jax: 1)
+            frameworks={"jax.nn": _LEAKY, "torch": _LEAKY},
         ),
         "relu6": Activation(
             "relu6", relu6, relu6_derivative, relu6_derivative_from_output,
@@ -1265,6 +1302,8 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         "gelu": Activation(
             "gelu", gelu, gelu_derivative, None,
             gelu_second_derivative, analytic=False,
+            frameworks={"jax.nn": ("gelu", {"approximate": False}),
+                        "torch": ("gelu", {"approximate": "none"})},
         ),
         "gelu_tanh": Activation(
             "gelu_tanh", gelu_tanh, gelu_tanh_derivative, None,
@@ -1272,6 +1311,8 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             # z σ(2u) through the double-double 2u and two branches of a dozen rounded
             # operations: measured 5 ulps at z = -2.75, -3.605, -5.655
             forward_ulps=6,
+            frameworks={"jax.nn": ("gelu", {"approximate": True}),
+                        "torch": ("gelu", {"approximate": "tanh"})},
         ),
         "silu": Activation(
             "silu", silu, silu_derivative, None,
@@ -1279,7 +1320,7 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         ),
         "swish": Activation(
             "swish", silu, silu_derivative, None,
-            silu_second_derivative,
+            silu_second_derivative, frameworks={"torch": ("silu", {})},
         ),
         "softplus": Activation(
             "softplus", softplus, softplus_derivative, softplus_derivative_from_output,
@@ -1287,32 +1328,37 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
         ),
         "log_sigmoid": Activation(
             "log_sigmoid", log_sigmoid, log_sigmoid_derivative, log_sigmoid_derivative_from_output,
-            log_sigmoid_second_derivative,
+            log_sigmoid_second_derivative, frameworks={"torch": ("logsigmoid", {})},
         ),
         "soft_sign": Activation(
             "soft_sign", soft_sign, soft_sign_derivative, soft_sign_derivative_from_output,
             soft_sign_second_derivative,
             kink_derivatives={0.0: (1.0, -2.0)},  # f'' from the z ≥ 0 branch, as jax
+            frameworks={"torch": ("softsign", {})},
         ),
         "hard_tanh": Activation(
             "hard_tanh", hard_tanh, hard_tanh_derivative, hard_tanh_derivative_from_output,
             hard_tanh_second_derivative,
             kink_derivatives={-1.0: (0.0, 0.0), 1.0: (0.0, 0.0)},  # the flat side (jax: 1)
+            frameworks={"torch": ("hardtanh", {})},
         ),
         "hard_sigmoid": Activation(
             "hard_sigmoid", hard_sigmoid, hard_sigmoid_derivative,
             hard_sigmoid_derivative_from_output, hard_sigmoid_second_derivative,
             kink_derivatives={-3.0: (0.0, 0.0), 3.0: (0.0, 0.0)},  # the flat side, as jax
+            frameworks={"torch": ("hardsigmoid", {})},  # relu6(x + 3)/6, as jax.nn's
         ),
         "hard_silu": Activation(
             "hard_silu", hard_silu, hard_silu_derivative, None,
             hard_silu_second_derivative,
             kink_derivatives={-3.0: (0.0, 0.0), 3.0: (1.0, 0.0)},  # the outer branches, as jax
+            frameworks={"torch": ("hardswish", {})},
         ),
         "hard_swish": Activation(
             "hard_swish", hard_silu, hard_silu_derivative, None,
             hard_silu_second_derivative,
             kink_derivatives={-3.0: (0.0, 0.0), 3.0: (1.0, 0.0)},
+            frameworks={"torch": ("hardswish", {})},
         ),
         "mish": Activation(
             "mish", mish, mish_derivative, None,

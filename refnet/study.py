@@ -67,26 +67,13 @@ def _summary(value, ref, z):
 
 def _jax_nn_function(name, params):
     """jax.nn's own function for activation ``name`` (not refnet's twin) with ``params`` as
-    jax.nn's keywords, as a function of z alone; None if jax.nn lacks it."""
+    jax.nn's keywords (the registry's ``frameworks`` declaration), as a function of z alone;
+    None if jax.nn lacks it."""
     import jax
 
     from refnet import twin  # noqa: F401  (float64)
 
-    kw = {}
-    if name == "gelu_tanh":
-        name, kw = "gelu", {"approximate": True}
-    fn = getattr(jax.nn, name, None)
-    if fn is None:
-        return None
-    if name == "leaky_relu" and "alpha" in params:
-        kw["negative_slope"] = params["alpha"]
-    elif name in ("elu", "celu") and "alpha" in params:
-        kw["alpha"] = params["alpha"]
-    elif name == "squareplus" and "b" in params:
-        kw["b"] = params["b"]
-    elif name == "gelu":
-        kw.setdefault("approximate", False)  # gelu is the exact erf form; gelu_tanh set True
-    return lambda x: fn(x, **kw)
+    return act_mod.framework_function(jax.nn, "jax.nn", name, params)
 
 
 @functools.cache
