@@ -6,6 +6,7 @@ point that `refnet verify` and `refnet formulas` judge at their defaults."""
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,12 +26,27 @@ def _bits(a):
 
 
 def test_the_table_is_read():
-    """Regenerate it with `PYTHONPATH=. python tools/mp_table.py` after changing refnet/mp."""
+    """Regenerate it with `PYTHONPATH=. python tools/mp_table.py` after changing refnet/mp or
+    adding an activation (until then, mpmath computes what the table lacks)."""
     assert mp_table.PATH.is_file()
-    with np.load(mp_table.PATH) as data:
-        assert str(data["fingerprint"]) == mp_table.fingerprint(), \
-            "refnet/mp changed: regenerate the table with tools/mp_table.py"
-    assert sorted(mp_table.table()) == sorted(NAMES)
+    stale = sorted(set(NAMES) - set(mp_table.table()))
+    assert not stale, f"the table lacks or has stale values of {stale}: regenerate it with " \
+        "PYTHONPATH=. python tools/mp_table.py"
+
+
+def test_one_activations_forms_change_only_its_fingerprint():
+    from refnet.mp import activations as mp_activations
+
+    source = Path(mp_activations.__file__).read_text(encoding="utf-8")
+    now = mp_table.fingerprints(source)
+    assert now == mp_table.fingerprints() and len(set(now.values())) == len(
+        {forms for forms in mp_activations.ACTIVATIONS.values()})  # aliases share theirs
+    edited = mp_table.fingerprints(source.replace('"""tanh\'(z) = sech²(z)."""',
+                                                  '"""tanh\'(z) = 1 - tanh²(z)."""'))
+    assert [n for n in NAMES if edited[n] != now[n]] == ["tanh"]
+    # a shared helper may touch any form: every fingerprint changes
+    helper = mp_table.fingerprints(source.replace("def _gauss_pdf(z):", "def _gauss_pdf(z):  #"))
+    assert all(helper[n] != now[n] for n in NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -82,25 +98,27 @@ def test_mp_value_mixes_table_and_mpmath():
 
 
 def test_a_table_from_other_forms_is_not_read(tmp_path, monkeypatch):
-    """A table whose fingerprint is not that of refnet/mp (the forms it came from changed) is
-    ignored: every value is computed again."""
+    """An activation whose stored fingerprint is not that of its present forms in refnet/mp
+    (they changed) is ignored, its values computed again; the others are read."""
     stale = tmp_path / "mp_values.npz"
     with zipfile.ZipFile(mp_table.PATH) as src, zipfile.ZipFile(stale, "w") as dst:
         for item in src.infolist():
             data = src.read(item)
-            if item.filename == "fingerprint.npy":
+            if item.filename == "sigmoid.fingerprint.npy":
                 with np.load(mp_table.PATH) as npz:
-                    data = data.replace(str(npz["fingerprint"]).encode("utf-32-le"),
+                    data = data.replace(str(npz["sigmoid.fingerprint"]).encode("utf-32-le"),
                                         ("0" * 64).encode("utf-32-le"))
             dst.writestr(item, data)
     monkeypatch.setattr(mp_table, "PATH", stale)
     mp_table.table.cache_clear()
     try:
         with np.load(stale) as npz:
-            assert str(npz["fingerprint"]) == "0" * 64
-        assert mp_table.table() == {}
+            assert str(npz["sigmoid.fingerprint"]) == "0" * 64
+        assert sorted(mp_table.table()) == sorted(set(NAMES) - {"sigmoid"})
         _, found = mp_table.lookup("sigmoid", np.array([0.0]), 1, {})
         assert not found.any()
+        _, found = mp_table.lookup("tanh", np.array([0.0]), 1, {})
+        assert found.all()
     finally:
         mp_table.table.cache_clear()
 

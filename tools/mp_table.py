@@ -75,9 +75,10 @@ def main():
     names = list(points)
     with ProcessPoolExecutor(max(args.jobs, 1)) as ex:
         computed = dict(zip(names, ex.map(values, names, [points[n] for n in names])))
-    arrays = {"format": np.int64(mp_table.FORMAT), "fingerprint": np.str_(mp_table.fingerprint()),
-              "names": np.array(names)}
+    prints = mp_table.fingerprints()
+    arrays = {"format": np.int64(mp_table.FORMAT), "names": np.array(names)}
     for name in names:
+        arrays[f"{name}.fingerprint"] = np.str_(prints[name])
         arrays[f"{name}.keys"] = mp_table.keys(points[name])
         arrays[f"{name}.values"] = computed[name]
         arrays[f"{name}.params"] = np.str_(json.dumps(dict(ACTIVATIONS[name].params),

@@ -9,8 +9,10 @@ recomputed on every run.
 
 A value is read from the table only where the table holds the same float64 z, compared bit for
 bit (so -0.0 is not 0.0), at the same parameters, compared bit for bit, and was computed from the
-same mpmath forms at the same precision (:func:`fingerprint`); every other point is left to
-mpmath.  A table from other forms is not read at all.
+same mpmath forms at the same precision (:func:`fingerprints`, one per activation); every other
+point is left to mpmath.  An activation whose forms changed is not read at all, and one the
+table lacks (a new activation) is computed by mpmath until the table is regenerated; the other
+activations' values stand.
 """
 
 from __future__ import annotations
@@ -22,21 +24,43 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FORMAT", "PATH", "fingerprint", "lookup", "table"]
+__all__ = ["FORMAT", "PATH", "fingerprints", "lookup", "table"]
 
-FORMAT = 1
+FORMAT = 2
 PATH = Path(__file__).resolve().parent.parent / "data" / "mp_values.npz"
 
 
-def fingerprint() -> str:
-    """sha256 of the mpmath forms (the source of :mod:`refnet.mp.activations`, line endings
-    normalised) and of the working precision: the values hold only for the forms they came
-    from."""
+def fingerprints(source: str | None = None) -> dict:
+    """name -> sha256 of the forms its values come from: the source of its own f, f', f''
+    in :mod:`refnet.mp.activations`, of everything there that is no registry function
+    (helpers, constants, imports: a change there may touch any form), and the working
+    precision.  Adding an activation, or changing one's forms, changes no other's.
+    ``source``: the module's text (its file by default), line endings normalised."""
+    import ast
+
     from refnet.mp import PRECISION
     from refnet.mp import activations as mp_activations
 
-    source = Path(mp_activations.__file__).read_bytes().replace(b"\r\n", b"\n")
-    return hashlib.sha256(source + f"\nprecision {PRECISION} bits\n".encode()).hexdigest()
+    if source is None:
+        source = Path(mp_activations.__file__).read_text(encoding="utf-8")
+    source = source.replace("\r\n", "\n")
+    tree = ast.parse(source)
+    own = {fn.__name__ for forms in mp_activations.ACTIVATIONS.values() for fn in forms}
+    defs, shared = {}, []
+    for k, node in enumerate(tree.body):
+        text = ast.get_source_segment(source, node)
+        if isinstance(node, ast.FunctionDef) and node.name in own:
+            defs[node.name] = text
+        elif k == 0 and isinstance(node, ast.Expr):
+            continue  # the module's docstring
+        elif "ACTIVATIONS" in text.split("=")[0] or text.startswith("__all__"):
+            continue  # the registry itself: each entry enters by its own functions
+        else:
+            shared.append(text)
+    base = "\n".join(shared) + f"\nprecision {PRECISION} bits\n"
+    return {name: hashlib.sha256("\n".join([base] + [defs[fn.__name__] for fn in forms])
+                                 .encode()).hexdigest()
+            for name, forms in mp_activations.ACTIVATIONS.items()}
 
 
 def keys(z) -> np.ndarray:
@@ -47,18 +71,20 @@ def keys(z) -> np.ndarray:
 
 @functools.cache
 def table() -> dict:
-    """name -> (sorted keys, values (3, n): f, f', f'' at those z, params), read once; empty
-    where the file is missing, of another format, or from other forms."""
+    """name -> (sorted keys, values (3, n): f, f', f'' at those z, params), read once: the
+    activations stored from their present forms; empty where the file is missing or of
+    another format."""
     try:
         data = np.load(PATH, allow_pickle=False)
     except OSError:
         return {}
     with data:
-        if int(data["format"]) != FORMAT or str(data["fingerprint"]) != fingerprint():
+        if int(data["format"]) != FORMAT:
             return {}
+        now = fingerprints()
         names = [str(n) for n in data["names"]]
         return {n: (data[f"{n}.keys"], data[f"{n}.values"], json.loads(str(data[f"{n}.params"])))
-                for n in names}
+                for n in names if str(data[f"{n}.fingerprint"]) == now.get(n)}
 
 
 def _same_params(stored: dict, given) -> bool:
