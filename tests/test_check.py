@@ -739,3 +739,4 @@ def test_mpmath_overrules_an_oracle_that_cancels():
     bad = check_derivative("soft_sign", lambda q: act.derivative(q) * (1 + 1e-6), z)
     assert bad.verdict == "MISMATCH" and bad.counts["verified"] == 0, str(bad)
     assert all("disagrees with mpmath" in e["reason"] for e in bad.elements())
+

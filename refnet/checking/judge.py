@@ -640,12 +640,13 @@ def _stage_arbiter(V, O, arbiter, pending, on_kink, rtol):
     """4. The arbiter (mpmath: exact, correctly rounded), on demand: asked about what is still
     unresolved, and about what an inexact oracle fails or calls lossy (the complex step through
     soft_sign's z/(1 + |z|) at |z| ~ 1e146 cancels beyond its bar while the value is right to
-    the last digit): its verdict stands there."""
+    the last digit): its verdict stands there, also against a kink the differences detect
+    (their stencil spans periods of sin at z ~ 1e300).  Returns the elements it decided."""
     g = O.g
     open_ = np.isin(O.st, (UNRESOLVED, MISMATCH, LOSSY)) & ~on_kink
     ask = np.flatnonzero(open_.any(axis=1))
     if arbiter is None or not ask.size:
-        return
+        return np.zeros(g.shape, bool)
     a_name, a_fn = arbiter
     a_est = np.full(g.shape, np.nan)
     a_err = np.full(g.shape, np.inf)
@@ -660,7 +661,7 @@ def _stage_arbiter(V, O, arbiter, pending, on_kink, rtol):
     O.set(use, np.where(ok_a, VERIFIED, MISMATCH),
           np.where(ok_a, np.where(O.st != UNRESOLVED, overruled, f"agrees with {a_name}"),
                    f"disagrees with {a_name}"), a_name, a_est, a_err)
-
+    return use
 
 def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol, lossy_abs):
     """5. Kinks, judged one-sided: a known kink, and one the differences detect (the one-sided
@@ -764,7 +765,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         confirmed, decided = _stage_exact(O, c, list(fast.items()) + list(extra.items()),
                                           pending, on_kink, not_here, accept_only, rtol,
                                           lossy_abs, strict)
-        _stage_arbiter(V, O, arbiter, pending, on_kink, rtol)
+        decided |= _stage_arbiter(V, O, arbiter, pending, on_kink, rtol)
         _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol,
                      lossy_abs)
         open_ = (O.st == UNRESOLVED) & ~on_kink & (side == 0)[:, None] & ~decided
