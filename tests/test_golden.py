@@ -137,10 +137,27 @@ def _diff(path, golden, now, budget, skip=frozenset(), allowances=None):
     return lines
 
 
+def _merged(p, g, n, budget, skip, allowances):
+    """The document ``n``, keeping the golden ``g``'s value wherever it still matches (and its
+    platform-dependent ``skip`` keys): an update rewrites what changed or is new, and leaves the
+    last bits this machine computes differently alone."""
+    if isinstance(g, dict) and isinstance(n, dict):
+        return {k: (g[k] if k in skip else _merged(f"{p}.{k}", g[k], v, budget, skip, allowances))
+                if k in g else v for k, v in n.items()}
+    if isinstance(g, list) and isinstance(n, list) and len(g) == len(n) and n and \
+            isinstance(n[0], dict):
+        return [_merged(f"{p}[{i}]", a, b, budget, skip, allowances)
+                for i, (a, b) in enumerate(zip(g, n))]
+    return g if not _diff(p, g, n, budget, skip, allowances) else n
+
+
 def _check(request, filename, doc, budget, skip=frozenset(), allowances=None):
     path = GOLDEN / filename
     text = V.to_json(doc) + "\n"
     if request.config.getoption("--update-golden"):
+        if path.exists():  # only what changed: a review sees the new entries, not noise
+            text = V.to_json(_merged(filename, json.loads(path.read_text()), json.loads(text),
+                                     budget, skip, allowances or {})) + "\n"
         path.write_text(text)
         return
     assert path.exists(), f"{path} is missing: run pytest --update-golden"
