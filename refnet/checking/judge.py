@@ -399,24 +399,35 @@ def _stage_confirm(prob, v, pending, g, cand, c_est, c_err, scales, side, noise,
                                                                new_e, est))
         err = np.where(confirmed & ~narrower, prev_b, np.where(verified | confirmed | spent,
                                                                new_b, err))
-        for mask, text in ((confirmed, "disagrees with richardson beyond its error bar from "
-                                       "two step scales, h0 = {h2} and {h}"),
-                           (verified, "agrees with richardson from a smaller step, h0 = {h}"),
-                           (spent, "disagrees with richardson from a larger step, but from "
-                                   "h0 = {h} the noise of f hides it")):
-            for r, c in zip(*np.nonzero(mask)):
-                rs[r, c] = text.format(h=_step_text(h[r, c]), h2=_step_text(2 * h[r, c]))
+        _confirm_reasons(rs, h, confirmed, verified, spent)
         open_ &= ~(verified | confirmed | spent)
         prev_e = np.where(open_, new_e, prev_e)
         prev_b = np.where(open_, new_b, prev_b)
         prev_agree, prev_settled = agree, settled
+    _confirm_leftovers(cand, rough, st, rs, est, err, prev_e, prev_b, h)
+    return st, rs, est, err
+
+
+def _confirm_reasons(rs, h, confirmed, verified, spent):
+    """The reasons of the elements one halving of :func:`_stage_confirm` decided."""
+    for mask, text in ((confirmed, "disagrees with richardson beyond its error bar from "
+                                   "two step scales, h0 = {h2} and {h}"),
+                       (verified, "agrees with richardson from a smaller step, h0 = {h}"),
+                       (spent, "disagrees with richardson from a larger step, but from "
+                               "h0 = {h} the noise of f hides it")):
+        for r, c in zip(*np.nonzero(mask)):
+            rs[r, c] = text.format(h=_step_text(h[r, c]), h2=_step_text(2 * h[r, c]))
+
+
+def _confirm_leftovers(cand, rough, st, rs, est, err, prev_e, prev_b, h):
+    """After the halvings: an element no scale decided keeps the last tableau and says so, and
+    one whose scales disagreed with each other says f is not smooth over them."""
     for r, c in zip(*np.nonzero(cand & (st == UNRESOLVED) & (rs == ""))):  # out of halvings
         est[r, c], err[r, c] = prev_e[r, c], prev_b[r, c]
         rs[r, c] = f"no step down to h0 = {_step_text(h[r, c])} confirmed richardson's disagreement"
     smooth_text = " (f is not smooth over the larger stencils: a kink within h0 of x?)"
     for r, c in zip(*np.nonzero(cand & rough & (st != MISMATCH))):
         rs[r, c] += smooth_text
-    return st, rs, est, err
 
 
 def _stage_one_sided(prob, v, pending, g, open_, sides, noise, rtol, lossy_abs):

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -326,105 +328,139 @@ def output_form_bound(g, s, forward_ulps):
     return np.where(np.isfinite(spread), spread, np.inf)
 
 
+class _Subject(NamedTuple):
+    """What every oracle of :func:`judge_activation` judges: the activation at its points."""
+
+    name: str
+    act: act_mod.Activation
+    params: dict
+    z: np.ndarray
+    f: Callable
+    df: Callable
+    d: np.ndarray  # f' judged, at z
+    d2: np.ndarray  # f'' judged, at z
+    on_kink: np.ndarray
+
+
+def _row(s: _Subject, oracle, order, zs, value, ref, ok, bound, on=None) -> Result:
+    """A row against an oracle that can be wrong itself: mpmath arbitrates its disagreements
+    (:func:`arbitrate`); on a kink, ``on``, either one-sided derivative passes (the convention
+    is pinned by its own test)."""
+    before = np.asarray(ok, dtype=bool)
+    ok, _ = arbitrate(s.name, order, zs, value, ref, ok, s.params)
+    return judged_row("activation", s.name, oracle, value, ref, ok, z=zs, bound=bound,
+                      cleared=ok & ~before, kink=on)
+
+
+def _twin_rows(s: _Subject) -> list:
+    """f' and f'' against jax.grad (once, twice) of the twin."""
+    # XLA on CPU reads subnormal inputs as zero, so the twin is not asked about them
+    normal = (np.abs(s.z) >= tol.TINY) | (s.z == 0)
+    zn, dn, d2n = s.z[normal], s.d[normal], s.d2[normal]
+    ref = oracles.twin_derivative(s.name, zn, 1, **s.params)
+    ref2 = oracles.twin_derivative(s.name, zn, 2, **s.params)
+    atol2 = tol.TWIN_ATOL + tol.TWIN2_ATOL_PER_DERIVATIVE * np.abs(dn)
+    return [_row(s, label("f'", TWIN), 1, zn, dn, ref,
+                 tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL),
+                 _bound(ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL)),
+            _row(s, label("f''", TWIN), 2, zn, d2n, ref2,
+                 tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL),
+                 _bound(ref2, atol=atol2, rtol=tol.TWIN2_RTOL))]
+
+
+def _richardson_rows(s: _Subject) -> list:
+    """f' and f'' against Richardson differences of f and of f' (one-sided at kinks)."""
+    rows = []
+    for quantity, order, fn, value in (("f'", 1, s.f, s.d), ("f''", 2, s.df, s.d2)):
+        left, el, on, right, er = richardson_kinked(fn, s.z, s.act.kinks)
+        ok = tol.within(value, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
+        ok |= on & tol.within(value, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
+        rows.append(_row(s, label(quantity, RICHARDSON), order, s.z, value, left, ok,
+                         _bound(left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el), on))
+    return rows
+
+
+def _complex_step_rows(s: _Subject) -> list:
+    """f' against the complex step, off the kinks (there the real part's branch decides)."""
+    if not s.act.analytic:
+        return []
+    zc, dc = s.z[~s.on_kink], s.d[~s.on_kink]
+    est, err = oracles.complex_step_derivative(s.f, zc)
+    ok = tol.within(dc, est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err)
+    return [_row(s, label("f'", COMPLEX_STEP), 1, zc, dc, est, ok,
+                 _bound(est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err))]
+
+
+def _mpmath_rows(s: _Subject) -> list:
+    """f' and f'' against the correctly rounded values, every point within the ceiling (the
+    99.9th-percentile targets are a property of the fixed sweep of refnet.study, `refnet
+    formulas`, not of a random sample)."""
+    zm = s.z[~s.on_kink]
+    return [against_mpmath(s.name, label(quantity, MPMATH), zm, value[~s.on_kink],
+                           oracles.mp_value(s.name, zm, order, **s.params), ceiling)
+            for quantity, order, value, ceiling in (
+                ("f'", 1, s.d, tol.DERIVATIVE_ULPS_MAX),
+                ("f''", 2, s.d2, tol.SECOND_DERIVATIVE_ULPS_MAX))]
+
+
+def _check_rows(s: _Subject) -> list:
+    """The check a user runs, on the same points: refnet.check.check_derivative of the
+    registry's name (its kinks, mpmath deciding what the differences leave open)."""
+    from refnet.check import check_derivative
+
+    r = check_derivative(s.name, s.df, s.z, params=s.params)
+    return [Result("activation", s.name, label("f'", CHECK), r.record, z=frozen_array(s.z))]
+
+
+def _output_form_rows(s: _Subject, fo) -> list:
+    """The notebook's output form f'(s) against f'(z), within the form's conditioning."""
+    if fo is None:
+        return []
+    g = _bind(fo, s.params)
+    out = s.f(s.z)
+    # where the output itself overflowed (selu beyond max_float/scale) there is no s to
+    # evaluate the form at
+    fin = np.isfinite(out)
+    out, dz, zf = out[fin], s.d[fin], s.z[fin]
+    value = np.asarray(g(out), dtype=np.float64)
+    bound = output_form_bound(g, out, s.act.forward_ulps)
+    atol = bound + tol.OUTPUT_FORM_RTOL * np.abs(value) + tol.TWIN_ATOL
+    ok = tol.within(value, dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)
+    return [judged_row("activation", s.name, "f'(s) vs f'(z)", value, dz, ok, z=zf,
+                       bound=_bound(dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL))]
+
+
 def judge_activation(name, z, *, params=None, derivative=None, second_derivative=None,
                      derivative_from_output=None, oracles_=None):
     """Judge the derivatives of activation ``name`` at the points ``z`` with every oracle.
 
     ``derivative``, ``second_derivative`` and ``derivative_from_output`` default to refnet's
     own; pass replacements to judge other formulas (the planted-bug tests do).  ``oracles_``
-    picks a subset of "jax.grad", "richardson", "complex step", "mpmath", "from output" (all by
-    default).  Returns a list of :class:`Result`.
+    picks a subset of "twin", "richardson", "complex step", "mpmath", "from output", "check"
+    (all by default).  Returns a list of :class:`Result`, in that order but the check's before
+    the output form's.
     """
     act = act_mod.ACTIVATIONS[name]
     params = dict(act.params if params is None else params)
-    z = np.asarray(z, dtype=np.float64)
-    f = _bind(act.forward, params)
-    df = _bind(derivative or act.derivative, params)
-    d2f = _bind(second_derivative or act.second_derivative, params)
-    fo = derivative_from_output or act.derivative_from_output
     want = set(oracles_ or ACTIVATION_ORACLES)
     unknown = want - set(ACTIVATION_ORACLES)
     if unknown:
         raise ValueError(f"oracles_: unknown {sorted(unknown)}; known: {list(ACTIVATION_ORACLES)}")
+    z = np.asarray(z, dtype=np.float64)
+    df = _bind(derivative or act.derivative, params)
+    s = _Subject(name, act, params, z, _bind(act.forward, params), df,
+                 np.asarray(df(z), dtype=np.float64),
+                 np.asarray(_bind(second_derivative or act.second_derivative, params)(z),
+                            dtype=np.float64),
+                 np.isin(z, np.asarray(act.kinks, dtype=np.float64)))
+    fo = derivative_from_output or act.derivative_from_output
     rows = []
-    d = np.asarray(df(z), dtype=np.float64)
-    d2 = np.asarray(d2f(z), dtype=np.float64)
-    on_kink = np.zeros(z.shape, bool)
-    for k in act.kinks:
-        on_kink |= z == k
-
-    def add(oracle, order, zs, value, ref, ok, bound, on=None):
-        before = np.asarray(ok, dtype=bool)
-        ok, _ = arbitrate(name, order, zs, value, ref, ok, params)
-        # on a kink: either one-sided derivative passes (the convention is pinned by its own test)
-        rows.append(judged_row("activation", name, oracle, value, ref, ok, z=zs, bound=bound,
-                            cleared=ok & ~before, kink=on))
-
-    if TWIN in want:
-        # XLA on CPU reads subnormal inputs as zero, so the twin is not asked about them
-        normal = (np.abs(z) >= tol.TINY) | (z == 0)
-        zn, dn, d2n = z[normal], d[normal], d2[normal]
-        ref = oracles.twin_derivative(name, zn, 1, **params)
-        add(label("f'", TWIN), 1, zn, dn, ref,
-            tol.within(dn, ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL),
-            _bound(ref, atol=tol.TWIN_ATOL, rtol=tol.TWIN_RTOL))
-        ref2 = oracles.twin_derivative(name, zn, 2, **params)
-        atol2 = tol.TWIN_ATOL + tol.TWIN2_ATOL_PER_DERIVATIVE * np.abs(dn)
-        add(label("f''", TWIN), 2, zn, d2n, ref2,
-            tol.within(d2n, ref2, atol=atol2, rtol=tol.TWIN2_RTOL),
-            _bound(ref2, atol=atol2, rtol=tol.TWIN2_RTOL))
-
-    if RICHARDSON in want:
-        left, el, on, right, er = richardson_kinked(f, z, act.kinks)
-        ok = tol.within(d, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
-        ok |= on & tol.within(d, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        add(label("f'", RICHARDSON), 1, z, d, left, ok,
-            _bound(left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el), on)
-        left, el, on, right, er = richardson_kinked(df, z, act.kinks)
-        ok = tol.within(d2, left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el)
-        ok |= on & tol.within(d2, right, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=er)
-        add(label("f''", RICHARDSON), 2, z, d2, left, ok,
-            _bound(left, atol=tol.FD_ATOL, rtol=tol.FD_RTOL, err=el), on)
-
-    if COMPLEX_STEP in want and act.analytic:
-        zc = z[~on_kink]  # on a kink the branch taken by the real part decides; pinned elsewhere
-        est, err = oracles.complex_step_derivative(f, zc)
-        ok = tol.within(d[~on_kink], est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err)
-        add(label("f'", COMPLEX_STEP), 1, zc, d[~on_kink], est, ok,
-            _bound(est, atol=0.0, rtol=tol.COMPLEX_STEP_RTOL, err=err))
-
-    if MPMATH in want:
-        zm = z[~on_kink]
-        # every point within the ceiling; the 99.9th-percentile targets are a property of the
-        # fixed sweep of refnet.study (`refnet formulas`), not of a random sample
-        for order, value, row_label, ceiling in (
-            (1, d, label("f'", MPMATH), tol.DERIVATIVE_ULPS_MAX),
-            (2, d2, label("f''", MPMATH), tol.SECOND_DERIVATIVE_ULPS_MAX),
-        ):
-            ref = oracles.mp_value(name, zm, order, **params)
-            rows.append(against_mpmath(name, row_label, zm, value[~on_kink], ref, ceiling))
-
-    if CHECK in want:
-        # the check a user runs, on the same points: refnet.check.check_derivative of the
-        # registry's name (its kinks, mpmath deciding what the differences leave open)
-        from refnet.check import check_derivative
-
-        r = check_derivative(name, df, z, params=params)
-        rows.append(Result("activation", name, label("f'", CHECK), r.record, z=frozen_array(z)))
-
-    if OUTPUT_FORM in want and fo is not None:
-        g = _bind(fo, params)
-        s = f(z)
-        # where the output itself overflowed (selu beyond max_float/scale) there is no s to
-        # evaluate the form at
-        fin = np.isfinite(s)
-        s, dz, zf = s[fin], d[fin], z[fin]
-        value = np.asarray(g(s), dtype=np.float64)
-        bound = output_form_bound(g, s, act.forward_ulps)
-        atol = bound + tol.OUTPUT_FORM_RTOL * np.abs(value) + tol.TWIN_ATOL
-        ok = tol.within(value, dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)
-        rows.append(judged_row("activation", name, "f'(s) vs f'(z)", value, dz, ok, z=zf,
-                            bound=_bound(dz, atol=atol, rtol=tol.OUTPUT_FORM_RTOL)))
+    for oracle, judge in ((TWIN, _twin_rows), (RICHARDSON, _richardson_rows),
+                          (COMPLEX_STEP, _complex_step_rows), (MPMATH, _mpmath_rows),
+                          (CHECK, _check_rows),
+                          (OUTPUT_FORM, lambda s: _output_form_rows(s, fo))):
+        if oracle in want:
+            rows += judge(s)
     return rows
 
 
@@ -594,14 +630,40 @@ def compile_twins(*, activations=True, networks=True, dims=(3, 5, 4, 3), m=6):
             done.result()
 
 
+def _twin_network_gradient(p, X, Y, hidden, output):
+    """jax.grad of the twin's cost, flat; the activation and the output as run-time indices,
+    so one compile serves every network."""
+    import jax.numpy as jnp
+
+    from refnet.checking.flatten import flatten
+    from refnet.twin import network as twin_net
+
+    gt = twin_net.gradients_by_index({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
+                                     jnp.asarray(Y), twin_net.HIDDEN.index(hidden),
+                                     twin_net.OUTPUTS.index(output))
+    return flatten({k: np.asarray(gt[k]) for k in p})[0]
+
+
+def _network_check(name, p, X, Y, hidden, output, backward) -> Result:
+    """The check a user runs on the same network: refnet.check.check_gradient of the loss."""
+    from refnet import network as net
+    from refnet.check import check_gradient
+
+    def gradient(q):
+        _, c = net.forward_propagation(X, q, hidden, output)
+        return backward(q, c, X, Y, hidden, output)
+
+    r = check_gradient(lambda q: net.loss(q, X, Y, hidden, output), gradient, p)
+    return Result("network", name, label("grad", CHECK), r.record)
+
+
 def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6, scale=1.0):
     """Judge a backward pass (refnet's by default) on a seeded network with ``jax.grad`` of the
-    twin, Richardson differences, the complex step (analytic activations) and the correctly
-    rounded gradient from an independent mpmath forward and backward pass.  Gradient entries
-    are sums that can cancel, so each tolerance is a multiple of eps·S, S the backward pass run
-    on absolute values (``checking.scales.network_gradient_scale``)."""
+    twin, Richardson differences, the complex step (analytic activations), the check a user
+    runs, and the correctly rounded gradient from an independent mpmath forward and backward
+    pass.  Gradient entries are sums that can cancel, so each tolerance is a multiple of eps·S,
+    S the backward pass run on absolute values (``checking.scales.network_gradient_scale``)."""
     from refnet import network as net
-    from refnet import oracles as orc
     from refnet import vectors
     from refnet.checking.flatten import flatten, unflatten
     from refnet.checking.scales import loss_rounding, network_gradient_scale
@@ -612,57 +674,36 @@ def judge_network(hidden, output, seed, *, backward=None, dims=(3, 5, 4, 3), m=6
     g = backward(p, cache, X, Y, hidden, output)
     theta, layout = flatten(p)
     gv, _ = flatten({k: g["d" + k] for k in p})
-    S, _ = flatten({k[1:]: v for k, v in network_gradient_scale(
-        p, cache, X, Y, act.derivative, second_derivative=act.second_derivative).items()})
-    S1, _ = flatten({k[1:]: v for k, v in network_gradient_scale(
-        p, cache, X, Y, act.derivative, derivative_floor=1.0,
-        second_derivative=act.second_derivative).items()})
+    S, S1 = (flatten({k[1:]: v for k, v in network_gradient_scale(
+        p, cache, X, Y, act.derivative, derivative_floor=floor,
+        second_derivative=act.second_derivative).items()})[0] for floor in (0.0, 1.0))
     base = tol.NET_GRAD_ULPS * tol.EPS * S
     name = f"{hidden}-{output} #{seed}"
-    rows = []
-
     entries = [f"d{k}[{', '.join(map(str, i))}]" for k, shape in layout for i in np.ndindex(*shape)]
 
-    def add(oracle, ref, bound):
-        rows.append(judged_row("network", name, oracle, gv, ref, np.abs(gv - ref) <= bound,
-                            bound=bound, where=entries))
-
-    import jax.numpy as jnp
-
-    from refnet.twin import network as twin_net
-
-    # the activation and the output as run-time indices: one compile serves every network
-    gt = twin_net.gradients_by_index({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(X),
-                                     jnp.asarray(Y), twin_net.HIDDEN.index(hidden),
-                                     twin_net.OUTPUTS.index(output))
-    gt, _ = flatten({k: np.asarray(gt[k]) for k in p})
-    add(label("grad", TWIN), gt, base + tol.TWIN_DERIVATIVE_ATOL * S1
-        + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)
+    def row(oracle, ref, bound, **kw):
+        return judged_row("network", name, oracle, gv, ref, np.abs(gv - ref) <= bound,
+                          bound=bound, where=entries, **kw)
 
     def J(thetas):
         return net.loss(unflatten(thetas, layout), X, Y, hidden, output)
 
-    Z, A = cache[f"Z{len(dims) - 1}"], cache[f"A{len(dims) - 1}"]
-    J0 = float(net.loss(p, X, Y, hidden, output))
-    rounding = float(loss_rounding(J0, Z, A, Y))
-    est, err = orc.richardson_gradient(J, theta, eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
-    add(label("grad", RICHARDSON), est, err + base)
+    gt = _twin_network_gradient(p, X, Y, hidden, output)
+    rows = [row(label("grad", TWIN), gt, base + tol.TWIN_DERIVATIVE_ATOL * S1
+                + tol.TWIN_RTOL * np.abs(gt) + tol.TWIN_ATOL)]
+    L = len(dims) - 1
+    rounding = float(loss_rounding(float(net.loss(p, X, Y, hidden, output)), cache[f"Z{L}"],
+                                   cache[f"A{L}"], Y))
+    est, err = oracles.richardson_gradient(J, theta,
+                                           eval_error=tol.FD_EVAL_ULPS * tol.EPS * rounding)
+    rows.append(row(label("grad", RICHARDSON), est, err + base))
     if act.analytic:
-        est, err = orc.complex_step_gradient(J, theta)
-        add(label("grad", COMPLEX_STEP), est, err + base)
-    # the check a user runs on the same network: refnet.check.check_gradient of the loss
-    from refnet.check import check_gradient
-
-    def gradient(q):
-        _, c = net.forward_propagation(X, q, hidden, output)
-        return backward(q, c, X, Y, hidden, output)
-
-    r = check_gradient(lambda q: net.loss(q, X, Y, hidden, output), gradient, p)
-    rows.append(Result("network", name, label("grad", CHECK), r.record))
+        est, err = oracles.complex_step_gradient(J, theta)
+        rows.append(row(label("grad", COMPLEX_STEP), est, err + base))
+    rows.append(_network_check(name, p, X, Y, hidden, output, backward))
     _, ref = vectors.network_reference(X, Y, p, hidden, output)
     rv, _ = flatten({k: ref["d" + k] for k in p})
-    rows.append(judged_row("network", name, label("grad", MPMATH), gv, rv, np.abs(gv - rv) <= base,
-                        ulps=oracles.ulps(gv, rv), bound=base, where=entries))
+    rows.append(row(label("grad", MPMATH), rv, base, ulps=oracles.ulps(gv, rv)))
     return rows
 
 
