@@ -34,6 +34,11 @@ def test_a_report_survives_pickle_and_compares_equal(name):
     assert back == r and type(back) is type(r)
     assert back.summary() == r.summary() and str(back) == str(r)
     assert back.to_dict() == r.to_dict() and back.elements() == r.elements()
+    # and stays frozen: its per-element arrays are read-only, as the original's
+    rec = back.record
+    for a in [rec.value, rec.status, rec.margin] + [e for _, e, _ in rec.oracle_values]:
+        with pytest.raises(ValueError, match="read-only"):
+            a[...] = 0
 
 
 def test_reports_of_different_checks_differ():

@@ -136,6 +136,14 @@ class Record:
 
     __hash__ = None
 
+    def __setstate__(self, state):
+        """Unpickled, the per-element arrays are read-only again, as when made."""
+        self.__dict__.update(state)
+        arrays = [v for v in state.values() if isinstance(v, np.ndarray)]
+        arrays += [a for _, est, err in state.get("oracle_values", ()) for a in (est, err)]
+        for a in arrays:
+            a.flags.writeable = False
+
     @property
     def n(self) -> int:
         """The elements judged."""
