@@ -191,27 +191,15 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
     grads = backward(parameters, X, Y, hidden, output, lambd)
     g = _flat_batch({k: grads[f"d{k}"] for k in keys}, keys, B)
 
-    if oracle == "differences":
-        d, _, h = _difference_pass(theta, layout, X, Y, hidden, output, lambd)
-        allow = tol.CHECK_FAST_RTOL * np.abs(d) + \
-            tol.BATCH_FD_NOISE_ULPS * tol.EPS * size_J[:, None] / h
-    else:
-        from refnet.twin import network as twin
-
-        _, tg = twin.gradients_batch({k: parameters[k] for k in keys}, X, Y, lambd,
-                                     hidden=hidden, output=output)
-        d = _flat_batch({k: np.asarray(tg[k]) for k in keys}, keys, B)
-        allow = tol.CHECK_FAST_RTOL * np.abs(d) + \
-            tol.NET_GRAD_ULPS * tol.EPS * np.max(np.abs(d), axis=1, keepdims=True)
+    d, allow = _fast_pass(oracle, parameters, keys, theta, layout, X, Y, hidden, output, lambd,
+                          size_J)
     with np.errstate(invalid="ignore"):
         accepted = np.all(np.abs(g - d) <= allow, axis=1)
-
     status = np.full(g.shape, VERIFIED, np.int8)
     est, bound = d.copy(), allow.copy()
     name = np.full(g.shape, CENTRAL if oracle == "differences" else TWIN, dtype=object)
-    rest = np.flatnonzero(~accepted)
-    for s in rest:
-        f = _set_loss(layout, X, Y, hidden, output, lambd)
+    f = _set_loss(layout, X, Y, hidden, output, lambd)
+    for s in np.flatnonzero(~accepted):  # Richardson for every set the fast pass left
         est[s], err = richardson_gradient(
             f, theta[s],
             levels=tol.CHECK_LEVELS, eval_error=tol.FD_EVAL_ULPS * tol.EPS * size_J[s])
@@ -219,15 +207,37 @@ def verify_batch(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *
         name[s] = RICHARDSON
         bad = ~tol.within(g[s], est[s], atol=tol.CHECK_ATOL, rtol=tol.CHECK_RTOL, err=err)
         status[s] = np.where(bad, MISMATCH, VERIFIED)
+    return BatchReport(_record(oracle, layout, g, status, name, est, bound))
+
+
+def _fast_pass(oracle, parameters, keys, theta, layout, X, Y, hidden, output, lambd, size_J):
+    """The fast pass's oracle for every set, ``(estimate, allowance)``, each ``(B, P)``: one
+    central difference per coordinate, or jax.grad of the twin (vmapped)."""
+    B = theta.shape[0]
+    if oracle == "differences":
+        d, _, h = _difference_pass(theta, layout, X, Y, hidden, output, lambd)
+        return d, tol.CHECK_FAST_RTOL * np.abs(d) + \
+            tol.BATCH_FD_NOISE_ULPS * tol.EPS * size_J[:, None] / h
+    from refnet.twin import network as twin
+
+    _, tg = twin.gradients_batch({k: parameters[k] for k in keys}, X, Y, lambd,
+                                 hidden=hidden, output=output)
+    d = _flat_batch({k: np.asarray(tg[k]) for k in keys}, keys, B)
+    return d, tol.CHECK_FAST_RTOL * np.abs(d) + \
+        tol.NET_GRAD_ULPS * tol.EPS * np.max(np.abs(d), axis=1, keepdims=True)
+
+
+def _record(oracle, layout, g, status, name, est, bound) -> Record:
+    """The batch's record, element by element in the order of the batched parameters."""
+    B = g.shape[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(np.abs(g - est) == 0, 0.0, np.abs(g - est) / bound)
     batched = Layout(layout.keys, tuple((B,) + tuple(sh) for sh in layout.shapes))
     order = _set_major(batched)
     flat = lambda a: frozen_array(a.reshape(-1)[order], a.dtype)
-    record = Record(
+    return Record(
         kind="verify_batch", size=g.size, value=flat(g), status=flat(status),
         oracle=tuple(name.reshape(-1)[order].tolist()), estimate=flat(est),
         error_bar=flat(bound), margin=flat(margin), reason=("",) * g.size,
         lossy_at=frozen_array(np.zeros(g.size)), options=(("oracle", oracle), ("sets", int(B))),
         layout=batched)
-    return BatchReport(record)
