@@ -35,6 +35,12 @@ def f_raises(x):
 def f_nan(x):
     return float("nan")
 
+def f_rounded(x):  # rounds at 1e-8: no difference resolves its gradient
+    return float(np.sum(np.sin(x)) + 1e8)
+
+def grad_rounded(x):
+    return np.cos(x)
+
 def cost(p):
     return float(np.sum(np.tanh(p["W"]) ** 2) + np.sum(p["b"] ** 3))
 
@@ -132,6 +138,9 @@ def test_misbehaving_functions_exit_1_with_a_report(user, capsys, fn, gr, words)
     (["usermod:f", "usermod:grad", "--shape", "0"], "at least 1"),
     (["usermod:f", "usermod:grad", "--shape", "3,0"], "at least 1"),
     (["usermod:f", "usermod:grad", "--shape", ""], "--shape"),
+    (["usermod:f", "usermod:grad", "--shape", "3,x"], "--shape"),
+    (["usermod:f", "usermod:grad", "--shape", "3,,4"], "--shape"),
+    (["usermod:f", "usermod:grad", "--shape", "3,"], "--shape"),
     (["usermod:f", "usermod:grad", "--point", "/nonexistent.npy"], "--point"),
     (["usermod:f", "usermod:grad"], "required"),
 ])
@@ -140,6 +149,24 @@ def test_bad_usage_exits_2_with_one_line(user, capsys, args, words):
     assert code == 2, out + err
     assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert out == ""
+
+
+def test_shapes_written_either_way(user, capsys):
+    for text in ("3,2", "3x2", " 3 , 2 "):
+        code, out, err = check(capsys, "usermod:f", "usermod:grad", "--shape", text, "--json")
+        assert code == 0 and json.loads(out)["size"] == 6, (text, err)
+
+
+def test_inconclusive_exits_4_unless_accepted(user, capsys):
+    code, out, err = check(capsys, "usermod:f_rounded", "usermod:grad_rounded", "--shape", "3")
+    assert code == 4 and "INCONCLUSIVE" in out, out + err
+    code, out, err = check(capsys, "usermod:f_rounded", "usermod:grad_rounded", "--shape", "3",
+                           "--accept-inconclusive")
+    assert code == 0 and "INCONCLUSIVE" in out, out + err
+    # accepting inconclusive never hides a mismatch
+    code, out, _ = check(capsys, "usermod:f", "usermod:grad_bug", "--shape", "4",
+                         "--accept-inconclusive")
+    assert code == 1 and "MISMATCH" in out
 
 
 def test_console_script_in_a_real_process(tmp_path):
@@ -153,6 +180,17 @@ def test_console_script_in_a_real_process(tmp_path):
                        capture_output=True, text=True, timeout=120, check=False)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "OK" in p.stdout
+
+
+@pytest.mark.parametrize("fn, gr, code", [("f", "grad_bug", 1), ("f_rounded", "grad_rounded", 4)])
+def test_exit_codes_of_a_real_process(tmp_path, fn, gr, code):
+    """1 for a mismatch, 4 for an inconclusive check, as the shell sees them."""
+    (tmp_path / "usermod.py").write_text(USER)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-m", "refnet", "check", f"usermod:{fn}",
+                        f"usermod:{gr}", "--shape", "3"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == code, p.stdout + p.stderr
 
 
 def _npz(d):

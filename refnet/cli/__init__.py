@@ -47,7 +47,7 @@ COMMANDS = {
               "train the network on scikit-learn's breast_cancer, iris or digits"),
 }
 
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_INTERNAL, EXIT_INCONCLUSIVE = 0, 1, 2, 3, 4
 
 
 class UsageError(Exception):
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="refnet", description="An autograd-verified reference neural network.",
                      epilog="exit status: 0 verified, 1 a mismatch, 2 bad usage, "
-                            "3 an internal error")
+                            "3 an internal error, 4 inconclusive (refnet check)")
     parser.add_argument("--version", action="version", version=f"refnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_) in COMMANDS.items():

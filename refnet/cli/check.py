@@ -5,7 +5,9 @@ Python path, as ``python -m`` would find it) or ``PATH.py:NAME`` (a file, e.g.
 ``./mymod.py:cost`` or ``path/to/mymod.py:cost``; its folder is importable while it runs).
 The point is random (``--shape 3,4 --seed 0``, standard normal) or read from ``--point FILE.npy``
 (an array, or an ``.npz`` whose arrays make a dict).  Exit 0 verified, 1 a mismatch (also when
-the function raises, returns the wrong shape or NaN: the report says what), 2 bad usage.
+the function raises, returns the wrong shape or NaN: the report says what), 2 bad usage, 4
+inconclusive (no element failed, some could not be decided; ``--accept-inconclusive`` makes
+that 0, as ``accept_inconclusive=True`` does in Python).
 
 ``--vjp``: FUNCTION is a vector function f(x) and GRADIENT its vector-Jacobian product
 ``vjp(x, u)`` (``refnet.check.check_vjp``, random Gaussian cotangents).  ``--sample N``: judge N
@@ -21,25 +23,24 @@ import contextlib
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from refnet.cli import UsageError, json_text
+from refnet.cli import EXIT_INCONCLUSIVE, EXIT_MISMATCH, EXIT_OK, UsageError, json_text
 
 MAX_ELEMENTS = 10**6
 
 
 def _shape(text: str) -> tuple:
-    parts = [s.strip() for s in text.replace("x", ",").split(",")]
-    try:
-        shape = tuple(int(s) for s in parts if s)
-    except ValueError:
+    """``3,4`` or ``3x4``: every size a whole number of at least 1, none left out."""
+    parts = [s.strip() for s in re.split(r"[,x]", text)]
+    if not all(p.isdigit() for p in parts):
         raise argparse.ArgumentTypeError(
             f"{text!r}: expected sizes separated by commas, e.g. 3,4") from None
-    if not shape:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected sizes separated by commas, e.g. 3,4")
+    shape = tuple(int(p) for p in parts)
     if any(s < 1 for s in shape):
         raise argparse.ArgumentTypeError(f"{text!r}: every size must be at least 1")
     if int(np.prod(shape)) > MAX_ELEMENTS:
@@ -69,6 +70,9 @@ def configure(parser) -> None:
                              "coordinate (for large x)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="the precision f and the gradient are called in (float64)")
+    parser.add_argument("--accept-inconclusive", action="store_true",
+                        help="exit 0, not 4, when no element failed but some could not be "
+                             "decided (their error bars too wide)")
 
 
 def _positive(text: str) -> int:
@@ -193,13 +197,23 @@ def run(args) -> int:
         from refnet.check import check_gradient, check_vjp
 
         cs = False if args.no_complex_step else "auto"
+        accept = args.accept_inconclusive
         if args.vjp:
-            report = check_vjp(f, grad, x, seed=args.seed, complex_step=cs)
+            report = check_vjp(f, grad, x, seed=args.seed, complex_step=cs,
+                               accept_inconclusive=accept)
         else:
             report = check_gradient(f, grad, x, seed=args.seed, complex_step=cs,
-                                    sample=args.sample)
+                                    sample=args.sample, accept_inconclusive=accept)
     if args.json:
         print(json_text(report.to_dict(), indent=2))
     else:
         print(report)
-    return 0 if report.ok else 1
+    return exit_code(report)
+
+
+def exit_code(report) -> int:
+    """0 where the report is ok, 4 where it is INCONCLUSIVE and was not accepted, else 1 (a
+    mismatch, or f or the gradient misbehaved)."""
+    if report.ok:
+        return EXIT_OK
+    return EXIT_INCONCLUSIVE if report.verdict == "INCONCLUSIVE" else EXIT_MISMATCH
