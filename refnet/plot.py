@@ -15,6 +15,7 @@ import numpy as np
 from refnet import activations as act_mod
 from refnet import oracles, study
 from refnet import tolerances as tol
+from refnet._install import hint
 
 _FLOOR = 1e-18  # exact results are drawn at this floor, below one ulp of anything
 
@@ -23,7 +24,7 @@ def _pyplot():
     try:
         import matplotlib
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError("plotting needs matplotlib: pip install 'refnet[plot]'") from exc
+        raise ImportError(f"plotting needs matplotlib: {hint('plot')}") from exc
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

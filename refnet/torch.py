@@ -18,7 +18,7 @@ Differences from torch's gradcheck: no fixed ``eps``/``atol``/``rtol`` (refnet c
 and bounds; ``atol``/``rtol`` given here replace refnet's lossy scale and relative tolerance
 beyond the oracle's error bar); an element that no oracle can resolve is INCONCLUSIVE, not a
 pass; a float32 function is not refused.  Needs the ``torch`` extra:
-``pip install "refnet[torch]"``.
+``pip install torch`` (or ``pip install ".[torch]"`` in refnet's checkout).
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ import warnings
 
 import numpy as np
 
+from refnet._install import hint
+
 try:
     import torch
     from torch.autograd.gradcheck import GradcheckError as _TorchGradcheckError
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError('refnet.torch needs PyTorch: pip install "refnet[torch]"') from exc
+    raise ImportError(f"refnet.torch needs PyTorch: {hint('torch')}") from exc
 
 from refnet.check import check_jvp, check_vjp
 from refnet.checking.products import merge_reports

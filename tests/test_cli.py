@@ -261,3 +261,21 @@ def test_ci_runs_the_readmes_test_command_and_every_cell():
     script = (root / "tools" / "cell").read_text()
     for cell in cells:
         assert f"\n  {cell})" in script
+
+
+def test_install_hints_can_work():
+    """refnet is not on PyPI: no message asks for pip install "refnet[...]"; each names the
+    package and the extra as a checkout installs it (an extra of pyproject.toml)."""
+    import tomllib
+
+    import refnet
+    from refnet._install import EXTRAS, hint
+
+    src = pathlib.Path(refnet.__file__).parent
+    assert not [p for p in src.rglob("*.py") if "refnet[" in p.read_text(encoding="utf-8")]
+    extras = tomllib.loads((src.parent / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    for extra, package in EXTRAS.items():
+        assert any(r.startswith(package) for r in extras[extra]), extra
+        assert hint(extra) == f'pip install {package} (or, in refnet\'s checkout, ' \
+            f'pip install ".[{extra}]")'

@@ -27,6 +27,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from refnet._install import hint
 from refnet._json import dumps
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
@@ -204,7 +205,7 @@ def image_file(path: str, option: str) -> Path:
     try:
         from matplotlib.backend_bases import FigureCanvasBase
     except ImportError:
-        raise UsageError(f"{option} needs matplotlib: pip install \"refnet[plot]\"") from None
+        raise UsageError(f"{option} needs matplotlib: {hint('plot')}") from None
     suffixes = {"." + s for s in FigureCanvasBase.get_supported_filetypes()}
     return output_file(path, option, suffixes=suffixes)
 

@@ -1,6 +1,7 @@
 """``refnet train --dataset breast_cancer|iris|digits``: train refnet's network on real data.
 
-The datasets are scikit-learn's bundled copies (no download; ``pip install "refnet[data]"``):
+The datasets are scikit-learn's bundled copies (no download; ``pip install scikit-learn``, or
+``pip install ".[data]"`` in refnet's checkout):
 
 - ``breast_cancer``: 569 samples, 30 features, 2 classes → one sigmoid output (binary labels);
 - ``iris``: 150 samples, 4 features, 3 classes → softmax over one-hot labels;
@@ -27,6 +28,7 @@ import math
 
 import numpy as np
 
+from refnet._install import hint
 from refnet.cli import (
     UsageError,
     activation_names,
@@ -88,8 +90,7 @@ def load(name: str):
     try:
         import sklearn.datasets as skd
     except ImportError:
-        raise UsageError('--dataset needs scikit-learn: pip install "refnet[data]" '
-                         '(or pip install scikit-learn)') from None
+        raise UsageError(f"--dataset needs scikit-learn: {hint('data')}") from None
     loader, _ = DATASETS[name]
     bunch = getattr(skd, loader)()
     X = np.asarray(bunch.data, dtype=np.float64)
