@@ -40,7 +40,7 @@ class CheckGradsError(AssertionError):
     with refnet's :class:`~refnet.checking.report.Report` as ``.report``."""
 
     def __init__(self, report):
-        super().__init__(report.summary() + "\n" + str(report))
+        super().__init__(str(report))  # the table, headed by the summary line
         self.report = report
 
 

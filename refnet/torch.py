@@ -46,7 +46,7 @@ class GradcheckError(_TorchGradcheckError):
     ``RuntimeError``), with refnet's :class:`~refnet.checking.report.Report` as ``.report``."""
 
     def __init__(self, report):
-        super().__init__(report.summary() + "\n" + str(report))
+        super().__init__(str(report))  # the table, headed by the summary line
         self.report = report
 
 

@@ -476,6 +476,7 @@ def test_pytest_message_starts_with_the_summary():
         assert_gradients_ok(smooth, lambda x: 1.1 * smooth_grad(x), x)
     first = str(info.value).splitlines()[0]
     assert first.startswith("refnet check_gradient: MISMATCH - 5 elements") and "worst" in first
+    assert str(info.value).count("refnet check_gradient: MISMATCH") == 1  # the headline once
 
 
 def test_float32_code_is_judged_with_float32_rounding():

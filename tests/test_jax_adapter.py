@@ -94,6 +94,8 @@ def test_order_2_catches_a_wrong_second_derivative():
     with pytest.raises(CheckGradsError) as info:
         check_grads(cube, (X,), order=2, modes=("fwd",))
     assert any(p["verdict"] == "MISMATCH" for p in info.value.report.probes)
+    head = info.value.report.summary()
+    assert str(info.value).startswith(head) and str(info.value).count(head) == 1
 
 
 def test_float32_judged_with_float32_rounding():

@@ -114,3 +114,13 @@ def test_the_same_check_twice_gives_equal_reports_and_counts_cannot_be_tampered_
     r = CASES["bad"]
     r.counts["mismatch"] = 0
     assert r.verdict == "MISMATCH" and r.counts["mismatch"] > 0
+
+
+def test_a_long_reason_is_cut_at_a_word():
+    from refnet.checking.probe import _clipped
+
+    text = "expected a real tensor but got: c10::complex<double> for argument #1 'self' in mul"
+    short = _clipped(text, 40)
+    assert short.endswith(" …") and text.startswith(short[:-2]) and len(short) <= 42
+    assert text[len(short) - 2] in " :,;"  # cut between words, not inside one
+    assert _clipped("short\n  enough") == "short enough"

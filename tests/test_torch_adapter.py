@@ -56,6 +56,8 @@ def test_wrong_backward_is_caught_with_the_report():
     assert isinstance(err, TorchGradcheckError)
     assert err.report.verdict == "MISMATCH"
     assert {e["name"].split("·")[0] for e in err.report.mismatches} == {"inputs[0][1,2]"}
+    # the message is the report's table, its headline once
+    assert str(err).startswith(err.report.summary()) and str(err).count(err.report.summary()) == 1
     assert gradcheck(make_tanh_linear("one_element"), inputs(), raise_exception=False) is False
 
 

@@ -134,11 +134,21 @@ def complex_line_values(prob: Problem, d):
             with np.errstate(all="ignore"):  # underflow in exp is benign; NaN is checked below
                 cs = np.asarray(prob.cline(tol.COMPLEX_STEP_H, d))
     except Exception as exc:  # ComplexWarning, TypeError, FloatingPointError, ...
-        return None, f"f rejects complex input ({type(exc).__name__}: {str(exc)[:60]})"
+        return None, f"f rejects complex input ({type(exc).__name__}: {_clipped(str(exc))})"
     if cs.size != np.asarray(prob.f0).size or \
             not np.all(np.isfinite(cs) | ~np.isfinite(prob.f0.reshape(-1))):
         return None, "f is not finite (or changes shape) at a complex point"
     return cs, ""
+
+
+def _clipped(text: str, width: int = 80) -> str:
+    """``text`` on one line, cut at a word (never inside one) with "…" where longer than
+    ``width``."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width)
+    return text[:cut if cut > 0 else width].rstrip(" ,;:") + " …"
 
 
 def complex_safety(prob: Problem, d, est, err, skip=None, cs=None) -> tuple[bool, str, bool]:

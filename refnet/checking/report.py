@@ -377,7 +377,7 @@ class Report:
         """Raise ``AssertionError`` unless ``ok``: the summary line first, then the table."""
         __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
         if not self.ok:
-            raise AssertionError(self.summary() + "\n" + str(self))
+            raise AssertionError(str(self))  # the table: its first line is the summary
         return self
 
     def __str__(self) -> str:
