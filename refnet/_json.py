@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["json_safe", "dumps"]
+__all__ = ["json_safe", "dumps", "schema_path"]
+
+SCHEMAS = Path(__file__).resolve().parent / "schema"  # installed with the package
+
+
+def schema_path(command: str) -> Path:
+    """The JSON schema of ``refnet COMMAND --json`` (check, verify, formulas, train), as
+    installed with refnet."""
+    return SCHEMAS / f"{command}.json"
 
 
 def json_safe(obj):

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from refnet import cli
+from refnet._json import schema_path
 from refnet.cli import main
 
-SCHEMAS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "schema"
+SCHEMAS = schema_path("check").parent  # as installed with the package
 
 
 def _strict(text):
@@ -279,3 +280,16 @@ def test_install_hints_can_work():
         assert any(r.startswith(package) for r in extras[extra]), extra
         assert hint(extra) == f'pip install {package} (or, in refnet\'s checkout, ' \
             f'pip install ".[{extra}]")'
+
+
+def test_the_schemas_are_package_data():
+    """--json's help names a schema that an installed refnet has: the files sit in the package
+    and pyproject.toml ships them."""
+    import tomllib
+
+    for command in ("check", "verify", "formulas", "train"):
+        assert schema_path(command).is_file(), command
+        assert json.loads(schema_path(command).read_text())["$schema"]
+    root = pathlib.Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "schema/*.json" in data["package-data"]["refnet"]

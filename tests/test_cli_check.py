@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from refnet._json import schema_path
 from refnet.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -115,7 +116,7 @@ def test_mismatch_json_is_strict_and_matches_its_schema(user, capsys):
     assert code == 1
     d = json.loads(out, parse_constant=lambda t: pytest.fail(f"non-strict JSON {t}"))
     assert d["ok"] is False and d["counts"]["mismatch"] > 0
-    schema = json.loads((ROOT / "docs" / "schema" / "check.json").read_text())
+    schema = json.loads(schema_path("check").read_text())
     jsonschema.validate(d, schema)
 
 

@@ -13,10 +13,11 @@ from types import SimpleNamespace
 import pytest
 
 from refnet import tolerances as tol
+from refnet._json import schema_path
 from refnet.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "docs" / "schema" / "train.json"
+SCHEMA = schema_path("train")
 
 pytest.importorskip("sklearn")
 

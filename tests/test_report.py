@@ -124,3 +124,17 @@ def test_a_long_reason_is_cut_at_a_word():
     assert short.endswith(" …") and text.startswith(short[:-2]) and len(short) <= 42
     assert text[len(short) - 2] in " :,;"  # cut between words, not inside one
     assert _clipped("short\n  enough") == "short enough"
+
+
+def test_the_html_shows_what_the_text_shows_worst_first():
+    ok = CASES["ok"]._repr_html_()
+    assert CASES["ok"].summary() in ok and "<th>oracle</th>" in ok  # an OK report has content
+    x = np.linspace(-1.0, 1.0, 6)
+    worse = np.array([1.0, 1.0, 1e3, 1.0, 10.0, 1.0])  # element 2 furthest off, then 4
+    r = check_gradient(lambda v: float(np.sum(v**3)),
+                       lambda v: 3 * v**2 + 1e-3 * worse * (np.arange(6) % 2 == 0) + 1e-3 *
+                       worse * (np.arange(6) == 4), x)
+    page = r._repr_html_()
+    names = [e["name"] for e in r.mismatches]
+    assert names[0] == "[2]" and [page.index(f"<td>{n}</td>") for n in names] == sorted(
+        page.index(f"<td>{n}</td>") for n in names)

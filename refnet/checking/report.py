@@ -457,19 +457,26 @@ def _table(r: Report) -> str:
 
 
 def _html(r: Report) -> str:
+    """The table's content as HTML (a notebook shows it): the summary, each oracle's figures
+    (also for an OK report), and the listed elements worst first, as the text lists them."""
     import html
 
-    rows = []
-    for _title, status in _TITLES:
-        items = r.elements(status)[:SHOW]
-        for e in items:
-            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-                status, e["name"], _fmt(e["value"]), _fmt(e["oracle_value"]),
-                f"{e['oracle_error']:.1e}", _fmt_margin(e["margin"]), e["reason"])) + "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("status", "element", "analytic", "oracle", "+/-",
-                                             "margin", "reason"))
-    table = f"<table><tr>{head}</tr>{''.join(rows)}</table>" if rows else ""
-    return f"<div><p><b>{html.escape(r.summary())}</b></p>{table}</div>"
+    def table(head, rows):
+        cells = lambda tag, row: "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in row)
+        body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+        return f"<table><tr>{cells('th', head)}</tr>{body}</table>" if rows else ""
+
+    oracles = table(("oracle", "elements", "max abs err", "max rel err"), [
+        (name, o["elements"], f"{o['max_abs']:.3e}",
+         "-" if o["max_rel"] is None else f"{o['max_rel']:.3e}")
+        for name, o in r.oracles.items()])
+    listed = [(status, e) for _title, status in _TITLES for e in getattr(r, {
+        "mismatch": "mismatches", "lossy": "lossy", "unresolved": "unresolved",
+        "subgradient": "subgradients"}[status])]
+    elements = table(("status", "element", "analytic", "oracle", "+/-", "margin", "reason"), [
+        (status, e["name"], _fmt(e["value"]), _fmt(e["oracle_value"]), f"{e['oracle_error']:.1e}",
+         _fmt_margin(e["margin"]), e["reason"]) for status, e in listed])
+    return f"<div><p><b>{html.escape(r.summary())}</b></p>{oracles}{elements}</div>"
 
 
 def headline(counts, error, options) -> tuple[str, bool]:

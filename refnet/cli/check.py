@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from refnet._json import schema_path
 from refnet.cli import EXIT_INCONCLUSIVE, EXIT_MISMATCH, EXIT_OK, UsageError, json_text
 
 MAX_ELEMENTS = 10**6
@@ -59,7 +60,8 @@ def configure(parser) -> None:
     where.add_argument("--point", metavar="FILE", help="the point: a .npy array or a .npz dict")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random point (0)")
     parser.add_argument("--json", action="store_true",
-                        help="print the report as JSON (docs/schema/check.json)")
+                        help=f"print the report as JSON; its schema: "
+                        f"{schema_path('check')}")
     parser.add_argument("--no-complex-step", action="store_true",
                         help="do not try the complex step")
     parser.add_argument("--vjp", action="store_true",

@@ -1,7 +1,7 @@
 """``refnet formulas``: each activation's formulas, where its output form is valid, its kinks,
 and its measured accuracy against mpmath (:mod:`refnet.study`).  ``--markdown`` writes the
 reference that ``docs/derivatives.md`` holds (regenerate it with ``refnet formulas --markdown -o
-docs/derivatives.md``); ``--json`` the measurements (``docs/schema/formulas.json``).  Exit 1 when
+docs/derivatives.md``); ``--json`` the measurements (``refnet/schema/formulas.json``).  Exit 1 when
 an activation misses its accuracy targets."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from refnet import tolerances as tol
+from refnet._json import schema_path
 from refnet.cli import (
     activation_names,
     integer_at_least,
@@ -33,7 +34,8 @@ def configure(parser) -> None:
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="write the Markdown reference")
     form.add_argument("--json", action="store_true",
-                      help="print the measurements as JSON (docs/schema/formulas.json)")
+                      help=f"print the measurements as JSON; its schema: "
+                        f"{schema_path('formulas')}")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.add_argument("--points", type=_points, default=4801, metavar="N",
                         help="points in the dense part of the sweep (default 4801)")

@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from refnet._install import hint
+from refnet._json import schema_path
 from refnet.cli import (
     UsageError,
     activation_names,
@@ -78,7 +79,8 @@ def configure(parser) -> None:
     parser.add_argument("--twin", action="store_true",
                         help="also run the JAX twin from the same start and compare the costs")
     parser.add_argument("--json", action="store_true",
-                        help="print the result as JSON (docs/schema/train.json)")
+                        help=f"print the result as JSON; its schema: "
+                        f"{schema_path('train')}")
 
 
 # ---------------------------------------------------------------------------------------------

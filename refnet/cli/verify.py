@@ -5,11 +5,12 @@ points judged, the oracles, the worst margin (error/bound; at most 1 passes), th
 by a kink convention or decided by mpmath, and the verdict; then every failing point (where,
 value, reference, bound).  ``--detail`` adds the table of every function against every oracle
 (:func:`refnet.checking.verify.format_table`); ``--json`` prints all of it as JSON
-(``docs/schema/verify.json``).
+(``refnet/schema/verify.json``).
 """
 
 from __future__ import annotations
 
+from refnet._json import schema_path
 from refnet.cli import (
     activation_names,
     json_text,
@@ -43,7 +44,8 @@ def configure(parser) -> None:
     parser.add_argument("--seed", type=int, default=SEED,
                         help=f"seed of the random points (default {SEED})")
     parser.add_argument("--json", action="store_true",
-                        help="print the summary and every row as JSON (docs/schema/verify.json)")
+                        help=f"print the summary and every row as JSON; its schema: "
+                        f"{schema_path('verify')}")
     parser.add_argument("--detail", action="store_true",
                         help="also print the table of every function against every oracle")
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=only,
