@@ -121,8 +121,17 @@ def _depth(parameters):
     L = len(parameters) // 2
     expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
     if L == 0 or set(parameters) != expected:
+        # the layers named by any key, so that the one missing is named too
+        named = [int(k[1:]) for k in map(str, parameters) if k[:1] in "Wb" and k[1:].isdigit()]
+        top = max(named, default=0)
+        want = [f"{p}{l}" for l in range(1, top + 1) for p in "Wb"]
+        missing = [k for k in want if k not in parameters]
+        extra = sorted(str(k) for k in parameters if k not in want)
+        why = "; ".join(part for part in (missing and f"missing {', '.join(missing)}",
+                                          extra and f"unexpected {', '.join(extra)}") if part)
         raise ValueError(
             f"parameters: expected keys W1, b1, …, WL, bL, got {sorted(parameters)}"
+            + (f": {why}" if why else "")
         )
     return L
 

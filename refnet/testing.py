@@ -99,6 +99,24 @@ def assert_derivative_matches(name: str, fn, ulps: float = 4, **params) -> None:
         raise AssertionError(head + "\n" + "\n".join(lines))
 
 
+def _takes_parameters_x_y(backward) -> None:
+    """TypeError naming the required call where ``backward`` cannot be called as
+    ``backward(parameters, X, Y)`` (a refnet-style ``(parameters, cache, X, Y)`` cannot)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(backward)
+    except (TypeError, ValueError):  # a builtin or C function without a signature: just call
+        return
+    try:
+        sig.bind(None, None, None)
+    except TypeError as exc:
+        raise TypeError(f"backward: assert_gradients_match calls backward(parameters, X, Y) and "
+                        f"returns dW1, db1, …; its signature {sig} does not take that ({exc}). "
+                        f"Wrap it, e.g. lambda p, X, Y: my_backward(p, forward(p, X), X, Y)"
+                        ) from None
+
+
 def network_case_names() -> list[str]:
     """The names :func:`assert_gradients_match` accepts: ``notebook`` and ``HIDDEN-OUTPUT``."""
     return [c["name"] for c in network_cases()]
@@ -127,6 +145,7 @@ def assert_gradients_match(backward, case: str, *, ulps: float | None = None) ->
     ref = network_case(case)
     p = {k: v.copy() for k, v in ref["params"].items()}
     X, Y = ref["X"].copy(), ref["Y"].copy()
+    _takes_parameters_x_y(backward)
     got = backward(p, X, Y)
     if not isinstance(got, dict):
         raise AssertionError(f"{case}: backward returned {type(got).__name__}, expected a dict "

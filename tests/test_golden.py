@@ -238,6 +238,9 @@ def test_assert_gradients_match_passes_refnet_and_fails_planted_bugs():
     with pytest.raises(AssertionError, match="relu-softmax") as info:
         assert_gradients_match(y_size, "relu-softmax")
     assert "dW1" in str(info.value)
+    # refnet's own backward signature, passed as it is: the message says what is called
+    with pytest.raises(TypeError, match=r"calls backward\(parameters, X, Y\)"):
+        assert_gradients_match(net.backward_propagation, "notebook")
 
     def one_wrong(p, X, Y):
         g = refnets("tanh", "sigmoid")(p, X, Y)

@@ -139,3 +139,30 @@ def test_batch_axes_must_agree():
     _, cache = net.forward_propagation(X, Pb)
     with pytest.raises(ValueError, match="cache: Z1/A1"):
         net.backward_propagation(Pb, {k: v[0] for k, v in cache.items()}, X, Y)
+
+
+def test_a_missing_or_extra_parameter_is_named():
+    p = net.initialize_parameters([2, 3, 1], seed=0)
+    X = np.ones((2, 4))
+    with pytest.raises(ValueError, match=r"got \['W1', 'W2', 'b1'\]: missing b2$"):
+        net.forward_propagation(X, {k: v for k, v in p.items() if k != "b2"})
+    with pytest.raises(ValueError, match="missing b3$"):
+        net.forward_propagation(X, dict(p, W3=np.ones((1, 1))))
+    with pytest.raises(ValueError, match="unexpected c$"):
+        net.forward_propagation(X, dict(p, c=1.0))
+
+
+def test_a_gradient_missing_one_key_names_that_key():
+    from refnet.check import check_gradient
+
+    p = net.initialize_parameters([2, 3, 1], seed=0)
+    X, Y = np.ones((2, 4)), np.array([[0.0, 1.0, 0.0, 1.0]])
+
+    def grad(q):
+        _, cache = net.forward_propagation(X, q)
+        g = net.backward_propagation(q, cache, X, Y)
+        del g["db2"]
+        return g
+
+    r = check_gradient(lambda q: net.loss(q, X, Y), grad, p)
+    assert r.verdict == "ERROR" and r.error.endswith("missing ['db2']"), r.error

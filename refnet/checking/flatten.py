@@ -140,9 +140,14 @@ def _matching_keys(layout: Layout, g: dict, what: str) -> list:
     prefixed = [f"d{k}" for k in layout.keys]
     if all(k in g for k in prefixed):
         return prefixed
-    missing = [k for k in layout.keys if k not in g]
+    # missing in the naming the dict uses (mostly dW1, … from a backward pass, or W1, …)
+    names = prefixed if sum(k in g for k in prefixed) > sum(k in g for k in layout.keys) else \
+        list(layout.keys)
+    missing = [k for k in names if k not in g]
+    extra = sorted(str(k) for k in g if k not in names)
     raise Abort(f"{what} returned a dict with keys {sorted(map(str, g))}; expected keys "
-                f"{list(layout.keys)} (or {prefixed}); missing {missing}")
+                f"{list(layout.keys)} (or {prefixed}); missing {missing}"
+                + (f", unexpected {extra}" if extra else ""))
 
 
 def flatten_like(layout: Layout, g, what="grad") -> np.ndarray:
