@@ -293,3 +293,35 @@ def test_the_schemas_are_package_data():
     root = pathlib.Path(__file__).resolve().parents[1]
     data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert "schema/*.json" in data["package-data"]["refnet"]
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("args", [
+    ["vectors", "relu", "--out", "/proc/refnet-test.json"],
+    ["formulas", "relu", "-o", "/proc/refnet-test.md"],
+    ["plot", "tanh", "-o", "/proc/refnet-test.png"],
+    ["train", "--dataset", "iris", "--plot", "/proc/refnet-test.png"],
+])
+def test_an_output_that_cannot_be_written_exits_2_before_any_work(args):
+    """/proc takes no new file, also for root (which ignores permission bits): the path is
+    tried, not judged by its bits, before the work (train would train first)."""
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    p = subprocess.run([sys.executable, "-m", "refnet", *args], cwd=root, capture_output=True,
+                       text=True, timeout=120, check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "cannot be written" in p.stderr and "Traceback" not in p.stderr
+    assert p.stdout == ""  # nothing done: no training log, no table
+
+
+def test_checking_an_output_path_leaves_nothing_behind(tmp_path):
+    from refnet.cli import output_file
+
+    new = tmp_path / "new.json"
+    assert output_file(str(new), "--out") == new and not new.exists()
+    old = tmp_path / "old.json"
+    old.write_text("kept")
+    output_file(str(old), "--out")
+    assert old.read_text() == "kept"

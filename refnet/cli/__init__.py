@@ -19,6 +19,7 @@ Exit status:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import math
@@ -183,8 +184,9 @@ def finite_float(text: str) -> float:
 
 
 def output_file(path: str, option: str, *, suffixes=None) -> Path:
-    """Check that ``path`` can be written (its folder exists and is writable, it is not a
-    folder) and, if ``suffixes`` is given, that it ends in one of them; raise UsageError."""
+    """Check, before any work, that ``path`` can be written (its folder exists, it is not a
+    folder, and it opens for writing) and, if ``suffixes`` is given, that it ends in one of
+    them; raise UsageError."""
     p = Path(path)
     if suffixes is not None and p.suffix.lower() not in suffixes:
         raise UsageError(f"{option} {path}: expected a file ending in "
@@ -194,8 +196,18 @@ def output_file(path: str, option: str, *, suffixes=None) -> Path:
     folder = p.parent
     if not folder.is_dir():
         raise UsageError(f"{option} {path}: the folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise UsageError(f"{option} {path}: not writable")
+    # opened, not judged by permission bits (root ignores them, and /sys or /proc refuse a
+    # file whatever they say): a new file is made and removed again, an existing one opened
+    # for appending, so nothing is changed
+    existed = p.exists()
+    try:
+        with open(p, "a" if existed else "x", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot be written ({exc.strerror or exc})") from None
+    if not existed:
+        with contextlib.suppress(OSError):
+            p.unlink()
     return p
 
 
