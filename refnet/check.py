@@ -16,6 +16,8 @@ not a mismatch; ``strict=True`` fails lossy elements too; ``accept_inconclusive=
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from collections.abc import Callable
 
@@ -38,7 +40,7 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
                    complex_step="auto", seed: int = 0, rtol: float | None = None,
                    atol: float | None = None, strict: bool = False,
                    accept_inconclusive: bool = False, sample: int | None = None,
-                   vectorized: bool = False) -> Report:
+                   vectorized: bool = False, progress: bool = False) -> Report:
     """Check ``grad`` against the gradient of the scalar function ``f`` at ``x``.
 
     ``x`` is an array or a dict of arrays; ``grad(x)`` must return the same structure.  ``twin``
@@ -57,6 +59,9 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
     ``vectorized=True``: ``f`` takes ``x`` with a leading batch axis (each array ``(B, ...)``)
     and returns the ``(B,)`` values, so that a whole stencil (every coordinate moved once) is one
     call per chunk of points instead of one call per point.  ``grad`` is called on ``x`` itself.
+
+    ``progress=True`` shows a tqdm bar on stderr counting the calls of ``f`` (a check of a
+    large x through a slow f runs for a while; ``refnet check`` shows it on a terminal).
     """
     t0 = time.perf_counter()
     opts = verdict_options(rtol, atol, strict, accept_inconclusive)
@@ -64,7 +69,7 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
     seed = None if seed is None else count("seed", seed, at_least=0)  # None: a fresh seed
     vectorized = flag("vectorized", vectorized)
     _callable("f", f), _callable("grad", grad), _callable("twin", twin, optional=True)
-    with single_blas_thread():
+    with single_blas_thread(), _calls_shown(f, flag("progress", progress)) as f:
         if sample is not None:
             from refnet.checking.sampling import check_sampled
 
@@ -75,6 +80,27 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
                                  complex_step=complex_step, seed=seed, opts=opts, t0=t0)
         return pipeline.gradient(f, grad, x, opts=opts, twin=twin, complex_step=complex_step,
                                  seed=seed, vectorized=vectorized, t0=t0)
+
+
+@contextlib.contextmanager
+def _calls_shown(f, show: bool):
+    """``f``, counting its calls on a tqdm bar on stderr where ``show`` (closed afterwards)."""
+    if not show:
+        yield f
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(desc="check_gradient: calls of f", unit=" calls", file=sys.stderr, leave=False,
+               dynamic_ncols=True, mininterval=0.25)
+
+    def counted(*args, **kwargs):
+        bar.update()
+        return f(*args, **kwargs)
+
+    try:
+        yield counted
+    finally:
+        bar.close()
 
 
 def registry_entry(f):

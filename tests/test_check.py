@@ -741,3 +741,20 @@ def test_mpmath_overrules_an_oracle_that_cancels():
     assert bad.verdict == "MISMATCH" and bad.counts["verified"] == 0, str(bad)
     assert all("disagrees with mpmath" in e["reason"] for e in bad.elements())
 
+
+
+def test_progress_counts_the_calls_of_f_and_changes_nothing(capsys):
+    from refnet.checking.options import InvalidArgument
+
+    x = np.linspace(-1.0, 1.0, 40)
+    calls = []
+    f = lambda v: calls.append(1) or float(np.sum(np.sin(v) * v))
+    g = lambda v: np.cos(v) * v + np.sin(v)
+    quiet = check_gradient(f, g, x)
+    n_quiet, calls[:] = len(calls), []
+    shown = check_gradient(f, g, x, progress=True)
+    err = capsys.readouterr().err
+    assert shown == quiet and len(calls) == n_quiet
+    assert "calls of f" in err  # the bar, on stderr (cleared when the check ends)
+    with pytest.raises(InvalidArgument, match="progress"):
+        check_gradient(f, g, x, progress="yes")

@@ -204,8 +204,10 @@ def run(args) -> int:
             report = check_vjp(f, grad, x, seed=args.seed, complex_step=cs,
                                accept_inconclusive=accept)
         else:
+            # a bar counting the calls of f, on a terminal only (a long check is not silent)
             report = check_gradient(f, grad, x, seed=args.seed, complex_step=cs,
-                                    sample=args.sample, accept_inconclusive=accept)
+                                    sample=args.sample, accept_inconclusive=accept,
+                                    progress=bool(getattr(sys.stderr, "isatty", bool)()))
     if args.json:
         print(json_text(report.to_dict(), indent=2))
     else:
