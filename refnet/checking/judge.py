@@ -26,7 +26,8 @@ How an element is judged (all of it vectorised over the elements still in questi
    or mostly noise), agree with each other and both disagree with g.  Where they disagree with
    each other f is not smooth over the larger stencil and the smaller is trusted: verified if it
    agrees and is resolved, else unresolved ("f is not smooth over the larger stencils").  An
-   arbiter (mpmath for a registry activation) then decides the unresolved elements.
+   arbiter (mpmath for a registry activation, exact) then decides the unresolved elements and
+   those an inexact oracle failed or called lossy.
 4. One side (:func:`_stage_one_sided`): an element the central tableau leaves unresolved, away
    from any known kink, where exactly one of the one-sided tableaux taken along the way (every
    stage's forward and backward tableaux come from its central stencil's evaluations) is
