@@ -42,20 +42,29 @@ def _rel(value, ref):
 def plot_activation(name, path, *, points=801):
     """f, f′, f″ and the log10 relative error of each formula and oracle for f′."""
     plt = _pyplot()
+    fig = activation_figure(name, points=points)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def activation_figure(name, *, points=801):
+    """The figure of :func:`plot_activation`.  Each legend sits beside its panel, outside it,
+    so that it hides no curve whatever the activation's curves do."""
+    plt = _pyplot()
     act = act_mod.ACTIVATIONS[name]
     p = dict(act.params)
     lim = 40.0 if name in study._WIDE else 12.0
     z = np.linspace(-lim, lim, points)
     z = z[~np.isin(z, act.kinks)]
     ref = oracles.mp_value(name, z, 1, **p)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 8))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 8))
     zz = np.linspace(-min(lim, 6.0), min(lim, 6.0), 601)
     top.plot(zz, act.forward(zz, **p), label="f")
     top.plot(zz, act.derivative(zz, **p), label="f′")
     top.plot(zz, act.second_derivative(zz, **p), label="f″")
     top.set_title(f"{name}{' ' + str(p) if p else ''}")
     top.set_xlabel("z")
-    top.legend()
+    top.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     top.grid(alpha=0.3)
     f = lambda x: act.forward(x, **p)
     curves = [("derivative(z)", act.derivative(z, **p))]
@@ -76,11 +85,10 @@ def plot_activation(name, path, *, points=801):
     bottom.set_ylim(np.log10(_FLOOR) - 0.5, 1)
     bottom.set_xlabel("z")
     bottom.set_ylabel("log10 relative error of f′ vs mpmath")
-    bottom.legend(fontsize=8, loc="upper center", ncol=2)
+    bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     bottom.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def plot_steps(name, path, *, at=None):

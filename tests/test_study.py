@@ -236,3 +236,24 @@ def test_a_stale_derivatives_page_is_caught(fresh_page):
     assert planted(step, {3: f"{10 * err:.1e}"})
     assert planted(formula, line=lines[formula] + " + 1")
     assert planted(len(lines) - 1, line=lines[-1] + " more") or lines[-1] == ""
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "leaky_relu"])
+def test_the_pictures_legends_hide_no_curve(name):
+    """Each legend of an activation's picture lies outside every panel (the curves differ per
+    activation, so no spot inside a panel is free for all of them)."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from refnet.plot import activation_figure
+
+    fig = activation_figure(name, points=201)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        panels = [ax.get_window_extent(renderer) for ax in fig.axes]
+        legends = [ax.get_legend().get_window_extent(renderer) for ax in fig.axes]
+        assert len(legends) == 2
+        assert not any(leg.overlaps(panel) for leg in legends for panel in panels)
+    finally:
+        plt.close(fig)
