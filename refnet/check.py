@@ -16,8 +16,6 @@ not a mismatch; ``strict=True`` fails lossy elements too; ``accept_inconclusive=
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import time
 from collections.abc import Callable
 
@@ -26,7 +24,7 @@ import numpy as np
 from refnet._threads import single_blas_thread
 from refnet.checking import pipeline
 from refnet.checking.options import InvalidArgument, choice, count, flag, invalid, verdict_options
-from refnet.checking.problems import bind_params
+from refnet.checking.problems import bind_params, calls_shown
 from refnet.checking.products import check_hvp, check_jvp, check_vjp
 from refnet.checking.report import Report
 
@@ -69,7 +67,7 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
     seed = None if seed is None else count("seed", seed, at_least=0)  # None: a fresh seed
     vectorized = flag("vectorized", vectorized)
     _callable("f", f), _callable("grad", grad), _callable("twin", twin, optional=True)
-    with single_blas_thread(), _calls_shown(f, flag("progress", progress)) as f:
+    with single_blas_thread(), calls_shown(f, flag("progress", progress), "check_gradient") as f:
         if sample is not None:
             from refnet.checking.sampling import check_sampled
 
@@ -80,27 +78,6 @@ def check_gradient(f: Callable, grad: Callable, x, *, twin: Callable | None = No
                                  complex_step=complex_step, seed=seed, opts=opts, t0=t0)
         return pipeline.gradient(f, grad, x, opts=opts, twin=twin, complex_step=complex_step,
                                  seed=seed, vectorized=vectorized, t0=t0)
-
-
-@contextlib.contextmanager
-def _calls_shown(f, show: bool):
-    """``f``, counting its calls on a tqdm bar on stderr where ``show`` (closed afterwards)."""
-    if not show:
-        yield f
-        return
-    from tqdm import tqdm
-
-    bar = tqdm(desc="check_gradient: calls of f", unit=" calls", file=sys.stderr, leave=False,
-               dynamic_ncols=True, mininterval=0.25)
-
-    def counted(*args, **kwargs):
-        bar.update()
-        return f(*args, **kwargs)
-
-    try:
-        yield counted
-    finally:
-        bar.close()
 
 
 def registry_entry(f):
@@ -175,17 +152,17 @@ def check_derivative(f, df: Callable, z, *, kinks=None, params=None, mpmath="aut
 
 def check_jacobian(f: Callable, jac: Callable, x, *, complex_step="auto",
                    rtol: float | None = None, atol: float | None = None, strict: bool = False,
-                   accept_inconclusive: bool = False) -> Report:
+                   accept_inconclusive: bool = False, progress: bool = False) -> Report:
     """Check ``jac(x)`` (shape f(x).shape + x.shape) against the Jacobian of ``f`` at ``x``.
 
     ``rtol``, ``atol``, ``strict``, ``accept_inconclusive``: the verdict options (see the module
-    docstring).
+    docstring).  ``progress=True``: a tqdm bar on stderr counting the calls of ``f``.
     """
     t0 = time.perf_counter()
     opts = verdict_options(rtol, atol, strict, accept_inconclusive)
     complex_step = choice("complex_step", complex_step)
     _callable("f", f), _callable("jac", jac)
-    with single_blas_thread():
+    with single_blas_thread(), calls_shown(f, flag("progress", progress), "check_jacobian") as f:
         return pipeline.jacobian(f, jac, x, opts=opts, complex_step=complex_step, t0=t0)
 
 

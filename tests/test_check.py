@@ -758,3 +758,26 @@ def test_progress_counts_the_calls_of_f_and_changes_nothing(capsys):
     assert "calls of f" in err  # the bar, on stderr (cleared when the check ends)
     with pytest.raises(InvalidArgument, match="progress"):
         check_gradient(f, g, x, progress="yes")
+
+
+@pytest.mark.parametrize("which", ["check_vjp", "check_jacobian"])
+def test_progress_of_the_vector_checks(capsys, which):
+    from refnet.check import check_vjp
+    from refnet.checking.options import InvalidArgument
+
+    x = np.linspace(-1.0, 1.0, 6)
+    calls = []
+    f = lambda v: calls.append(1) or np.sin(v) * v[::-1]
+    jac = lambda v: np.diag(np.cos(v) * v[::-1]) + np.diag(np.sin(v))[:, ::-1]
+    if which == "check_vjp":
+        run = lambda **kw: check_vjp(f, lambda v, u: jac(v).T @ u, x, **kw)
+    else:
+        run = lambda **kw: check_jacobian(f, jac, x, **kw)
+    quiet = run()
+    n_quiet, calls[:] = len(calls), []
+    shown = run(progress=True)
+    assert quiet.verdict == shown.verdict == "OK", str(shown)
+    assert shown == quiet and len(calls) == n_quiet > 0
+    assert f"{which}: calls of f" in capsys.readouterr().err
+    with pytest.raises(InvalidArgument, match="progress"):
+        run(progress=1)

@@ -74,6 +74,36 @@ def test_vjp_right_and_wrong(user, capsys):
     assert d["verdict"] == "MISMATCH" and d["guarantee"]
 
 
+class _Terminal:
+    """A stderr that says it is a terminal (the bar is shown on a terminal only)."""
+
+    def __init__(self):
+        self.text = []
+
+    def write(self, s):
+        self.text.append(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("args, bar", [
+    (["flagsmod:f", "flagsmod:grad", "--shape", "4"], "check_gradient: calls of f"),
+    (["flagsmod:softmax", "flagsmod:softmax_vjp", "--vjp", "--shape", "5"],
+     "check_vjp: calls of f"),
+])
+def test_progress_on_a_terminal_only(user, capsys, monkeypatch, args, bar):
+    code, out, err = check(capsys, *args)
+    assert code == 0 and "calls of f" not in err, out + err  # not a terminal: no bar
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert main(["check", *args]) == 0
+    assert bar in "".join(term.text)
+
+
 def test_sample(user, capsys):
     code, out, err = check(capsys, "flagsmod:f", "flagsmod:grad", "--sample", "10",
                            "--shape", "30,30")

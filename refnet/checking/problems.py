@@ -61,6 +61,30 @@ def guarded(what="f"):
         raise Abort(f"{what} raised {type(exc).__name__}: {exc}") from None
 
 
+@contextmanager
+def calls_shown(f, show: bool, check: str):
+    """``f``, counting its calls on a tqdm bar on stderr where ``show`` (the bar is closed, and
+    cleared, when the block ends); ``f`` itself where not.  ``check`` names the bar."""
+    if not show:
+        yield f
+        return
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(desc=f"{check}: calls of f", unit=" calls", file=sys.stderr, leave=False,
+               dynamic_ncols=True, mininterval=0.25)
+
+    def counted(*args, **kwargs):
+        bar.update()
+        return f(*args, **kwargs)
+
+    try:
+        yield counted
+    finally:
+        bar.close()
+
+
 def call(f, arg, what="f"):
     with guarded(what):
         return f(arg)

@@ -28,8 +28,8 @@ from refnet._threads import single_blas_thread
 from refnet.checking import pipeline
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import Layout, element_name, flatten, flatten_like
-from refnet.checking.options import choice, count, point, verdict_options
-from refnet.checking.problems import call
+from refnet.checking.options import choice, count, flag, point, verdict_options
+from refnet.checking.problems import call, calls_shown
 from refnet.checking.report import Record, Report, error_report
 
 __all__ = [
@@ -155,7 +155,7 @@ def _claimed(raw, lay: Layout, what):
 
 def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="auto",
               rtol: float | None = None, atol: float | None = None, strict: bool = False,
-              accept_inconclusive: bool = False) -> ProbeReport:
+              accept_inconclusive: bool = False, progress: bool = False) -> ProbeReport:
     """Check ``vjp(x, u)`` (uᵀJ, the structure of ``x``) for a vector function ``f`` at ``x``.
 
     ``f`` maps ``x`` (an array or a dict of arrays) to an array or a dict of arrays; ``vjp(x, u)``
@@ -167,10 +167,17 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
 
     Detection guarantee (per probe): an error E in the Jacobian is missed only where
     (uᵀE)_i = 0 (probability 0 for a nonzero column of E, u Gaussian); it is caught where
-    |(uᵀE)_i| exceeds the element's bound.  Verdict options as for ``check_gradient``.
+    |(uᵀE)_i| exceeds the element's bound.  Verdict options as for ``check_gradient``;
+    ``progress=True``: a tqdm bar on stderr counting the calls of ``f`` (every probe moves
+    every coordinate).
     """
     t0 = time.perf_counter()
     opts = verdict_options(rtol, atol, strict, accept_inconclusive)
+    with calls_shown(f, flag("progress", progress), "check_vjp") as f:
+        return _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0)
+
+
+def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0):
     k_probes = count("cotangents", cotangents)
     seed, complex_step = count("seed", seed, at_least=0), choice("complex_step", complex_step)
     v, lay = flatten(x)

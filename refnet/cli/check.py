@@ -198,16 +198,14 @@ def run(args) -> int:
         grad = _in_dtype(_resolve(args.gradient, loaded), dtype)
         from refnet.check import check_gradient, check_vjp
 
-        cs = False if args.no_complex_step else "auto"
-        accept = args.accept_inconclusive
+        common = {"seed": args.seed, "complex_step": False if args.no_complex_step else "auto",
+                  "accept_inconclusive": args.accept_inconclusive,
+                  # a bar counting the calls of f, on a terminal only (a long check is not silent)
+                  "progress": bool(getattr(sys.stderr, "isatty", bool)())}
         if args.vjp:
-            report = check_vjp(f, grad, x, seed=args.seed, complex_step=cs,
-                               accept_inconclusive=accept)
+            report = check_vjp(f, grad, x, **common)
         else:
-            # a bar counting the calls of f, on a terminal only (a long check is not silent)
-            report = check_gradient(f, grad, x, seed=args.seed, complex_step=cs,
-                                    sample=args.sample, accept_inconclusive=accept,
-                                    progress=bool(getattr(sys.stderr, "isatty", bool)()))
+            report = check_gradient(f, grad, x, sample=args.sample, **common)
     if args.json:
         print(json_text(report.to_dict(), indent=2))
     else:
