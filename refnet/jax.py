@@ -27,7 +27,7 @@ try:
     import jax
     import jax.numpy as jnp
 except ImportError as exc:  # pragma: no cover - jax is a dependency of refnet
-    raise ImportError('refnet.jax needs jax: pip install "refnet"') from exc
+    raise ImportError('refnet.jax needs jax (a dependency of refnet): pip install jax') from exc
 
 from refnet.check import check_jvp, check_vjp
 from refnet.checking.products import merge_reports

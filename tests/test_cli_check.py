@@ -194,6 +194,22 @@ def test_exit_codes_of_a_real_process(tmp_path, fn, gr, code):
     assert p.returncode == code, p.stdout + p.stderr
 
 
+def test_an_internal_error_exits_3_in_a_real_process(tmp_path):
+    """3, not 1, when refnet itself breaks (here a planted bug in check_gradient), with the
+    traceback, as the shell sees it."""
+    (tmp_path / "usermod.py").write_text(USER)
+    script = ("import sys, refnet.check\n"
+              "def broken(*a, **k):\n    raise RuntimeError('a planted bug in refnet')\n"
+              "refnet.check.check_gradient = broken\n"
+              "from refnet.cli import main\nsys.exit(main())")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-c", script, "check", "usermod:f", "usermod:grad",
+                        "--shape", "3"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "Traceback" in p.stderr and "a planted bug in refnet" in p.stderr
+
+
 def _npz(d):
     np.savez(d / "p.npz", W=np.ones((2, 3)) * 0.3, b=np.array([0.5, -1.0]))
     return d / "p.npz"
