@@ -62,6 +62,16 @@ PLATFORM_ULPS = 6
 # silu(-0.7) is 1.6e-16 with glibc's FMA exp and 4.7e-16 without).
 PLATFORM_NOISE_FACTOR = 2.0
 PLATFORM_NOISE_FLOOR = 4 * EPS
+# The step study's figures (the error of a central difference at one step h, the best h, and
+# Richardson's error from the same values) are not a measurement of one rounding but of the
+# cancellation in f(z + h) - f(z - h): the ulp by which each of the two values rounds, divided by
+# 2h, amplified ~1e5 at h = eps^(1/3).  Where those two ulps cancel the error is near 0, where
+# they add it is ~eps|f|/h: a realisation anywhere in between, so another libm moves it by any
+# factor up to that bound's ratio to the truncation error, not by 2.  Measured between NumPy's
+# AVX2 and AVX-512 loops of exp and tanh (docs/derivatives.md): up to 29x (silu's Richardson
+# error at 1.5: 4.3e-13 against 1.7e-14; sigmoid's error at eps^(1/3) at 0.4: 1.9e-12 against
+# 3.0e-11) and the best step one decade.  Two such figures agree within two decades.
+PLATFORM_STEP_FACTOR = 100.0
 
 # --- jax.grad of the twin against the hand-written derivative --------------------------------
 # Both are analytic formulas evaluated in float64.  The formula is within 4 ulps; the twin's

@@ -136,14 +136,14 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 _CELL = re.compile(r"(?<!\\)\|")  # a table cell's border, not an escaped \| inside it
 
 
-def _agree(a: float, b: float, ulps: bool) -> bool:
+def _agree(a: float, b: float, ulps: bool, factor: float = tol.PLATFORM_NOISE_FACTOR) -> bool:
     """Two figures of the page agree across machines: refnet's own ulps within
-    tol.PLATFORM_ULPS; a measurement of rounding noise within tol.PLATFORM_NOISE_FACTOR (plus
-    tol.PLATFORM_NOISE_FLOOR)."""
+    tol.PLATFORM_ULPS; a measurement of rounding noise within ``factor`` (plus
+    tol.PLATFORM_NOISE_FLOOR): tol.PLATFORM_NOISE_FACTOR, or tol.PLATFORM_STEP_FACTOR for the
+    step study's cancellations."""
     if ulps:
         return abs(a - b) <= tol.PLATFORM_ULPS
-    return abs(a - b) <= (1 - 1 / tol.PLATFORM_NOISE_FACTOR) * max(abs(a), abs(b)) + \
-        tol.PLATFORM_NOISE_FLOOR
+    return abs(a - b) <= (1 - 1 / factor) * max(abs(a), abs(b)) + tol.PLATFORM_NOISE_FLOOR
 
 
 def page_differences(old: str, new: str) -> list[str]:
@@ -152,18 +152,21 @@ def page_differences(old: str, new: str) -> list[str]:
     Prose, formulas, names, kinks, the columns' kinds and every targets verdict (met /
     missed) must be the same text.  refnet's own ulps (the f, f′, f″ columns of the accuracy
     table) agree within tol.PLATFORM_ULPS; every other figure (an output form's ulps or
-    onset, the step study's errors and best steps) is a measurement of rounding and agrees
-    within tol.PLATFORM_NOISE_FACTOR.  The `jax.grad(jax.nn.…)` column measures the XLA that
-    ran it (its kind changes with XLA's instruction set: hard_silu loses every digit from 1.5
-    with AVX2 and stays within 85 ulps with SSE4.2), so only its presence is compared."""
+    onset, the complex step's error) is a measurement of rounding and agrees within
+    tol.PLATFORM_NOISE_FACTOR; the step study's best steps and errors measure a cancellation
+    and agree within tol.PLATFORM_STEP_FACTOR.  The `jax.grad(jax.nn.…)` column measures the
+    XLA that ran it (its kind changes with XLA's instruction set: hard_silu loses every digit
+    from 1.5 with AVX2 and stays within 85 ulps with SSE4.2), so only its presence is
+    compared."""
     out = []
     a_lines, b_lines = old.splitlines(), new.splitlines()
     if len(a_lines) != len(b_lines):
         return [f"{len(a_lines)} lines, now {len(b_lines)}"]
-    accuracy = False
+    accuracy = steps = False
     for n, (a, b) in enumerate(zip(a_lines, b_lines), start=1):
         if a.startswith("## "):
             accuracy = a.startswith("## Accuracy")
+            steps = a.startswith("## Best central-difference step")
         if not a.startswith("|") or a.startswith("|---"):
             if a != b:
                 out.append(f"line {n}: {a!r} is now {b!r}")
@@ -179,8 +182,11 @@ def page_differences(old: str, new: str) -> list[str]:
                 out.append(f"line {n}, cell {col}: {x.strip()!r} is now {y.strip()!r}")
                 continue
             ulps = accuracy and col in (1, 2, 3)
+            # the step study's best h, its errors and Richardson's (not the complex step's)
+            factor = tol.PLATFORM_STEP_FACTOR if steps and col in (2, 3, 4, 5) else \
+                tol.PLATFORM_NOISE_FACTOR
             for u, v in zip(_NUMBER.findall(x), _NUMBER.findall(y)):
-                if not _agree(float(u), float(v), ulps):
+                if not _agree(float(u), float(v), ulps, factor):
                     out.append(f"line {n}, cell {col}: {x.strip()!r} is now {y.strip()!r}")
                     break
     return out
@@ -208,7 +214,8 @@ def test_the_derivatives_page_is_what_formulas_writes(fresh_page):
 
 def test_a_stale_derivatives_page_is_caught(fresh_page):
     """The comparison can fail: a formula, a target verdict, an ulps figure beyond the platform
-    budget and a step-study error off by 10x are each caught; an ulp or the jax column is not."""
+    budget, a step-study error off by 1000x and a complex-step error off by 10x are each caught;
+    an ulp, another libm's cancellation or the jax column is not."""
     lines = fresh_page.splitlines()
     acc = next(i for i, line in enumerate(lines) if line.startswith("| sigmoid | "))
     step = next(i for i, line in enumerate(lines) if line.startswith("| tanh | -2.5 | "))
@@ -232,8 +239,10 @@ def test_a_stale_derivatives_page_is_caught(fresh_page):
     assert planted(acc, {4: "**missed**"})
     assert planted(acc, {6: "1 / 2 ulps"}) == []
     err = float(_CELL.split(lines[step])[4])
-    assert planted(step, {3: f"{1.5 * err:.1e}"}) == []
-    assert planted(step, {3: f"{10 * err:.1e}"})
+    assert planted(step, {3: f"{30 * err:.1e}"}) == []  # another libm (PLATFORM_STEP_FACTOR)
+    assert planted(step, {3: f"{1000 * err:.1e}"})
+    cs = float(_CELL.split(lines[step])[7])  # the complex step's error: a single rounding
+    assert planted(step, {6: f"{10 * cs + 1e-14:.1e}"})
     assert planted(formula, line=lines[formula] + " + 1")
     assert planted(len(lines) - 1, line=lines[-1] + " more") or lines[-1] == ""
 
