@@ -781,3 +781,46 @@ def test_progress_of_the_vector_checks(capsys, which):
     assert f"{which}: calls of f" in capsys.readouterr().err
     with pytest.raises(InvalidArgument, match="progress"):
         run(progress=1)
+
+
+def _lossy_figures(reason):
+    """(digits, total, off, scale, bar or None) read back from a lossy element's reason."""
+    import re
+
+    m = re.match(r"lossy: right to (\d+) of (\d+) digits \(off by ([0-9.e+-]+), within the "
+                 r"gradient's rounding scale ([0-9.e+-]+)( plus the oracle's error bar "
+                 r"([0-9.e+-]+))?;", reason)
+    assert m, reason
+    bar = None if m.group(6) is None else float(m.group(6))
+    return int(m.group(1)), int(m.group(2)), float(m.group(3)), float(m.group(4)), bar
+
+
+def test_a_lossy_reason_adds_up_in_the_dtypes_own_digits():
+    # float32 code: digits out of 7, not 16; "within the rounding scale" only where the
+    # disagreement is within it, else the oracle's bar is named as what covers the rest
+    x = np.linspace(-2, 2, 7).astype(np.float32)
+    f = lambda v: np.sum(np.sin(np.asarray(v, np.float32)))
+    g = lambda v: np.cos(np.asarray(v, np.float32)) * np.float32(1.01)
+    r = check_gradient(f, g, x)
+    lossy = [e for e in r.elements() if e["status"] == "lossy"]
+    assert lossy, str(r)
+    for e in lossy:
+        digits, total, off, scale, bar = _lossy_figures(e["reason"])
+        assert total == 7 and digits <= total
+        assert off <= scale if bar is None else scale < off <= 1.01 * (scale + bar)
+    # float64: out of 16 (docs/checking.md's sigmoid through tanh, at z = -30)
+    z = np.array([-30.0, -1.0, 0.5, 2.0])
+    r64 = check_derivative(lambda q: np.logaddexp(0, q), lambda q: 0.5 * (1 + np.tanh(q / 2)), z)
+    lossy = [e for e in r64.elements() if e["status"] == "lossy"]
+    assert len(lossy) == 1 and _lossy_figures(lossy[0]["reason"])[:2] == (4, 16), str(r64)
+
+
+def test_an_exactly_zero_gradient_of_a_piecewise_constant_f():
+    # every difference is exactly 0: the zero gradient is verified against f's own rounding
+    # (the tolerance needed is never 0), and a slope of 1e-9 hidden under the steps is not
+    x = np.array([0.25, 1.5, -2.75])
+    step = lambda v: float(np.sum(np.floor(v))) + 2.5
+    r = check_gradient(step, lambda v: np.zeros_like(v), x)
+    assert r.verdict == "OK" and r.counts["verified"] == 3, str(r)
+    r = check_gradient(lambda v: step(v) + 1e-9 * float(np.sum(v)), lambda v: np.zeros_like(v), x)
+    assert r.verdict == "MISMATCH", str(r)

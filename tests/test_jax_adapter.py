@@ -98,6 +98,35 @@ def test_order_2_catches_a_wrong_second_derivative():
     assert str(info.value).startswith(head) and str(info.value).count(head) == 1
 
 
+def _abs_line(x):
+    return 2 * jnp.abs(x) + x
+
+
+def _abs_line_jvp(bug):
+    @jax.custom_jvp
+    def f(x):
+        return 2 * jnp.abs(x) + x + 1e-3 * x**3
+
+    # right to first order; with the bug, the cubic's part of the rule is held constant, so the
+    # second derivative the rule implies is 0 where the truth is 6e-3 x
+    f.defjvp(lambda p, t: (f(p[0]), (2 * jnp.sign(p[0]) + 1 + 3e-3 * (
+        jax.lax.stop_gradient(p[0] ** 2) if bug else p[0] ** 2)) * t[0]))
+    return f
+
+
+def test_an_exactly_zero_second_derivative_verifies():
+    # f is piecewise linear: every difference of its derivative is exactly 0, as is the rule's;
+    # zero is a value (never INCONCLUSIVE for a tolerance of 0), and a rule whose second
+    # derivative is wrongly 0 is still caught
+    xs = np.array([0.3, -1.2, 2.5, -0.7])
+    assert check_grads(_abs_line, (xs,), order=2) is None
+    assert check_grads(lambda x: jnp.sum(_abs_line(x)), (xs,), order=2) is None
+    check_grads(_abs_line_jvp(True), (xs,), order=1, modes=("fwd",))
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(_abs_line_jvp(True), (xs,), order=2, modes=("fwd",))
+    assert info.value.report.verdict == "MISMATCH"
+
+
 def test_float32_judged_with_float32_rounding():
     x32 = X.astype(np.float32)
     check_grads(SOFTPLUS, (x32,), order=1, modes=("rev",))

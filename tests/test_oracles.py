@@ -158,3 +158,15 @@ def test_every_oracle_a_report_names_is_declared():
     assert {"complex step", "central difference"} <= seen
     assert all(o.name == name for name, o in ORACLES.items())
     assert [n for n, o in ORACLES.items() if o.beside_kinks] == ["one-sided", "mpmath"]
+
+
+def test_a_half_line_outside_fs_domain_leaves_the_noise_of_the_other_half():
+    # f = 1 + t + t² + noise on t in [-1, 1], NaN where t < 0 (a line leaving f's domain): the
+    # noise is the finite half's, not inf (which made every error bar infinite)
+    rng = np.random.default_rng(0)
+    t = np.linspace(-1.0, 1.0, 65)
+    with np.errstate(invalid="ignore"):
+        F = 1 + t + t * t + np.where(t < 0, np.nan, 0.0) + 1e-12 * rng.standard_normal(65)
+    s = oracles.differences.noise_floor(F[:, None])
+    assert 3e-13 < s[0] < 3e-12
+    assert np.isinf(oracles.differences.noise_floor(np.full((65, 1), np.nan)))[0]

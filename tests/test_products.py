@@ -174,3 +174,16 @@ def test_a_scalar_f_or_a_single_input_needs_one_probe():
                   lambda s, t: np.array([np.cos(s[0]), 2 * s[0]]) * t[0], np.array([0.3]),
                   tangents=4)
     assert r.verdict == "OK" and len(r.probes) == 1
+
+
+def test_vjp_where_f_is_undefined_beside_x_is_decided():
+    # f = x/(1 + sqrt(x)) at x = 0: a probe line through x leaves f's domain on one side; the
+    # noise comes from the other, and a vjp missing a square is a mismatch, not inconclusive
+    x = np.array([0, .25, 1.3, 2, 4, 9.])
+    f = lambda v: v / (1 + np.sqrt(v))
+    right = lambda v, u: u * (1 + np.sqrt(v) / 2) / (1 + np.sqrt(v)) ** 2
+    wrong = lambda v, u: u * (1 + np.sqrt(v) / 2) / (1 + np.sqrt(v))
+    assert check_vjp(f, right, x).verdict == "OK"
+    r = check_vjp(f, wrong, x)
+    assert r.verdict == "MISMATCH" and r.counts["mismatch"] == 15 and r.counts["verified"] == 3, \
+        str(r)

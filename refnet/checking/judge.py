@@ -749,7 +749,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     V = _Verdicts(n, p)
     kink = np.zeros(n, bool) if known_kink is None else known_kink.copy()
     near_side = np.zeros(n, int) if near_side is None else near_side
-    S = _gradient_scale(G, fast, extra, slope)
+    S = _gradient_scale(G, fast, extra, slope, prob.f0)
     lossy_abs = tol.CHECK_LOSSY_ULPS * eps * S if atol is None else float(atol)
 
     # 1. fast pass: accept only
@@ -787,18 +787,25 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     if not prob.elementwise and prob.p == 1:
         _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs)
     # 7. the scale: a mismatch within the gradient's rounding scale is lossy
-    _stage_lossy(V, G, lossy_abs, strict)
+    _stage_lossy(V, G, lossy_abs, strict, eps)
     _explain_unresolved(V, G, lossy_abs, noise_floor)
     return Judged(V.status, V.reason, V.name, V.est, V.err, V.records, noise_floor,
                   noise_measured, S, lossy_abs, eps)
 
 
-def _gradient_scale(G, fast, extra, slope):
-    """S: the largest of |G|, of every finite oracle estimate, and of ``slope``."""
-    parts = [np.abs(G).ravel()] + [np.abs(e).ravel() for e, _, _ in fast.values()] + \
-        [np.abs(e).ravel() for e, _, _ in extra.values()] + [np.array([slope])]
-    a = np.concatenate(parts)
-    return float(np.max(a[np.isfinite(a)], initial=0.0))
+def _gradient_scale(G, fast, extra, slope, f0=None):
+    """S: the largest of |G|, of every finite oracle estimate, and of ``slope``.
+
+    Where all of them are exactly 0 (a piecewise-linear f at order 2: every difference is 0), S
+    is the largest |f(x)| instead (f varies on a scale of 1, as the step policy assumes), so an
+    exact zero is judged against the rounding of f and the tolerance needed is never 0."""
+    def largest(parts):
+        a = np.concatenate([np.abs(np.asarray(q, dtype=np.float64)).ravel() for q in parts])
+        return float(np.max(a[np.isfinite(a)], initial=0.0))
+
+    S = largest([G, *(e for e, _, _ in fast.values()), *(e for e, _, _ in extra.values()),
+                 [slope]])
+    return S if S > 0 or f0 is None else largest([f0])
 
 
 def _kink_verdict(g, fw, fw_err, bw, bw_err, tolr, known, lossy_abs):
@@ -874,27 +881,41 @@ def _explain_unresolved(V, G, lossy_abs, noise_floor):
     for r, c in zip(rows, cols):
         need = max(tol.CHECK_RESOLVE_REL * max(abs(G[r, c]), abs(V.est[r, c])), lossy_abs)
         more = "" if V.reason[r, c] == TOO_WIDE else f"; {V.reason[r, c]}"
-        V.reason[r, c] = (f"richardson's error bar {V.err[r, c]:.1e} is wider than the "
-                          f"{need:.1e} needed (the noise of f is {noise_floor:.1e}){more}")
+        if np.isfinite(V.err[r, c]):
+            V.reason[r, c] = (f"richardson's error bar {V.err[r, c]:.1e} is wider than the "
+                              f"{need:.1e} needed (the noise of f is {noise_floor:.1e}){more}")
+        else:  # not the noise: a step left f's domain or its float range
+            V.reason[r, c] = (f"richardson has no error bar (f is not finite at a step of its "
+                              f"stencil, or the noise of f could not be measured); "
+                              f"{need:.1e} was needed{more}")
 
 
-def _stage_lossy(V, G, lossy_abs, strict):
+def _stage_lossy(V, G, lossy_abs, strict, eps=tol.EPS):
     """A mismatch by less than the gradient's rounding scale (beyond the oracle's bar) is lossy:
-    the formula is right and has lost digits there.  With ``strict`` it stays a failure."""
+    the formula is right and has lost digits there.  With ``strict`` it stays a failure.
+
+    The reason counts digits in the arithmetic's own precision: -log10(eps/2), 16 for float64
+    and 7 for float32 (``eps`` is the unit roundoff the check judged with), and says "within
+    the rounding scale" only where the disagreement is; beyond it and within the scale plus the
+    oracle's error bar, it says so."""
     with np.errstate(all="ignore"):
         off = np.abs(G - V.est)
         small = ((V.status == MISMATCH) | (V.status == LOSSY)) & (off <= lossy_abs + V.err) & \
             np.isfinite(V.est) & ~V.structural
     if not small.any():
         return
+    total = float(-np.log10(eps / 2))
     rows, cols = np.nonzero(small)
     for r, c in zip(rows, cols):
         e = abs(V.est[r, c])
         with np.errstate(all="ignore"):
-            digits = -np.log10(off[r, c] / e) if e > 0 and off[r, c] > 0 else 0.0
-        digits = float(np.clip(digits, 0.0, 16.0))
-        V.reason[r, c] = (f"lossy: right to {digits:.0f} of 16 digits (off by {off[r, c]:.1e}, "
-                          f"within the gradient's rounding scale {lossy_abs:.1e}; "
-                          f"{V.reason[r, c]})")
+            digits = -np.log10(off[r, c] / e) if e > 0 and off[r, c] > 0 else total
+        digits = float(np.clip(digits, 0.0, total))
+        within = (f"within the gradient's rounding scale {lossy_abs:.1e}"
+                  if off[r, c] <= lossy_abs else
+                  f"within the gradient's rounding scale {lossy_abs:.1e} plus the oracle's "
+                  f"error bar {V.err[r, c]:.1e}")
+        V.reason[r, c] = (f"lossy: right to {digits:.0f} of {total:.0f} digits (off by "
+                          f"{off[r, c]:.1e}, {within}; {V.reason[r, c]})")
         if not strict:
             V.status[r, c] = LOSSY

@@ -314,7 +314,9 @@ def noise_floor(F, flat_says_nothing=False):
     sit on one flat step of a staircase of rounding), a half over which f did not change at all has
     no residual and says nothing: only the other half counts, and where both are flat the result is
     0 (f did not move: the caller's rounding model applies).  Each column is scaled by its largest
-    |f| before squaring, so f near 1e300 does not overflow the sum of squares.
+    |f| before squaring, so f near 1e300 does not overflow the sum of squares.  A half holding a
+    value that is not finite (the line crossed the edge of f's domain) says nothing either; only
+    where both do is the noise unknown (inf).
     """
     q = (F.shape[0] - 1) // 2
     half = q + 1
@@ -331,6 +333,9 @@ def noise_floor(F, flat_says_nothing=False):
             flat = np.all(part == part[:1], axis=0)
             flat_both &= flat
             s = scale * np.sqrt(np.sum(res * res, axis=0) / dof)
+            # a half where f is not finite (the line left f's domain: sqrt beside 0) says
+            # nothing about the noise; the other half stands
+            s = np.where(np.isfinite(s), s, np.inf)
             sig = np.minimum(sig, np.where(flat & flat_says_nothing, np.inf, s))
     sig = np.where(flat_both, 0.0, sig)
     return np.where(np.isfinite(sig) | flat_both, sig, np.inf)
