@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from refnet._names import Registry
 from refnet._root_series import (
     _GELU_DERIVATIVE_ZEROS,
     _GELU_TANH_DERIVATIVE_ZEROS,
@@ -1257,7 +1258,7 @@ def framework_function(module, which: str, name: str, params=None):
     return (lambda x: fn(x, **keywords)) if keywords else fn
 
 
-ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
+ACTIVATIONS: Mapping[str, Activation] = Registry(
     {
         "sigmoid": Activation(
             "sigmoid", sigmoid, sigmoid_derivative, sigmoid_derivative_from_output,
@@ -1383,7 +1384,8 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             "identity", identity, identity_derivative, identity_derivative_from_output,
             identity_second_derivative,
         ),
-    }
+    },
+    "activation",
 )
 
 

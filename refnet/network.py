@@ -260,7 +260,11 @@ def initialize_parameters(layer_dims, seed=None, scale=0.01):
             raise ValueError(f"layer_dims: sizes must be positive integers, got {dims!r}")
     if isinstance(scale, bool) or not isinstance(scale, Real) or not math.isfinite(scale):
         raise ValueError(f"scale: expected a finite number, got {scale!r}")
-    rng = np.random.default_rng(seed)
+    try:
+        rng = np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed: expected None, an integer >= 0 or a numpy Generator, got "
+                         f"{seed!r}") from None
     parameters = {}
     for l in range(1, len(dims)):
         parameters[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * scale

@@ -358,7 +358,39 @@ COMMAND_LINES = [
     ["vectors", "tanh", "--format", "csv", "-o", "v"],
     ["check"], ["check", "nomodule:f", "nomodule:g", "--shape", "3"],
     ["check", "os:getcwd", "os:getcwd", "--shape", "a,b"], ["notebook", "--bogus"],
+    # a negative seed was numpy's traceback (exit 3); 1e10 examples a MemoryError
+    ["check", "os:getcwd", "os:getcwd", "--shape", "3", "--seed", "-1"],
+    ["verify", "--only", "relu", "--seed", "-1"], ["train", "--dataset", "iris", "--seed", "-1"],
+    ["verify", "--only", "relu", "--examples", "10000000000"], ["vectors", "tanh", "--out", ""],
 ]
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["verify", "--detial"], "refnet verify: error: unrecognized arguments: --detial; did you "
+                             "mean --detail?"),
+    (["check", "a:b", "c:d", "--shape", "3", "--sedd", "1"], "refnet check: error: "
+     "unrecognized arguments: --sedd 1; did you mean --seed?"),
+    (["notebook", "--json"], "refnet notebook: error: unrecognized arguments: --json"),
+    (["check", "a:b", "c:d", "--shape", "-1"], "'-1': every size must be at least 1"),
+    (["check", "a:b", "c:d", "--shape", "3", "--seed", "-2"], "--seed: expected an integer >= 0"),
+    (["vectors", "tanh", "--out", ""], "--out: an empty path, expected a file name"),
+])
+def test_command_line_messages_name_the_command_and_the_cause(argv, said, capsys):
+    from refnet.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_point_file_that_is_not_numpys_is_named(tmp_path, monkeypatch, capsys):
+    from refnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.txt").write_text("1 2 3\n")
+    assert main(["check", "os:getcwd", "os:getcwd", "--point", "params.txt"]) == 2
+    err = capsys.readouterr().err
+    assert "not a .npy or .npz file" in err and "pickle" not in err, err
 
 
 @pytest.mark.parametrize("argv", COMMAND_LINES, ids=" ".join)

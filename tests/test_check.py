@@ -824,3 +824,16 @@ def test_an_exactly_zero_gradient_of_a_piecewise_constant_f():
     assert r.verdict == "OK" and r.counts["verified"] == 3, str(r)
     r = check_gradient(lambda v: step(v) + 1e-9 * float(np.sum(v)), lambda v: np.zeros_like(v), x)
     assert r.verdict == "MISMATCH", str(r)
+
+
+@pytest.mark.parametrize("k, sample", [(0.0, None), (1e-9, None), (0.0, 10), (1e-9, 10)])
+def test_the_margin_of_an_element_that_passes_is_at_most_1(k, sample):
+    # the margin is measured against the bound the element was accepted by: the fast pass
+    # accepts a difference within CHECK_FAST_RTOL, wider than its bar (a margin of 2.8 once
+    # showed beside "verified"); a lossy element is measured against the lossy scale
+    x = np.random.default_rng(0).standard_normal(3)
+    f = lambda v: float(np.sum(np.sin(v) * v))  # float(): no complex step, differences only
+    r = check_gradient(f, lambda v: (np.cos(v) * v + np.sin(v)) * (1 + k), x, sample=sample)
+    assert r.ok, str(r)
+    passed = [e["margin"] for e in r.elements() if e["status"] in ("verified", "lossy")]
+    assert passed and max(passed) <= 1, str(r)

@@ -220,3 +220,18 @@ def test_a_non_finite_point_is_bad_usage_naming_the_element(user, capsys):
     code, out, err = check(capsys, "usermod:cost", "usermod:cost_grad", "--point", "bad.npz")
     assert code == 2, out + err
     assert "expected finite values, got nan at W[0,1]" in err and "Traceback" not in err
+
+
+def test_a_reader_that_leaves_keeps_the_verdicts_exit_status(tmp_path):
+    """`refnet check ... | head -1` under `set -o pipefail`: the pipe closes before the report
+    is written, and the status is still 1 for a mismatch (it was 0), with no traceback."""
+    (tmp_path / "usermod.py").write_text(USER)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "refnet", "check", "usermod:f",
+                          "usermod:grad_bug", "--shape", "300"], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with p:
+        p.stdout.close()  # the reader leaves before anything is written
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=120) == 1, err
+    assert "Traceback" not in err

@@ -166,3 +166,56 @@ def test_a_gradient_missing_one_key_names_that_key():
 
     r = check_gradient(lambda q: net.loss(q, X, Y), grad, p)
     assert r.verdict == "ERROR" and r.error.endswith("missing ['db2']"), r.error
+
+
+def test_a_gradient_for_a_parameter_x_does_not_have_is_refused():
+    # other entries of a backward pass (its dA1, dZ1) are ignored; one named as the parameters
+    # are with another number (dW3 beside W1 … b2) is a gradient x has no parameter for
+    from refnet.check import check_gradient
+
+    p = net.initialize_parameters([2, 3, 1], seed=0)
+    X, Y = np.ones((2, 4)), np.array([[0.0, 1.0, 0.0, 1.0]])
+
+    def grad(q, **more):
+        _, cache = net.forward_propagation(X, q)
+        return dict(net.backward_propagation(q, cache, X, Y), **more)
+
+    f = lambda q: net.loss(q, X, Y)
+    assert check_gradient(f, lambda q: grad(q, dA1=np.zeros((3, 4))), p).ok
+    r = check_gradient(f, lambda q: grad(q, dW3=np.ones((1, 1))), p)
+    assert r.verdict == "ERROR" and "['dW3'], for which x has no parameter" in r.error, r.error
+
+
+@pytest.mark.parametrize("f_out, g_out, said", [
+    ("1.0", None, "f returned str '1.0', expected numbers"),
+    (None, None, "f returned None (a missing return?)"),
+    (1.0, "none", "grad returned None (a missing return?)"),
+    (1.0, ["1", "2"], "grad returned list ['1', '2'], expected numbers"),
+])
+def test_what_f_or_grad_returned_is_named_when_it_is_not_numbers(f_out, g_out, said):
+    # a string was read as the number it spells, None as NaN ("f is not finite")
+    from refnet.check import check_gradient
+
+    x = np.array([0.5, -1.0])
+    grad = (lambda v: None) if g_out == "none" else \
+        (lambda v: g_out) if g_out is not None else (lambda v: np.zeros(2))
+    r = check_gradient(lambda v: f_out, grad, x)
+    assert r.verdict == "ERROR" and said in r.error, r.error
+
+
+def test_a_bad_seed_is_named():
+    with pytest.raises(ValueError, match="seed: expected None, an integer >= 0"):
+        net.initialize_parameters([2, 3, 1], -1)
+    with pytest.raises(ValueError, match="seed"):
+        net.initialize_parameters([2, 3, 1], "zero")
+
+
+def test_an_unknown_activation_names_the_nearest():
+    from refnet import activations as A
+    from refnet.check import check_derivative
+
+    with pytest.raises(KeyError, match="did you mean 'sigmoid'"):
+        A.ACTIVATIONS["sigmod"]
+    with pytest.raises(KeyError, match="did you mean 'sigmoid'"):
+        check_derivative("sigmod", np.cos, np.ones(2))
+    assert "sigmoid" in A.ACTIVATIONS and [1] not in A.ACTIVATIONS

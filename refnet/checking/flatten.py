@@ -13,7 +13,7 @@ import numpy as np
 
 from refnet.checking.errors import Abort
 
-__all__ = ["Layout", "flatten", "unflatten", "flatten_like", "precision"]
+__all__ = ["Layout", "flatten", "unflatten", "flatten_like", "not_numbers", "precision"]
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,21 @@ def unflatten(theta, layout: Layout):
 
 def _matching_keys(layout: Layout, g: dict, what: str) -> list:
     """The keys of ``g`` for each key of the layout: the same, or with a ``d`` before it (the
-    ``dW1`` of a backward pass for ``W1``); Abort naming the keys received otherwise."""
-    if all(k in g for k in layout.keys):
-        return list(layout.keys)
+    ``dW1`` of a backward pass for ``W1``); Abort naming the keys received otherwise.
+
+    Other entries are ignored (a backward pass may also return its ``dA1`` or ``dZ1``), except
+    one named as the parameters are with another number (``W3`` or ``dW3`` beside W1, b1, W2,
+    b2): a gradient for a parameter that x does not have is refused, naming it."""
     prefixed = [f"d{k}" for k in layout.keys]
-    if all(k in g for k in prefixed):
-        return prefixed
+    for names in (list(layout.keys), prefixed):
+        if all(k in g for k in names):
+            stems = {str(n).rstrip("0123456789") for n in names}
+            alien = sorted(str(k) for k in g if k not in names
+                           and str(k).rstrip("0123456789") in stems)
+            if alien:
+                raise Abort(f"{what} returned {alien}, for which x has no parameter "
+                            f"(x has {list(layout.keys)})")
+            return names
     # missing in the naming the dict uses (mostly dW1, … from a backward pass, or W1, …)
     names = prefixed if sum(k in g for k in prefixed) > sum(k in g for k in layout.keys) else \
         list(layout.keys)
@@ -148,6 +157,18 @@ def _matching_keys(layout: Layout, g: dict, what: str) -> list:
     raise Abort(f"{what} returned a dict with keys {sorted(map(str, g))}; expected keys "
                 f"{list(layout.keys)} (or {prefixed}); missing {missing}"
                 + (f", unexpected {extra}" if extra else ""))
+
+
+def not_numbers(val, what, a=None):
+    """Abort where ``val`` (what ``what`` returned; ``a`` its array where already made) is None
+    or text, which NumPy would read as NaN or as the number the text spells."""
+    if val is None:
+        raise Abort(f"{what} returned None (a missing return?), expected numbers")
+    a = np.asarray(val) if a is None else a
+    if a.dtype.kind in "USV" or (a.dtype.kind == "O" and any(
+            e is None or isinstance(e, (str, bytes)) for e in a.ravel())):
+        shown = repr(val) if len(repr(val)) <= 40 else repr(val)[:37] + "..."
+        raise Abort(f"{what} returned {type(val).__name__} {shown}, expected numbers")
 
 
 def flatten_like(layout: Layout, g, what="grad") -> np.ndarray:
@@ -165,6 +186,7 @@ def flatten_like(layout: Layout, g, what="grad") -> np.ndarray:
     out = []
     for (k, a), shape in zip(parts, layout.shapes):
         name = what if k is None else f"{what}[{k!r}]"
+        not_numbers(a, name)
         try:
             a = np.asarray(a, dtype=np.float64)
         except (TypeError, ValueError) as exc:

@@ -186,6 +186,8 @@ class _Verdicts:
         self.records: dict[str, tuple] = {}
         self.shape = (n, p)
         self.structural = np.zeros((n, p), bool)  # mismatches no rounding scale can excuse
+        # the bound an element was accepted by where wider than its oracle's bar + rtol
+        self.allowance = np.full((n, p), np.nan)
 
     def record(self, name, rows, est, err, mask=None):
         """Keep an oracle's values on ``rows`` (where ``mask``, of their columns)."""
@@ -233,6 +235,8 @@ def _stage_fast(V, G, fast, kink, near_side, lossy_abs, moved=None):
             stirred = moved[rows] if moved is not None else np.zeros(g.shape, bool)
             acc &= stirred | (b <= np.maximum(bound, lossy_abs))
         V.set(rows, acc, VERIFIED, f"agrees with the {name}", name, e, b)
+        r, c = np.nonzero(acc)
+        V.allowance[rows[r], c] = (bound + tol.CHECK_ATOL)[r, c]
 
 
 class _Sides:
@@ -790,7 +794,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     _stage_lossy(V, G, lossy_abs, strict, eps)
     _explain_unresolved(V, G, lossy_abs, noise_floor)
     return Judged(V.status, V.reason, V.name, V.est, V.err, V.records, noise_floor,
-                  noise_measured, S, lossy_abs, eps)
+                  noise_measured, S, lossy_abs, eps, V.allowance)
 
 
 def _gradient_scale(G, fast, extra, slope, f0=None):
@@ -917,5 +921,6 @@ def _stage_lossy(V, G, lossy_abs, strict, eps=tol.EPS):
                   f"error bar {V.err[r, c]:.1e}")
         V.reason[r, c] = (f"lossy: right to {digits:.0f} of {total:.0f} digits (off by "
                           f"{off[r, c]:.1e}, {within}; {V.reason[r, c]})")
+        V.allowance[r, c] = lossy_abs + V.err[r, c]
         if not strict:
             V.status[r, c] = LOSSY

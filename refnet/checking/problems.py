@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from refnet.checking.errors import Abort
+from refnet.checking.flatten import not_numbers
 from refnet.oracles.differences import Stencil
 
 __all__ = ["Problem", "bind_params", "call", "call_batched", "real_out", "scalar_problem",
@@ -101,7 +102,10 @@ def _views(lay, w):
 
 
 def real_out(val, p, what="f"):
+    """``val``, what ``what`` returned, as ``p`` float64 values (the real part of a complex
+    one); Abort where it is not numbers (None, a string: never read as a number)."""
     a = np.asarray(val)
+    not_numbers(val, what, a)
     if a.dtype.kind == "c":
         a = a.real
     try:

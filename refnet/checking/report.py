@@ -41,7 +41,10 @@ SHOW = 10  # elements listed in the table per category (every element: Report.el
 class Judged(NamedTuple):
     """What the judge leaves: per element ``(n, p)`` arrays of status, reason and the oracle the
     verdict rests on (name, estimate, error bar); every oracle's values; the noise floor of f;
-    the gradient's scale S and the lossy scale."""
+    the gradient's scale S and the lossy scale; ``allowance``, where a stage accepted an element
+    by a bound wider than the oracle's error bar plus rtol (the fast pass's agreement to
+    CHECK_FAST_RTOL, the lossy scale), that bound (NaN elsewhere), so that the margin of an
+    element that passes is at most 1."""
 
     status: np.ndarray
     reason: np.ndarray
@@ -54,6 +57,7 @@ class Judged(NamedTuple):
     scale: float
     lossy_scale: float
     eps: float
+    allowance: np.ndarray | None = None
 
 
 _RANK = np.array([0, 1, 3, 2, 4])  # by status code: the worst first (mismatch, lossy, ...)
@@ -511,6 +515,8 @@ def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, com
 
     with np.errstate(all="ignore"):
         bound = J.err + tol.CHECK_ATOL + rtol * np.abs(J.est)
+        if J.allowance is not None:  # the wider bound a stage accepted the element by
+            bound = np.where(np.isnan(J.allowance), bound, np.fmax(bound, J.allowance))
         margin = np.abs(G - J.est) / np.where(bound > 0, bound, np.inf)
     margin = np.where(np.isfinite(margin), margin, np.where(np.isnan(J.est), np.nan, 0.0))
     # element (i, j): input i of lay_in, output j of lay_out (a Jacobian's index is the

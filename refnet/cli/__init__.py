@@ -30,8 +30,9 @@ from pathlib import Path
 
 from refnet._install import hint
 from refnet._json import dumps
+from refnet._names import unknown_name
 
-__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
+__all__ = ["COMMANDS", "UsageError", "build_parser", "main", "unknown_name"]
 
 # name -> (module, one-line help)
 COMMANDS = {
@@ -80,22 +81,25 @@ def main(argv=None) -> int:
     """Run ``refnet ARGV...``; return the exit status (never raises SystemExit)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unrecognized(parser, args, extra)
     except SystemExit as exc:  # argparse: usage errors (2), --help and --version (0)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE if exc.code else EXIT_OK
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(importlib.import_module(args._module).run(args))
+        with _reader_may_leave():
+            return int(importlib.import_module(args._module).run(args))
     except UsageError as exc:
         print(f"refnet {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `refnet notebook | head`: the reader left; stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # written past the wrapper (sys.stdout.buffer): stop quietly
+        _to_devnull(sys.stdout)
         return EXIT_OK
     except Exception as exc:
         from refnet.checking.options import InvalidArgument
@@ -109,17 +113,73 @@ def main(argv=None) -> int:
         return EXIT_INTERNAL
 
 
+def _unrecognized(parser, args, extra) -> None:
+    """Arguments no parser took: the command's own parser says so (``refnet verify: error:``),
+    with the nearest option the command has (``--detial``: did you mean ``--detail``?)."""
+    sub = parser
+    if args.command is not None:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        sub = action.choices[args.command]
+    known = [o for a in sub._actions for o in a.option_strings]
+    options = [e.split("=")[0] for e in extra if e.startswith("-")]
+    close = difflib.get_close_matches(options[0], known, n=1) if options else []
+    hint = f"; did you mean {close[0]}?" if close else ""
+    sub.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+
+
+# ---------------------------------------------------------------------------------------------
+# a reader that leaves (`refnet check ... | head -1`)
+
+
+def _to_devnull(stream) -> None:
+    """Point ``stream``'s file descriptor at /dev/null (nothing is written to the closed pipe,
+    not even at exit); a stream without one (a test's capture) is left as it is."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+class _Leaving:
+    """stdout, where a write to a reader that has left (a closed pipe) is dropped instead of
+    raising: the command runs to its end and its exit status is the verdict (1 for a
+    mismatch under ``set -o pipefail``), not 0 because the output was cut short."""
+
+    def __init__(self, stream):
+        self._stream, self.left = stream, False
+
+    def _guarded(self, op, *a):
+        if self.left:
+            return None
+        try:
+            return op(*a)
+        except BrokenPipeError:
+            self.left = True
+            _to_devnull(self._stream)
+            return None
+
+    def write(self, text):
+        self._guarded(self._stream.write, text)
+        return len(text)
+
+    def flush(self):
+        self._guarded(self._stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _reader_may_leave():
+    saved = sys.stdout
+    sys.stdout = _Leaving(saved)
+    try:
+        yield
+        sys.stdout.flush()
+    finally:
+        sys.stdout = saved
+
+
 # ---------------------------------------------------------------------------------------------
 # names
-
-
-def unknown_name(name: str, known, what: str) -> str:
-    """The one message for a name that is not among ``known``: the nearest match, then the
-    whole list."""
-    known = list(known)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}{hint} (known: {', '.join(known)})"
 
 
 def name_type(known, what: str):
@@ -147,13 +207,14 @@ def activation_names(*, extra=()):
 # numbers
 
 
-def integer_at_least(text: str, low: int, expected: str) -> int:
-    """An argparse type: the integer in ``text``, at least ``low`` (``expected`` says so)."""
+def integer_at_least(text: str, low: int, expected: str, high: int | None = None) -> int:
+    """An argparse type: the integer in ``text``, at least ``low`` and, where given, at most
+    ``high`` (``expected`` says so)."""
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    if v < low:
+    if v < low or (high is not None and v > high):
         raise argparse.ArgumentTypeError(f"expected {expected}, got {v}")
     return v
 
@@ -187,6 +248,8 @@ def output_file(path: str, option: str, *, suffixes=None) -> Path:
     """Check, before any work, that ``path`` can be written (its folder exists, it is not a
     folder, and it opens for writing) and, if ``suffixes`` is given, that it ends in one of
     them; raise UsageError."""
+    if not str(path).strip():
+        raise UsageError(f"{option}: an empty path, expected a file name")
     p = Path(path)
     if suffixes is not None and p.suffix.lower() not in suffixes:
         raise UsageError(f"{option} {path}: expected a file ending in "

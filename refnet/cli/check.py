@@ -30,7 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from refnet._json import schema_path
-from refnet.cli import EXIT_INCONCLUSIVE, EXIT_MISMATCH, EXIT_OK, UsageError, json_text
+from refnet.cli import (
+    EXIT_INCONCLUSIVE,
+    EXIT_MISMATCH,
+    EXIT_OK,
+    UsageError,
+    json_text,
+    nonneg_int,
+)
 
 MAX_ELEMENTS = 10**6
 
@@ -38,6 +45,8 @@ MAX_ELEMENTS = 10**6
 def _shape(text: str) -> tuple:
     """``3,4`` or ``3x4``: every size a whole number of at least 1, none left out."""
     parts = [s.strip() for s in re.split(r"[,x]", text)]
+    if all(re.fullmatch(r"[-+]?\d+", p) for p in parts) and any(p.startswith("-") for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r}: every size must be at least 1")
     if not all(p.isdigit() for p in parts):
         raise argparse.ArgumentTypeError(
             f"{text!r}: expected sizes separated by commas, e.g. 3,4") from None
@@ -58,7 +67,7 @@ def configure(parser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--shape", type=_shape, help="a random point of this shape, e.g. 3,4")
     where.add_argument("--point", metavar="FILE", help="the point: a .npy array or a .npz dict")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random point (0)")
+    parser.add_argument("--seed", type=nonneg_int, default=0, help="seed of the random point (0)")
     parser.add_argument("--json", action="store_true",
                         help=f"print the report as JSON; its schema: "
                         f"{schema_path('check')}")
@@ -157,8 +166,13 @@ def _point(args):
         return np.random.default_rng(args.seed).standard_normal(args.shape)
     try:
         loaded = np.load(args.point, allow_pickle=False)
+    except FileNotFoundError:
+        raise UsageError(f"--point {args.point!r}: no such file") from None
     except (OSError, ValueError) as exc:
-        raise UsageError(f"--point {args.point!r}: {exc}") from None
+        # NumPy reads a file that is neither .npy nor .npz as a pickle, and says so
+        why = "not a .npy or .npz file (numpy.save or numpy.savez writes one)" \
+            if "pickle" in str(exc) else str(exc)
+        raise UsageError(f"--point {args.point!r}: {why}") from None
     if isinstance(loaded, np.lib.npyio.NpzFile):
         with loaded:
             x = {k: loaded[k] for k in loaded.files}

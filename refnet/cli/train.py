@@ -36,6 +36,7 @@ from refnet.cli import (
     image_file,
     json_text,
     name_type,
+    nonneg_int,
     positive_int,
     progress,
 )
@@ -67,7 +68,7 @@ def configure(parser) -> None:
                         help="L2 penalty λ, as in refnet.network.train (default 0)")
     parser.add_argument("--scale", type=float, default=0.1,
                         help="initial weights: standard normal times this (default 0.1)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=nonneg_int, default=0,
                         help="seed of the split, the initial weights and the shuffles (0)")
     parser.add_argument("--test-fraction", type=float, default=0.25,
                         help="share of the samples held out for testing (default 0.25)")

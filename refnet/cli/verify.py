@@ -13,10 +13,10 @@ from __future__ import annotations
 from refnet._json import schema_path
 from refnet.cli import (
     activation_names,
+    integer_at_least,
     json_text,
     name_type,
     nonneg_int,
-    positive_int,
     progress,
 )
 
@@ -34,14 +34,22 @@ convention there is
 
 # the defaults: refnet's table of mpmath values (tools/mp_table.py) holds these points
 EXAMPLES = 2000
+# beyond it the points no longer fit in memory with their oracles' arrays (1e10 asked for
+# ~80 GB at once) and mpmath would take days for the ones its table does not hold
+MAX_EXAMPLES = 10**6
+
+
+def _examples(text: str) -> int:
+    return integer_at_least(text, 1, f"an integer from 1 to {MAX_EXAMPLES:,}", MAX_EXAMPLES)
 SEED = 0
 
 
 def configure(parser) -> None:
     only = activation_names(extra=("softmax",))
-    parser.add_argument("--examples", type=positive_int, default=EXAMPLES, metavar="N",
-                        help=f"random points per activation (default {EXAMPLES})")
-    parser.add_argument("--seed", type=int, default=SEED,
+    parser.add_argument("--examples", type=_examples, default=EXAMPLES, metavar="N",
+                        help=f"random points per activation (default {EXAMPLES}, at most "
+                        f"{MAX_EXAMPLES:,})")
+    parser.add_argument("--seed", type=nonneg_int, default=SEED,
                         help=f"seed of the random points (default {SEED})")
     parser.add_argument("--json", action="store_true",
                         help=f"print the summary and every row as JSON; its schema: "

@@ -8,8 +8,6 @@ and ``-|z|`` is written as a branch too (autodiff of ``abs`` gives 0 at z = 0, w
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import jax
 import jax.scipy.special
 
@@ -18,6 +16,7 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
 from refnet import activations as _reference  # noqa: E402  (names only: no formula)
+from refnet._names import Registry  # noqa: E402
 
 # the names outside the registry; the registry's forwards are appended below it, so a new
 # activation is exported by registering it
@@ -277,9 +276,9 @@ def log_softmax(z, axis=0):
 # same function name written above (an alias, swish for silu, shares its function there and
 # here).  A name whose forward is not written here is left out, and
 # tests/test_registry.py::test_the_three_sides_register_the_same_activations names it.
-ACTIVATIONS = MappingProxyType({
+ACTIVATIONS = Registry({
     name: globals()[a.forward.__name__] for name, a in _reference.ACTIVATIONS.items()
-    if a.forward.__name__ in globals()})
+    if a.forward.__name__ in globals()}, "activation")
 
 # every registry forward is public: registering an activation exports it
 __all__.extend(dict.fromkeys(fn.__name__ for fn in ACTIVATIONS.values()))
