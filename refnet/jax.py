@@ -154,6 +154,9 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
     too (with a fixed random cotangent / tangent).  ``eps`` is ignored (refnet chooses its own
     steps); ``atol``/``rtol`` replace refnet's lossy scale and relative tolerance."""
     del eps
+    if not isinstance(args, (tuple, list)):  # an array would be taken apart into its rows
+        raise TypeError(f"args: expected a tuple of f's arguments, as jax.test_util."
+                        f"check_grads takes them, got {type(args).__name__}; write (x,)")
     if isinstance(modes, str):
         modes = (modes,)
     if not set(modes) <= {"fwd", "rev"} or not modes:

@@ -152,3 +152,8 @@ def test_pytree_arguments():
     with pytest.raises(CheckGradsError) as info:
         check_grads(bad, (p, X), order=1, modes=("rev",))
     assert {e["key"] for e in info.value.report.mismatches} >= {"args[0]['W']"}
+
+
+def test_args_that_are_not_a_tuple_are_named():
+    with pytest.raises(TypeError, match=r"args: expected a tuple .*write \(x,\)"):
+        check_grads(jnp.sin, jnp.asarray(X), 1)

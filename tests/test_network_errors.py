@@ -219,3 +219,10 @@ def test_an_unknown_activation_names_the_nearest():
     with pytest.raises(KeyError, match="did you mean 'sigmoid'"):
         check_derivative("sigmod", np.cos, np.ones(2))
     assert "sigmoid" in A.ACTIVATIONS and [1] not in A.ACTIVATIONS
+
+
+def test_a_ragged_point_is_named():
+    from refnet.check import check_gradient
+
+    with pytest.raises(TypeError, match="x: expected an array or a dict of arrays, got a tuple"):
+        check_gradient(lambda v: 0.0, lambda v: v, (np.ones(2), np.ones(3)))

@@ -138,3 +138,20 @@ def test_the_html_shows_what_the_text_shows_worst_first():
     names = [e["name"] for e in r.mismatches]
     assert names[0] == "[2]" and [page.index(f"<td>{n}</td>") for n in names] == sorted(
         page.index(f"<td>{n}</td>") for n in names)
+
+
+def test_a_headline_shows_the_two_values_apart():
+    # a mismatch by 1e-7 relative: seven digits would read "1.111053e+00 vs 1.111053e+00"
+    import re
+
+    import numpy as np
+
+    from refnet.check import check_gradient
+
+    x = np.array([0.3, 1.1, -0.4])
+    f = lambda v: float(np.sum(np.sin(v) * v))
+    g = lambda v: (np.cos(v) * v + np.sin(v)) * (1 + 3e-7)
+    r = check_gradient(f, g, x)
+    assert r.verdict == "MISMATCH"
+    a, b = re.search(r"worst \S+: (\S+) vs (\S+)", r.summary()).groups()
+    assert a != b and float(a) == pytest.approx(float(b), rel=1e-6), r.summary()

@@ -98,11 +98,16 @@ def element_name(key, index) -> str:
 def flatten(x, what="x"):
     """``(θ, layout)``: the entries of an array, or of a dict of arrays in the dict's order, as
     one float64 vector.  Raises TypeError for a part that is not real and numeric."""
-    if isinstance(x, dict):
-        keys = tuple(x)
-        arrays = [np.asarray(x[k]) for k in keys]
-    else:
-        keys, arrays = (None,), [np.asarray(x)]
+    keys = tuple(x) if isinstance(x, dict) else (None,)
+    arrays = []
+    for k in keys:
+        name = what if k is None else f"{what}[{k!r}]"
+        try:
+            arrays.append(np.asarray(x if k is None else x[k]))
+        except ValueError:  # ragged: a tuple of arrays of different shapes
+            raise TypeError(f"{name}: expected an array or a dict of arrays, got a "
+                            f"{type(x if k is None else x[k]).__name__} of parts of different "
+                            f"shapes (name them in a dict: {{'a': a, 'b': b}})") from None
     for k, a in zip(keys, arrays):
         if a.dtype.kind not in "biuf":
             name = what if k is None else f"{what}[{k!r}]"

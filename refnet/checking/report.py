@@ -18,6 +18,7 @@ The headline is **MISMATCH** if any element is a mismatch (or f or the gradient 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -358,8 +359,8 @@ class Report:
             w = self.worst
             keys = sorted({str(e["key"]) for e in self.mismatches if e["key"] is not None})
             where = f" in {', '.join(keys)}" if keys else ""
-            line += (f"; worst {w['name']}: {_fmt(w['value']).strip()} vs "
-                     f"{_fmt(w['oracle_value']).strip()}{where}")
+            a, b = _apart(w["value"], w["oracle_value"])
+            line += f"; worst {w['name']}: {a} vs {b}{where}"
         elif self.verdict == "INCONCLUSIVE" and self.unresolved:
             line += f"; unresolved: {self.unresolved[0]['reason']}"
         return line
@@ -389,6 +390,18 @@ class Report:
 
     def _repr_html_(self) -> str:
         return _html(self)
+
+
+def _apart(a, b) -> tuple[str, str]:
+    """``a`` and ``b`` in 7 significant digits, or in as many more (up to 17) as it takes for the
+    two to read differently: a mismatch by 1e-8 is not shown as "1.111053e+00 vs 1.111053e+00"."""
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (a, b)) or a == b:
+        return _fmt(a).strip(), _fmt(b).strip()
+    for digits in range(6, 17):
+        sa, sb = f"{a:.{digits}e}", f"{b:.{digits}e}"
+        if sa != sb:
+            return sa, sb
+    return sa, sb
 
 
 def _fmt(v) -> str:
