@@ -47,6 +47,7 @@ jax.config.update("jax_enable_x64", True)
 __all__ = [
     "CASES",
     "CATEGORIES",
+    "COINCIDING",
     "Case",
     "by_name",
     "jax_gradient",
@@ -72,6 +73,9 @@ class Case:
     truth_tol: float = 1e-8            # max elementwise relative error of a correct gradient
     truth_floor: float = 1e-6          # relative to max|truth|: the denominator's floor
     df_mp: Callable | None = None      # elementwise cases: the exact derivative, for mpmath
+    # kinks coincide at x: where refnet cannot decide a correct gradient there it says
+    # INCONCLUSIVE (docs/checking.md, "Kinks that coincide"), never MISMATCH
+    coinciding: bool = False
 
     def __repr__(self) -> str:  # keep pytest ids and error messages short
         return f"Case({self.name!r}, {self.category!r})"
@@ -481,6 +485,95 @@ def _maxpool_case(name, category, description, bug=None):
         return (route * G[:, None]).ravel()
 
     return Case(name, category, f, grad, x, f_jax, description)
+
+
+# --- kinks that coincide: many relu units exactly at 0, max-pool windows all tied ------------
+# Both gradients below are the limit of true gradients from nearby points (shift the biases a
+# little, or one of two tied weight rows), as torch and jax compute them; the per-coordinate
+# one-sided derivatives do not bound them (several kinks meet at x on one coordinate's line).
+# The families take a seed: tests/test_catalogue.py runs 20 of each, the catalogue two.
+
+
+def _relu_tied_cost(xp, p, data):
+    X, Y = data
+    A1 = xp.where(p["W1"] @ X + p["b1"] > 0, p["W1"] @ X + p["b1"], 0.0)
+    A2 = _sigmoid(xp, p["W2"] @ A1 + p["b2"])
+    return -xp.sum(Y * xp.log(A2) + (1 - Y) * xp.log(1 - A2)) / X.shape[1]
+
+
+def relu_coinciding_case(seed, bug=None, category=None):
+    """A 4-5-1 relu network on inputs in {-1, 0, 1} with weights in halves and zero biases: many
+    pre-activations are exactly 0 at once.  ``bug``: "relu0=2" (the derivative 2 at 0, no
+    limit of any side), "sign" (dZ1 negated)."""
+    r = np.random.default_rng(seed)
+    X = r.integers(-1, 2, (4, 6)).astype(float)
+    Y = (r.random((1, 6)) > 0.5).astype(float)
+    P = {"W1": r.integers(-2, 3, (5, 4)) * 0.5, "b1": np.zeros((5, 1)),
+         "W2": r.standard_normal((1, 5)), "b2": np.zeros((1, 1))}
+    f, f_jax = _family(_relu_tied_cost, (X, Y))
+
+    def grad(p):
+        Z1 = p["W1"] @ X + p["b1"]
+        A1 = np.where(Z1 > 0, Z1, 0.0)
+        dZ2 = (_sigmoid(np, p["W2"] @ A1 + p["b2"]) - Y) / X.shape[1]
+        d = np.where(Z1 > 0, 1.0, np.where(Z1 == 0, 2.0 if bug == "relu0=2" else 0.0, 0.0))
+        dZ1 = (p["W2"].T @ dZ2) * d * (-1.0 if bug == "sign" else 1.0)
+        return {"W1": dZ1 @ X.T, "b1": dZ1.sum(axis=1, keepdims=True), "W2": dZ2 @ A1.T,
+                "b2": dZ2.sum(axis=1, keepdims=True)}
+
+    what = {None: "relu'(0) = 0", "relu0=2": "relu'(0) written 2", "sign": "dZ1 negated"}[bug]
+    return Case(f"relu_coinciding_kinks_{seed}" + (f"_{bug}" if bug else ""),
+                category or ("bug" if bug else "correct"), f, grad, P, f_jax,
+                f"relu network, integer inputs and zero biases (many Z1 exactly 0); {what}",
+                coinciding=True)
+
+
+def _maxpool_tied_cost(xp, p, X):
+    Zw = (p["W"] @ X).reshape(3, 2, X.shape[1])
+    if xp is np:
+        M = Zw.max(axis=1)
+    else:  # the value at the first maximum (its gradient goes there only, as torch's)
+        M = xp.take_along_axis(Zw, xp.argmax(Zw, axis=1)[:, None, :], axis=1)[:, 0, :]
+    return xp.sum((p["V"] @ xp.tanh(M)) ** 2) / X.shape[1]
+
+
+def maxpool_tied_case(seed, bug=None, category=None):
+    """A linear layer of 6 units max-pooled in windows of 2, whose weight rows were copied in
+    pairs (a duplicated initialisation): every window is tied on every sample.  The gradient
+    goes to the first maximum; ``bug``: "every" (to every tied unit), "half" (dW halved)."""
+    r = np.random.default_rng(seed)
+    X = r.standard_normal((3, 5))
+    W = r.standard_normal((6, 3))
+    W[1::2] = W[0::2]
+    P = {"W": W, "V": r.standard_normal((1, 3))}
+    f, f_jax = _family(_maxpool_tied_cost, X)
+
+    def grad(p):
+        Zw = (p["W"] @ X).reshape(3, 2, X.shape[1])
+        M = Zw.max(axis=1)
+        out = p["V"] @ np.tanh(M)
+        dout = 2 * out / X.shape[1]
+        dM = (p["V"].T @ dout) * (1 - np.tanh(M) ** 2)
+        if bug == "every":
+            route = (Zw == M[:, None, :]).astype(float)
+        else:
+            route = np.zeros_like(Zw)
+            first = np.argmax(Zw, axis=1)
+            for w in range(3):
+                route[w, first[w], np.arange(X.shape[1])] = 1.0
+        dW = (route * dM[:, None, :]).reshape(6, -1) @ X.T
+        return {"W": dW * (0.5 if bug == "half" else 1.0), "V": dout @ np.tanh(M).T}
+
+    what = {None: "routed to the first maximum", "every": "routed to every tied unit",
+            "half": "dW halved"}[bug]
+    return Case(f"maxpool_tied_windows_{seed}" + (f"_{bug}" if bug else ""),
+                category or ("bug" if bug else "correct"), f, grad, P, f_jax,
+                f"max-pool over windows tied by copied weight rows; {what}", coinciding=True)
+
+
+# the families and their variants (None: the correct gradient)
+COINCIDING = {relu_coinciding_case: (None, "relu0=2", "sign"),
+              maxpool_tied_case: (None, "every", "half")}
 
 
 # --- a vanilla RNN, h_t = tanh(Wh h_{t-1} + Wx x_t + b), loss Σ_t G_t·h_t -------------------
@@ -920,6 +1013,8 @@ def _build() -> list[Case]:
         _mlp_case("float32_mlp", "lossy", "correct backward pass computed in float32",
                   dtype=np.float32, **_F32),
     ]
+    # --- kinks that coincide: two seeds of each family and variant --------------------------
+    c += [make(seed, bug) for make, bugs in COINCIDING.items() for bug in bugs for seed in (0, 1)]
     names = [k.name for k in c]
     assert len(names) == len(set(names)), "duplicate case names"
     return c

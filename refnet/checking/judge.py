@@ -188,6 +188,7 @@ class _Verdicts:
         self.structural = np.zeros((n, p), bool)  # mismatches no rounding scale can excuse
         # the bound an element was accepted by where wider than its oracle's bar + rtol
         self.allowance = np.full((n, p), np.nan)
+        self.kinked = np.zeros((n, p), bool)  # judged at a kink at x (known or detected)
 
     def record(self, name, rows, est, err, mask=None):
         """Keep an oracle's values on ``rows`` (where ``mask``, of their columns)."""
@@ -679,18 +680,53 @@ def _stage_arbiter(V, O, arbiter, pending, on_kink, rtol):
                    f"disagrees with {a_name}"), a_name, a_est, a_err)
     return use
 
-def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol, lossy_abs):
+COINCIDING = ("kinks coincide at x ({n} elements sit on one): the one-sided derivatives of one "
+              "coordinate do not bound a gradient there, and no smooth direction decides it")
+UNSETTLED = ("kink: outside the one-sided derivatives, but they are not settled (more kinks "
+             "inside the steps)")
+CENTRAL_AGREES = ("kink: outside the one-sided derivatives, which contradict each other; the "
+                  "central estimate agrees")
+
+
+def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol, lossy_abs,
+                 one_scalar=False):
     """5. Kinks, judged one-sided: a known kink, and one the differences detect (the one-sided
     tableaux split), which yields to an exact oracle's verdict there (a staircase of rounding
     can split them too); a known kink yields only to a confirmed mismatch.  Elements beside a
-    kink say so in their reason."""
+    kink say so in their reason.
+
+    A value outside the two one-sided derivatives fails only where they prove something: a kink
+    the differences detected (not a known one) whose one-sided tableaux are not settled (the
+    steps crossed more kinks: a probe direction that moves thousands of relu units) or whose
+    central estimate agrees with the value is unresolved; and where ``one_scalar`` (a scalar f
+    of many coordinates) and two or more elements sit on kinks, the kinks may coincide (relu
+    units at exactly 0, tied maxima), and the interval one coordinate's line sees is narrower
+    than the gradients of the pieces that meet at x: unresolved too, never a mismatch
+    (docs/checking.md, "Kinks that coincide")."""
     (fw, fw_err), (bw, bw_err) = fwd, bwd
     p = O.g.shape[1]
     split = np.abs(fw - bw) > fw_err + bw_err + rtol * _scale(fw, bw) + tol.CHECK_ATOL
     at_kink = (kink[pending][:, None] | (split & ~decided)) & (side == 0)[:, None] & ~confirmed
     k_st, k_rs, k_est, k_err = _kink_verdict(O.g, fw, fw_err, bw, bw_err, c.tolr,
                                              kink[pending][:, None], lossy_abs)
+    outside = at_kink & (k_st == MISMATCH)
+    if outside.any():
+        settled = np.maximum(fw_err, bw_err) <= np.maximum(
+            tol.CHECK_KINK_RESOLVE_REL * _scale(fw, bw), lossy_abs) + tol.CHECK_ATOL
+        detected = ~kink[pending][:, None]
+        n_kinked = int(at_kink.any(axis=1).sum())
+        # (c.agree also holds where a central disagreement was not confirmed: not this)
+        with np.errstate(invalid="ignore"):
+            central = np.abs(O.g - c.est) <= c.err + c.tolr
+        k_rs = np.where(outside & detected & central, CENTRAL_AGREES, k_rs)
+        k_rs = np.where(outside & detected & ~settled, UNSETTLED, k_rs)
+        if one_scalar and n_kinked >= 2:
+            k_rs = np.where(outside, COINCIDING.format(n=n_kinked), k_rs)
+        soft = outside & ((detected & (central | ~settled)) | (one_scalar and n_kinked >= 2))
+        k_st = np.where(soft, UNRESOLVED, k_st)
     O.set(at_kink, k_st, k_rs, ONE_SIDED, k_est, k_err)
+    V.kinked[pending] |= at_kink
+    return int(at_kink.any(axis=1).sum())
     beside = (side != 0)[:, None] & np.ones((1, p), bool)
     O.rs = np.where(beside & (O.st != MISMATCH),
                     np.char.add(O.rs.astype(str), " (one-sided beside a kink)").astype(object),
@@ -782,10 +818,19 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
                                           pending, on_kink, not_here, accept_only, rtol,
                                           lossy_abs, strict)
         decided |= _stage_arbiter(V, O, arbiter, pending, on_kink, rtol)
-        _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol,
-                     lossy_abs)
+        one_scalar = not prob.elementwise and prob.p == 1
+        n_kinked = _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed,
+                                rtol, lossy_abs, one_scalar)
         open_ = (O.st == UNRESOLVED) & ~on_kink & (side == 0)[:, None] & ~decided
         _stage_one_side(V, O, prob, v, pending, open_, sides, noise, rtol, lossy_abs)
+        if one_scalar and n_kinked:
+            # other elements sit on kinks at x: the unsettled side of these may be one of them
+            # (a kink at x, not beside it), where one side's derivative bounds nothing
+            gone = open_ & (O.st == MISMATCH) & (O.o_name == ONE_SIDED)
+            V.kinked[pending] |= gone
+            O.st = np.where(gone, UNRESOLVED, O.st)
+            O.rs = np.where(gone, COINCIDING.format(n=n_kinked + int(gone.any(axis=1).sum())),
+                            O.rs)
         V.set(pending, V.status[pending] < 0, O.st, O.rs, O.o_name, O.o_est, O.o_err)
     # 6. kinks that coincide: the subgradients accepted one coordinate at a time, together
     if not prob.elementwise and prob.p == 1:
@@ -836,7 +881,8 @@ def _kink_verdict(g, fw, fw_err, bw, bw_err, tolr, known, lossy_abs):
 
 
 def _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs):
-    """Subgradients accepted coordinate by coordinate must also hold together.
+    """Subgradients accepted coordinate by coordinate must also hold together (and the elements
+    left unresolved at kinks that coincide are held to the same test).
 
     Where several coordinates sit on kinks at once (relu units with exact zeros in the data,
     max-pool windows with ties), a gradient is right when it is the limit of true gradients from
@@ -847,7 +893,8 @@ def _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs):
     must equal f's rate of change along it; routing the whole gradient to every tied unit does
     not.  Where f is not smooth along it, nothing is concluded (the per-coordinate verdicts
     stand)."""
-    K = np.flatnonzero(V.status[:, 0] == SUBGRADIENT)
+    K = np.flatnonzero((V.status[:, 0] == SUBGRADIENT) |
+                       ((V.status[:, 0] == UNRESOLVED) & V.kinked[:, 0]))
     if K.size < 2:
         return
     d = np.zeros(prob.n)
