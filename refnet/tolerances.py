@@ -170,6 +170,14 @@ CHECK_ATOL = SUBNORMAL_ABS
 # leaves such a bug 9e-7 outside it.  A wider bar could hide the bug, so the element is reported
 # unresolved (with the reason) rather than verified.  It is not a failure.
 CHECK_RESOLVE_REL = 1e-7
+# Where differences of f cannot reach 1e-7 of an element (a small element of a large gradient: a
+# cost through float() rounds at eps|f|, and eps|f|/h exceeds 1e-7 |g_i| for |g_i| below ~1e-5 of
+# the gradient's scale S), an agreement within a bar of 1e-7 S verifies the element "to the
+# gradient's scale": a 1e-6 error of the largest element, or an error of 1e-6 S anywhere, stays
+# 9e-7 S outside the bar; a relative 1e-6 of that small element could hide, and the element's
+# reason says so.  (The float() MLPs of 1,004 and 10,084 parameters left 1 and 20 elements with
+# bars ~5e-12 against ~1e-12 needed: 1e-11 of S.)
+CHECK_SCALE_RESOLVE_REL = 1e-7
 # The gradient's rounding scale: a float64 gradient is a computation of its own (sums over
 # samples and units, products along a chain), whose rounding is relative to the size of the
 # terms it sums, not to each result: a sum of N terms of the gradient's scale S errs by up to

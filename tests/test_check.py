@@ -837,3 +837,58 @@ def test_the_margin_of_an_element_that_passes_is_at_most_1(k, sample):
     assert r.ok, str(r)
     passed = [e["margin"] for e in r.elements() if e["status"] in ("verified", "lossy")]
     assert passed and max(passed) <= 1, str(r)
+
+
+def _float_mlp(n0=20, n1=40, n2=4, m=32, seed=0):
+    """A tanh/softmax MLP (20-40-4: 1,004 parameters) whose cost goes through float()."""
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((n0, m)), np.eye(n2)[:, rng.integers(0, n2, m)]
+    P = {"W1": rng.standard_normal((n1, n0)) / np.sqrt(n0),
+         "b1": 0.1 * rng.standard_normal((n1, 1)),
+         "W2": rng.standard_normal((n2, n1)) / np.sqrt(n1),
+         "b2": 0.1 * rng.standard_normal((n2, 1))}
+
+    def fwd(p):
+        A1 = np.tanh(p["W1"] @ X + p["b1"])
+        Z2 = p["W2"] @ A1 + p["b2"]
+        E = np.exp(Z2 - Z2.max(axis=0))
+        return A1, E / E.sum(axis=0)
+
+    def cost(p):
+        return float(-np.sum(Y * np.log(fwd(p)[1])) / m)
+
+    def grad(p):
+        A1, A2 = fwd(p)
+        dZ2 = (A2 - Y) / m
+        dZ1 = (p["W2"].T @ dZ2) * (1 - A1 * A1)
+        return {"W1": dZ1 @ X.T, "b1": dZ1.sum(1, keepdims=True), "W2": dZ2 @ A1.T,
+                "b2": dZ2.sum(1, keepdims=True)}
+
+    return cost, grad, P
+
+
+def test_small_elements_of_a_large_gradient_are_verified_to_its_scale():
+    # through float() only differences judge; the smallest elements need bars of 1e-7 of
+    # themselves that no difference of f reaches (it rounds at eps|f|): they are verified to
+    # 1e-7 of the gradient's scale, and say so (this was INCONCLUSIVE)
+    cost, grad, P = _float_mlp()
+    r = check_gradient(cost, grad, P)
+    assert r.verdict == "OK" and r.size == 1004, str(r)
+    scaled = [e for e in r.elements() if e["reason"].startswith("verified to the gradient's")]
+    assert scaled and all(e["oracle_error"] <= 1e-7 * r.scale for e in scaled)
+    # the smallest element off by 1 %: far beyond its bar, a mismatch
+    g0 = grad(P)
+    k = min(g0, key=lambda key: np.min(np.abs(g0[key])))
+    i = np.unravel_index(np.argmin(np.abs(g0[k])), g0[k].shape)
+
+    def bad(p):
+        g = grad(p)
+        g[k][i] *= 1.01
+        return g
+
+    assert g0[k][i] != 0
+    r = check_gradient(cost, bad, P)
+    assert r.verdict == "MISMATCH" and len(r.mismatches) == 1, str(r)
+    # atol sets the scale itself: with atol=0 nothing is verified to the gradient's scale
+    r0 = check_gradient(cost, grad, P, atol=0)
+    assert not any(e["reason"].startswith("verified to the gradient's") for e in r0.elements())

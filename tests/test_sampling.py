@@ -95,3 +95,51 @@ def test_a_sampled_check_costs_one_central_difference_per_sampled_element():
     assert calls[0] == 1 + 1 + 2 * (3 + DIRECTIONS)
     calls[0] = 0
     assert check_gradient(f, g, x).verdict == "OK" and calls[0] == 1 + 1 + 2 * 6
+
+
+def _relu_float_network(seed=0, n_x=784, n_h=128, n_y=10, m=64):
+    """A 784-128-10 relu/softmax network, He-initialised, zero biases, its cost through float()
+    (no complex step): a random direction through x moves all 8,192 relu units at once."""
+    r = np.random.default_rng(seed)
+    X = r.standard_normal((n_x, m))
+    Y = np.eye(n_y)[:, r.integers(0, n_y, m)]
+    P = {"W1": r.standard_normal((n_h, n_x)) * np.sqrt(2 / n_x), "b1": np.zeros((n_h, 1)),
+         "W2": r.standard_normal((n_y, n_h)) * np.sqrt(2 / n_h), "b2": np.zeros((n_y, 1))}
+
+    def forward(p):
+        Z1 = p["W1"] @ X + p["b1"]
+        Z2 = p["W2"] @ np.maximum(Z1, 0) + p["b2"]
+        E = np.exp(Z2 - Z2.max(axis=0))
+        return Z1, E / E.sum(axis=0)
+
+    def cost(p):
+        return float(-np.sum(Y * np.log(forward(p)[1])) / m)
+
+    def grad(p):
+        Z1, A2 = forward(p)
+        dZ2 = (A2 - Y) / m
+        dZ1 = (p["W2"].T @ dZ2) * (Z1 > 0)
+        return {"W1": dZ1 @ X.T, "b1": dZ1.sum(1, keepdims=True),
+                "W2": dZ2 @ np.maximum(Z1, 0).T, "b2": dZ2.sum(1, keepdims=True)}
+
+    return cost, grad, P
+
+
+def test_directions_through_many_relu_kinks_are_judged_not_failed():
+    # the probe directions are unit vectors, so their steps stay on x's scale: an unscaled
+    # Gaussian direction (length 319) stepped across thousands of kinks, its one-sided tableaux
+    # contradicted each other and a correct gradient was a MISMATCH; the noise floor, measured
+    # along a line that crossed kinks, was 1e-8 and left hundreds of elements unresolved
+    cost, grad, P = _relu_float_network()
+    r = check_gradient(cost, grad, P, sample=300, seed=0)
+    assert r.verdict == "OK", str(r)
+    assert "unit directions" in r.guarantee and "sqrt(101770)" in r.guarantee
+
+    def bad(p):
+        g = grad(p)
+        g["W2"] = g["W2"] * 1.001
+        return g
+
+    r = check_gradient(cost, bad, P, sample=300, seed=0)
+    assert r.verdict == "MISMATCH", str(r)
+    assert any(e["name"].startswith("direction") for e in r.mismatches), str(r)

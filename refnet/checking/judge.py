@@ -283,12 +283,14 @@ class _Sides:
 
 
 def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHECK_RTOL,
-                      sides=None):
+                      sides=None, floor=0.0):
     """Central, forward and backward Richardson tableaux on the pending elements; where the
     central one is not resolved, again from smaller steps, keeping the narrowest bar.  Also
     returns, per element, the step scale h0, the levels, the smoothness (:func:`_smooth_over`)
     and the carried noise of the central tableau kept.  Every one-sided tableau taken goes to
-    ``sides`` (a :class:`_Sides`) where given."""
+    ``sides`` (a :class:`_Sides`) where given.  An attempt is hopeless (skipped) only where the
+    noise of f over its smallest step exceeds both what the element needs and ``floor`` (the
+    bar that verifies it to the gradient's scale, :func:`_stage_scale`)."""
     (c_est, c_err), fwd, bwd, carried = _richardson(prob, v, pending, side=side, noise=noise,
                                                     noise_part=True)
     if sides is not None:
@@ -315,7 +317,7 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHEC
         # element still open (after the smaller steps, the bar is mostly noise); none where the
         # noise of f over the attempt's smallest step already exceeds what is needed
         h_min = default_step(v[pending], h0) * 2.0 ** -(levels - 1)
-        hopeless = (noise / h_min[:, None] > need).all(axis=1)
+        hopeless = (noise / h_min[:, None] > np.maximum(need, floor)).all(axis=1)
         redo = np.flatnonzero(unresolved() & (True if coarse else ~noisy) & ~hopeless)
         if redo.size == 0 or coarse in given_up:
             continue
@@ -582,13 +584,14 @@ def _central(g, c_est, c_err, rtol, lossy_abs) -> _Central:
     return _Central(c_est, c_err, agree, resolved, tolr)
 
 
-def _stage_central(prob, v, pending, G, g, noise, side, kink, lossy_abs, rtol, strict, sides):
+def _stage_central(prob, v, pending, G, g, noise, side, kink, lossy_abs, rtol, strict, sides,
+                   floor=0.0):
     """2. Richardson's central tableau judges every open element; a mismatch from it holds only
     at two step scales (:func:`_stage_confirm`; a known kink is judged one-sided later, whatever
     the central tableau says, and a disagreement within the lossy scale is no failure unless
     strict).  Returns the open verdicts, the central tableau, and the one-sided ones."""
     (c_est, c_err), fwd, bwd, scales = _stage_richardson(prob, v, pending, G, noise, side,
-                                                         lossy_abs, rtol, sides)
+                                                         lossy_abs, rtol, sides, floor)
     c = _central(g, c_est, c_err, rtol, lossy_abs)
     st = np.where(c.agree, np.where(c.resolved, VERIFIED, UNRESOLVED), MISMATCH)
     rs = np.where(c.agree, np.where(c.resolved, "agrees with richardson", TOO_WIDE),
@@ -602,7 +605,7 @@ def _stage_central(prob, v, pending, G, g, noise, side, kink, lossy_abs, rtol, s
         c_est, c_err = np.where(cand, k_est, c_est), np.where(cand, k_err, c_err)
         agree = np.where(cand, st != MISMATCH, c.agree)
         c = _central(g, c_est, c_err, rtol, lossy_abs)._replace(agree=agree)
-    return _Open(g, st, rs, RICHARDSON, c.est, c.err), c, fwd, bwd
+    return _Open(g, st, rs, RICHARDSON, c.est, c.err), c, fwd, bwd, scales[2]
 
 
 def _stage_exact(O, c, oracles, pending, on_kink, not_here, accept_only, rtol, lossy_abs,
@@ -684,12 +687,10 @@ COINCIDING = ("kinks coincide at x ({n} elements sit on one): the one-sided deri
               "coordinate do not bound a gradient there, and no smooth direction decides it")
 UNSETTLED = ("kink: outside the one-sided derivatives, but they are not settled (more kinks "
              "inside the steps)")
-CENTRAL_AGREES = ("kink: outside the one-sided derivatives, which contradict each other; the "
-                  "central estimate agrees")
 
 
 def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rtol, lossy_abs,
-                 one_scalar=False):
+                 one_scalar=False, smooth=None):
     """5. Kinks, judged one-sided: a known kink, and one the differences detect (the one-sided
     tableaux split), which yields to an exact oracle's verdict there (a staircase of rounding
     can split them too); a known kink yields only to a confirmed mismatch.  Elements beside a
@@ -697,8 +698,9 @@ def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rto
 
     A value outside the two one-sided derivatives fails only where they prove something: a kink
     the differences detected (not a known one) whose one-sided tableaux are not settled (the
-    steps crossed more kinks: a probe direction that moves thousands of relu units) or whose
-    central estimate agrees with the value is unresolved; and where ``one_scalar`` (a scalar f
+    steps crossed more kinks: a probe direction that moves thousands of relu units) is
+    unresolved (a split of the first steps where the central tableau kept is smooth is no kink
+    at x); and where ``one_scalar`` (a scalar f
     of many coordinates) and two or more elements sit on kinks, the kinks may coincide (relu
     units at exactly 0, tied maxima), and the interval one coordinate's line sees is narrower
     than the gradients of the pieces that meet at x: unresolved too, never a mismatch
@@ -706,6 +708,11 @@ def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rto
     (fw, fw_err), (bw, bw_err) = fwd, bwd
     p = O.g.shape[1]
     split = np.abs(fw - bw) > fw_err + bw_err + rtol * _scale(fw, bw) + tol.CHECK_ATOL
+    # the first, largest steps split over a kink beside x as over one at x; where the central
+    # tableau kept (from smaller steps) is smooth, with its own one-sided ones, there is none
+    # at x: the central stage judges
+    if smooth is not None:
+        split &= ~smooth
     at_kink = (kink[pending][:, None] | (split & ~decided)) & (side == 0)[:, None] & ~confirmed
     k_st, k_rs, k_est, k_err = _kink_verdict(O.g, fw, fw_err, bw, bw_err, c.tolr,
                                              kink[pending][:, None], lossy_abs)
@@ -715,14 +722,10 @@ def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rto
             tol.CHECK_KINK_RESOLVE_REL * _scale(fw, bw), lossy_abs) + tol.CHECK_ATOL
         detected = ~kink[pending][:, None]
         n_kinked = int(at_kink.any(axis=1).sum())
-        # (c.agree also holds where a central disagreement was not confirmed: not this)
-        with np.errstate(invalid="ignore"):
-            central = np.abs(O.g - c.est) <= c.err + c.tolr
-        k_rs = np.where(outside & detected & central, CENTRAL_AGREES, k_rs)
         k_rs = np.where(outside & detected & ~settled, UNSETTLED, k_rs)
         if one_scalar and n_kinked >= 2:
             k_rs = np.where(outside, COINCIDING.format(n=n_kinked), k_rs)
-        soft = outside & ((detected & (central | ~settled)) | (one_scalar and n_kinked >= 2))
+        soft = outside & ((detected & ~settled) | (one_scalar and n_kinked >= 2))
         k_st = np.where(soft, UNRESOLVED, k_st)
     O.set(at_kink, k_st, k_rs, ONE_SIDED, k_est, k_err)
     V.kinked[pending] |= at_kink
@@ -791,6 +794,10 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     near_side = np.zeros(n, int) if near_side is None else near_side
     S = _gradient_scale(G, fast, extra, slope, prob.f0)
     lossy_abs = tol.CHECK_LOSSY_ULPS * eps * S if atol is None else float(atol)
+    # the bar that verifies an element to the gradient's scale (_stage_scale): not for an
+    # elementwise f, whose elements are independent functions, nor where atol sets the scale
+    by_scale = not prob.elementwise and atol is None
+    scale_floor = tol.CHECK_SCALE_RESOLVE_REL * S if by_scale else 0.0
 
     # 1. fast pass: accept only
     _stage_fast(V, G, fast, kink, near_side, lossy_abs, moved)
@@ -807,8 +814,8 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         noise = np.broadcast_to(ln, (pending.size, p))
         side = near_side[pending]
         sides = _Sides((pending.size, p))
-        O, c, fwd, bwd = _stage_central(prob, v, pending, G, G[pending], noise, side, kink,
-                                        lossy_abs, rtol, strict, sides)
+        O, c, fwd, bwd, smooth = _stage_central(prob, v, pending, G, G[pending], noise, side, kink,
+                                        lossy_abs, rtol, strict, sides, scale_floor)
         V.record(RICHARDSON, pending, c.est, c.err)
         # mpmath is exact at any point off a kink; the fast pass's exact oracles are not
         # consulted beside a kink either (the probe line crossed it there)
@@ -820,7 +827,7 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         decided |= _stage_arbiter(V, O, arbiter, pending, on_kink, rtol)
         one_scalar = not prob.elementwise and prob.p == 1
         n_kinked = _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed,
-                                rtol, lossy_abs, one_scalar)
+                                rtol, lossy_abs, one_scalar, smooth)
         open_ = (O.st == UNRESOLVED) & ~on_kink & (side == 0)[:, None] & ~decided
         _stage_one_side(V, O, prob, v, pending, open_, sides, noise, rtol, lossy_abs)
         if one_scalar and n_kinked:
@@ -835,8 +842,11 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     # 6. kinks that coincide: the subgradients accepted one coordinate at a time, together
     if not prob.elementwise and prob.p == 1:
         _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs)
-    # 7. the scale: a mismatch within the gradient's rounding scale is lossy
+    # 7. the scale: a mismatch within the gradient's rounding scale is lossy; an agreement
+    # within 1e-7 of the gradient's scale verifies what no difference resolves further
     _stage_lossy(V, G, lossy_abs, strict, eps)
+    if by_scale:
+        _stage_scale(V, G, S, rtol)
     _explain_unresolved(V, G, lossy_abs, noise_floor)
     return Judged(V.status, V.reason, V.name, V.est, V.err, V.records, noise_floor,
                   noise_measured, S, lossy_abs, eps, V.allowance)
@@ -923,6 +933,30 @@ def _stage_coinciding_kinks(prob, v, G, V, rtol, lossy_abs):
         V.reason[K, 0] = (f"coinciding kinks: the gradient over the {K.size} kinked elements sums "
                           f"to {total:.6e}, but f changes at {c:.6e} when they move together "
                           f"(no nearby point has this gradient)")
+
+
+SCALE_VERIFIED = "verified to the gradient's scale"
+
+
+def _stage_scale(V, G, S, rtol):
+    """An element left unresolved away from kinks whose oracle agrees with it within a bar of at
+    most CHECK_SCALE_RESOLVE_REL of the gradient's scale S is verified to that scale: an error
+    of 1e-6 S cannot hide in it, though one of 1e-6 of the element itself (far below S) could,
+    and no difference of f resolves further (the noise of f over the smallest useful step).  The
+    reason says so, with the bar and the element's own need.  Not for an elementwise f (each
+    element is its own function) nor where ``atol`` is given (it sets the scale itself)."""
+    floor = tol.CHECK_SCALE_RESOLVE_REL * S
+    with np.errstate(invalid="ignore"):
+        agree = np.abs(G - V.est) <= V.err + tol.CHECK_ATOL + rtol * np.abs(V.est)
+        ok = (V.status == UNRESOLVED) & ~V.kinked & agree & (V.err <= floor) & \
+            np.isfinite(V.est)
+    for r, c in zip(*np.nonzero(ok)):
+        own = tol.CHECK_RESOLVE_REL * max(abs(G[r, c]), abs(V.est[r, c]))
+        V.reason[r, c] = (f"{SCALE_VERIFIED}: {V.name[r, c]} agrees within {V.err[r, c]:.1e}, "
+                          f"at most {tol.CHECK_SCALE_RESOLVE_REL:.0e} of the gradient's scale "
+                          f"{S:.1e} (1e-7 of the element itself, {own:.1e}, is finer than "
+                          f"differences of f resolve)")
+    V.status[ok] = VERIFIED
 
 
 def _explain_unresolved(V, G, lossy_abs, noise_floor):
