@@ -618,6 +618,69 @@ def _rnn_case(name, category, description, bug=None):
     return Case(name, category, f, grad, P, f_jax, description)
 
 
+# --- a function undefined beside x: x / (1 + sqrt(x)) from x = 0.01 (NaN for x < 0) ----------
+
+
+def _sqrt_edge_cost(xp, x, G):
+    return xp.sum(G * x / (1 + xp.sqrt(x)))
+
+
+def _sqrt_edge_case(name, category, description, bug=None):
+    """A random line through x leaves f's domain on one side; the noise of f is measured on the
+    other.  ``bug``: the derivative's denominator missing its square."""
+    G = _rng(name).standard_normal(6)
+    x = np.array([0.01, 0.25, 1.3, 2.0, 4.0, 9.0])  # the first steps (2**-6) leave the domain
+    f, f_jax = _family(_sqrt_edge_cost, G)
+
+    def grad(x):
+        s = np.sqrt(x)
+        return G * (1 + s / 2) / ((1 + s) if bug == "no_square" else (1 + s) ** 2)
+
+    return Case(name, category, f, grad, x, f_jax, description)
+
+
+# --- a tanh/softmax MLP of 1,004 parameters whose cost goes through float() -------------------
+
+
+def _float_mlp_cost(xp, p, data):
+    X, Y = data
+    Z2 = p["W2"] @ xp.tanh(p["W1"] @ X + p["b1"]) + p["b2"]
+    S = Z2 - xp.max(Z2, axis=0)
+    return -xp.sum(Y * (S - xp.log(xp.sum(xp.exp(S), axis=0)))) / X.shape[1]
+
+
+def _float_mlp_case(name, category, description, bug=None):
+    """No complex step (float()), so differences alone judge; its smallest elements (1e-5 of
+    the gradient's scale) are verified to that scale.  ``bug``: the smallest element of the
+    gradient off by 1 %."""
+    r = _rng(name)
+    X, Y = r.standard_normal((20, 32)), np.eye(4)[:, r.integers(0, 4, 32)]
+    P = {"W1": r.standard_normal((40, 20)) / np.sqrt(20), "b1": 0.1 * r.standard_normal((40, 1)),
+         "W2": r.standard_normal((4, 40)) / np.sqrt(40), "b2": 0.1 * r.standard_normal((4, 1))}
+    f, f_jax = _family(_float_mlp_cost, (X, Y))
+
+    def exact(p):
+        A1 = np.tanh(p["W1"] @ X + p["b1"])
+        Z2 = p["W2"] @ A1 + p["b2"]
+        E = np.exp(Z2 - Z2.max(axis=0))
+        dZ2 = (E / E.sum(axis=0) - Y) / X.shape[1]
+        dZ1 = (p["W2"].T @ dZ2) * (1 - A1 * A1)
+        return {"W1": dZ1 @ X.T, "b1": dZ1.sum(1, keepdims=True), "W2": dZ2 @ A1.T,
+                "b2": dZ2.sum(1, keepdims=True)}
+
+    g0 = exact(P)
+    key = min(g0, key=lambda k: np.min(np.abs(g0[k])))
+    where = np.unravel_index(np.argmin(np.abs(g0[key])), g0[key].shape)
+
+    def grad(p):
+        g = exact(p)
+        if bug == "smallest_1%":
+            g[key][where] *= 1.01
+        return g
+
+    return Case(name, category, f, grad, P, f_jax, description, truth_floor=0.0)
+
+
 # --- an embedding lookup with repeated indices, then tanh(E[idx] W) ---------------------------
 
 
@@ -951,6 +1014,12 @@ def _build() -> list[Case]:
         _autoencoder_case("tied_autoencoder_one_use", "bug",
                           "tied weights: only the decoder's use of W is differentiated",
                           bug="one_use"),
+        _sqrt_edge_case("sqrt_edge_missing_square", "bug",
+                        "d/dx x/(1 + sqrt(x)) with the denominator's square dropped, x from 0.01",
+                        bug="no_square"),
+        _float_mlp_case("float_mlp_smallest_element_1%", "bug",
+                        "a cost through float(); the gradient's smallest element off by 1 %",
+                        bug="smallest_1%"),
         _gelu_case("gelu_exact_with_tanh_derivative", "bug",
                    "exact erf GELU forward, tanh-approximation derivative backward",
                    bug="tanh_derivative"),
@@ -982,6 +1051,10 @@ def _build() -> list[Case]:
         _huber_case("huber", "correct", "Huber loss, delta = 1"),
         _gelu_case("gelu_exact", "correct", "exact GELU, Phi(z) + z*phi(z)"),
         _logreg_case("logreg", "correct", "logistic regression from the logits"),
+        _sqrt_edge_case("sqrt_edge", "correct",
+                        "x/(1 + sqrt(x)) from x = 0.01, where f is NaN 0.01 beside x"),
+        _float_mlp_case("float_mlp_1004", "correct",
+                        "tanh/softmax MLP, 1,004 parameters, its cost through float()"),
     ]
     # --- lossy but correct --------------------------------------------------------------------
     zl = np.array([-40.0, -35, -30, -20, -10, -3, -1, 0, 1, 3, 8])

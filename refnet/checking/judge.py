@@ -303,7 +303,9 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHEC
     # there (gelu's tail varies on a scale 1/|z|): where truncation dominates its bar, smaller
     # steps; or too small for the noise of f (a saturated log cost, f near 1e4): where the
     # carried noise dominates, larger steps with a level more.  The narrowest bar is kept.
-    noisy = (carried >= tol.CHECK_NOISE_DOMINATED * c_err).any(axis=1)
+    # (a tableau that is not finite, f NaN at a step beside its domain's edge, is not noisy:
+    # smaller steps may stay inside the domain)
+    noisy = ((carried >= tol.CHECK_NOISE_DOMINATED * c_err) & np.isfinite(c_err)).any(axis=1)
     attempts = [(h0, tol.CHECK_LEVELS, False) for h0 in tol.CHECK_REFINE_STEPS] + \
         [(h0, tol.CHECK_LEVELS + 2, True) for h0 in tol.CHECK_COARSE_STEPS]
     def unresolved():
@@ -593,9 +595,14 @@ def _stage_central(prob, v, pending, G, g, noise, side, kink, lossy_abs, rtol, s
     (c_est, c_err), fwd, bwd, scales = _stage_richardson(prob, v, pending, G, noise, side,
                                                          lossy_abs, rtol, sides, floor)
     c = _central(g, c_est, c_err, rtol, lossy_abs)
-    st = np.where(c.agree, np.where(c.resolved, VERIFIED, UNRESOLVED), MISMATCH)
+    # a tableau that is not finite (f is NaN or infinite at a step: x beside the edge of f's
+    # domain) says nothing: unresolved, for the one-sided stage, never a mismatch
+    lost = ~np.isfinite(c_est) | ~np.isfinite(c_err)
+    st = np.where(c.agree, np.where(c.resolved, VERIFIED, UNRESOLVED),
+                  np.where(lost, UNRESOLVED, MISMATCH))
     rs = np.where(c.agree, np.where(c.resolved, "agrees with richardson", TOO_WIDE),
-                  "disagrees with richardson beyond its error bar")
+                  np.where(lost, "richardson is not finite (f is not finite at a step)",
+                           "disagrees with richardson beyond its error bar"))
     cand = (st == MISMATCH) & ~kink[pending][:, None] & \
         (strict | (np.abs(g - c_est) > lossy_abs + c_err))
     if cand.any():
