@@ -9,7 +9,7 @@ import pytest
 from refnet import activations as A
 from refnet import tolerances as tol
 from refnet.check import check_derivative, check_gradient, check_jacobian
-from refnet.examples import notebook_style_network
+from refnet.examples import mnist_sized_network, notebook_style_network
 from refnet.testing import assert_derivative_matches, assert_gradients_ok
 
 # --- the saturated 20-64-10 network, written the way the notebook writes its cost ------------
@@ -839,32 +839,11 @@ def test_the_margin_of_an_element_that_passes_is_at_most_1(k, sample):
     assert passed and max(passed) <= 1, str(r)
 
 
-def _float_mlp(n0=20, n1=40, n2=4, m=32, seed=0):
-    """A tanh/softmax MLP (20-40-4: 1,004 parameters) whose cost goes through float()."""
-    rng = np.random.default_rng(seed)
-    X, Y = rng.standard_normal((n0, m)), np.eye(n2)[:, rng.integers(0, n2, m)]
-    P = {"W1": rng.standard_normal((n1, n0)) / np.sqrt(n0),
-         "b1": 0.1 * rng.standard_normal((n1, 1)),
-         "W2": rng.standard_normal((n2, n1)) / np.sqrt(n1),
-         "b2": 0.1 * rng.standard_normal((n2, 1))}
-
-    def fwd(p):
-        A1 = np.tanh(p["W1"] @ X + p["b1"])
-        Z2 = p["W2"] @ A1 + p["b2"]
-        E = np.exp(Z2 - Z2.max(axis=0))
-        return A1, E / E.sum(axis=0)
-
-    def cost(p):
-        return float(-np.sum(Y * np.log(fwd(p)[1])) / m)
-
-    def grad(p):
-        A1, A2 = fwd(p)
-        dZ2 = (A2 - Y) / m
-        dZ1 = (p["W2"].T @ dZ2) * (1 - A1 * A1)
-        return {"W1": dZ1 @ X.T, "b1": dZ1.sum(1, keepdims=True), "W2": dZ2 @ A1.T,
-                "b2": dZ2.sum(1, keepdims=True)}
-
-    return cost, grad, P
+def _float_mlp():
+    """The tanh/softmax MLP of refnet.examples at 20-40-4 (1,004 parameters), its cost through
+    float() (no complex step: differences alone judge)."""
+    *_, P, cost, grad = mnist_sized_network(n_x=20, n_h=40, n_y=4, m=32)
+    return (lambda p: float(cost(p))), grad, P
 
 
 def test_small_elements_of_a_large_gradient_are_verified_to_its_scale():
