@@ -174,9 +174,10 @@ CHECK_RESOLVE_REL = 1e-7
 # cost through float() rounds at eps|f|, and eps|f|/h exceeds 1e-7 |g_i| for |g_i| below ~1e-5 of
 # the gradient's scale S), an agreement within a bar of 1e-7 S verifies the element "to the
 # gradient's scale": a 1e-6 error of the largest element, or an error of 1e-6 S anywhere, stays
-# 9e-7 S outside the bar; a relative 1e-6 of that small element could hide, and the element's
-# reason says so.  (The float() MLPs of 1,004 and 10,084 parameters left 1 and 20 elements with
-# bars ~5e-12 against ~1e-12 needed: 1e-11 of S.)
+# 9e-7 S outside the bar; any error below the bar in that small element could hide (the bar may
+# be a large part of it), and the element's reason gives the bar relative to the element.  (The
+# float() MLPs of 1,004 and 10,084 parameters left 1 and 20 elements with bars ~5e-12 against
+# ~1e-12 needed: 1e-11 of S.)
 CHECK_SCALE_RESOLVE_REL = 1e-7
 # The gradient's rounding scale: a float64 gradient is a computation of its own (sums over
 # samples and units, products along a chain), whose rounding is relative to the size of the

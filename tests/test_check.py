@@ -871,3 +871,36 @@ def test_small_elements_of_a_large_gradient_are_verified_to_its_scale():
     # atol sets the scale itself: with atol=0 nothing is verified to the gradient's scale
     r0 = check_gradient(cost, grad, P, atol=0)
     assert not any(e["reason"].startswith("verified to the gradient's") for e in r0.elements())
+
+
+def test_the_gradients_scale_never_excuses_what_it_should_not():
+    # an all-zero claimed gradient of f = 1e6 + 1e-6 sum(x) is not OK (|f| is no scale for it)
+    x = np.array([0.3, -1.2, 2.5])
+    f = lambda v: float(1e6 + 1e-6 * np.sum(v))
+    assert not check_gradient(f, lambda v: np.zeros(3), x).ok
+    # a vector f: each output is its own function; a small, noisy output's row off by 30 % is
+    # not verified "to the scale" of a large output's row
+
+    noise = np.random.default_rng(0)
+
+    def F(v):  # the second output carries a noise of 1e-6 per evaluation
+        return np.array([1e4 * np.sum(v * v) / 2,
+                         1e-4 * np.sum(np.sin(v)) + 1e-6 * noise.standard_normal()])
+
+    def J(v, k=1.0):
+        return np.stack([1e4 * v, k * 1e-4 * np.cos(v)])
+
+    assert not check_jacobian(F, lambda v: J(v, 1.3), x).ok
+    # at a kink the one-sided tableaux are kept in the report's records
+    r = check_derivative(lambda z: np.maximum(z, 0.0), lambda z: (z > 0) * 1.0,
+                         np.array([0.0, 1e-9, 0.5]), mpmath=False, complex_step=False)
+    assert r.ok and {"one-sided", "one-sided(-)"} <= set(r.oracles), r.oracles
+
+
+def test_a_half_line_at_minus_infinity_leaves_the_other_halfs_noise():
+    from refnet.oracles.differences import noise_floor
+
+    t = np.linspace(-1.0, 1.0, 65)
+    with np.errstate(divide="ignore"):
+        F = np.where(t < 0, -np.inf, 1 + t) + 1e-12 * np.random.default_rng(0).standard_normal(65)
+    assert 3e-13 < noise_floor(F[:, None])[0] < 3e-12

@@ -308,12 +308,15 @@ def _stage_richardson(prob, v, pending, G, noise, side, lossy_abs, rtol=tol.CHEC
     noisy = ((carried >= tol.CHECK_NOISE_DOMINATED * c_err) & np.isfinite(c_err)).any(axis=1)
     attempts = [(h0, tol.CHECK_LEVELS, False) for h0 in tol.CHECK_REFINE_STEPS] + \
         [(h0, tol.CHECK_LEVELS + 2, True) for h0 in tol.CHECK_COARSE_STEPS]
+    # (fmax: a tableau that is not finite still needs what the value needs, and is unresolved)
     def unresolved():
-        return (c_err > np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]),
-                                   lossy_abs)).any(axis=1)
+        return ~(c_err <= np.maximum(tol.CHECK_RESOLVE_REL * np.fmax(np.abs(c_est),
+                                                                     np.abs(G[pending])),
+                                     lossy_abs)).all(axis=1)
 
     given_up = set()
-    need = np.maximum(tol.CHECK_RESOLVE_REL * _scale(c_est, G[pending]), lossy_abs)
+    need = np.maximum(tol.CHECK_RESOLVE_REL * np.fmax(np.abs(c_est), np.abs(G[pending])),
+                      lossy_abs)
     for h0, levels, coarse in attempts:
         # smaller steps only where truncation dominated the first bar; larger ones for every
         # element still open (after the smaller steps, the bar is mostly noise); none where the
@@ -736,7 +739,6 @@ def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rto
         k_st = np.where(soft, UNRESOLVED, k_st)
     O.set(at_kink, k_st, k_rs, ONE_SIDED, k_est, k_err)
     V.kinked[pending] |= at_kink
-    return int(at_kink.any(axis=1).sum())
     beside = (side != 0)[:, None] & np.ones((1, p), bool)
     O.rs = np.where(beside & (O.st != MISMATCH),
                     np.char.add(O.rs.astype(str), " (one-sided beside a kink)").astype(object),
@@ -745,6 +747,7 @@ def _stage_kinks(V, O, c, fwd, bwd, pending, kink, side, decided, confirmed, rto
         rows_k = at_kink.any(axis=1)
         V.record(ONE_SIDED, pending[rows_k], fw[rows_k], fw_err[rows_k])
         V.record(ONE_SIDED + "(-)", pending[rows_k], bw[rows_k], bw_err[rows_k])
+    return int(at_kink.any(axis=1).sum())
 
 
 def _stage_one_side(V, O, prob, v, pending, open_, sides, noise, rtol, lossy_abs):
@@ -799,11 +802,12 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     V = _Verdicts(n, p)
     kink = np.zeros(n, bool) if known_kink is None else known_kink.copy()
     near_side = np.zeros(n, int) if near_side is None else near_side
-    S = _gradient_scale(G, fast, extra, slope, prob.f0)
+    S = _gradient_scale(G, fast, extra, slope)
     lossy_abs = tol.CHECK_LOSSY_ULPS * eps * S if atol is None else float(atol)
-    # the bar that verifies an element to the gradient's scale (_stage_scale): not for an
-    # elementwise f, whose elements are independent functions, nor where atol sets the scale
-    by_scale = not prob.elementwise and atol is None
+    # the bar that verifies an element to the gradient's scale (_stage_scale): for a scalar f
+    # only (an elementwise f's elements, a vector f's outputs, are functions of their own
+    # scales), and not where atol sets the scale
+    by_scale = not prob.elementwise and p == 1 and atol is None
     scale_floor = tol.CHECK_SCALE_RESOLVE_REL * S if by_scale else 0.0
 
     # 1. fast pass: accept only
@@ -839,12 +843,15 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
         _stage_one_side(V, O, prob, v, pending, open_, sides, noise, rtol, lossy_abs)
         if one_scalar and n_kinked:
             # other elements sit on kinks at x: the unsettled side of these may be one of them
-            # (a kink at x, not beside it), where one side's derivative bounds nothing
-            gone = open_ & (O.st == MISMATCH) & (O.o_name == ONE_SIDED)
+            # (a kink at x, not beside it), where one side's derivative bounds nothing; an
+            # element that is itself the one kink found keeps the one-sided verdict
+            itself = V.kinked[pending]
+            gone = open_ & (O.st == MISMATCH) & (O.o_name == ONE_SIDED) & \
+                (~itself | (n_kinked >= 2))
+            n_all = n_kinked + int((gone & ~itself).any(axis=1).sum())
             V.kinked[pending] |= gone
             O.st = np.where(gone, UNRESOLVED, O.st)
-            O.rs = np.where(gone, COINCIDING.format(n=n_kinked + int(gone.any(axis=1).sum())),
-                            O.rs)
+            O.rs = np.where(gone, COINCIDING.format(n=n_all), O.rs)
         V.set(pending, V.status[pending] < 0, O.st, O.rs, O.o_name, O.o_est, O.o_err)
     # 6. kinks that coincide: the subgradients accepted one coordinate at a time, together
     if not prob.elementwise and prob.p == 1:
@@ -854,24 +861,31 @@ def judge(prob: Problem, v, G, *, fast: dict, extra: dict, known_kink=None, near
     _stage_lossy(V, G, lossy_abs, strict, eps)
     if by_scale:
         _stage_scale(V, G, S, rtol)
+    if S == 0:
+        _stage_zero(V, G)
     _explain_unresolved(V, G, lossy_abs, noise_floor)
     return Judged(V.status, V.reason, V.name, V.est, V.err, V.records, noise_floor,
                   noise_measured, S, lossy_abs, eps, V.allowance)
 
 
-def _gradient_scale(G, fast, extra, slope, f0=None):
-    """S: the largest of |G|, of every finite oracle estimate, and of ``slope``.
+def _gradient_scale(G, fast, extra, slope):
+    """S: the largest of |G|, of every finite oracle estimate, and of ``slope``."""
+    parts = [np.abs(G).ravel()] + [np.abs(e).ravel() for e, _, _ in fast.values()] + \
+        [np.abs(e).ravel() for e, _, _ in extra.values()] + [np.array([slope])]
+    a = np.concatenate(parts)
+    return float(np.max(a[np.isfinite(a)], initial=0.0))
 
-    Where all of them are exactly 0 (a piecewise-linear f at order 2: every difference is 0), S
-    is the largest |f(x)| instead (f varies on a scale of 1, as the step policy assumes), so an
-    exact zero is judged against the rounding of f and the tolerance needed is never 0."""
-    def largest(parts):
-        a = np.concatenate([np.abs(np.asarray(q, dtype=np.float64)).ravel() for q in parts])
-        return float(np.max(a[np.isfinite(a)], initial=0.0))
 
-    S = largest([G, *(e for e, _, _ in fast.values()), *(e for e, _, _ in extra.values()),
-                 [slope]])
-    return S if S > 0 or f0 is None else largest([f0])
+def _stage_zero(V, G):
+    """Zero is a value: where the gradient is exactly 0 and so is every estimate (S = 0: a
+    piecewise-linear f at order 2, whose differences are all exactly 0), an element left
+    unresolved only because a tolerance relative to 0 is 0 is verified where its oracle's
+    estimate is exactly 0 with a finite bar: the derivative is within that bar of 0."""
+    ok = (V.status == UNRESOLVED) & (G == 0) & (V.est == 0) & np.isfinite(V.err) & ~V.kinked
+    for r, c in zip(*np.nonzero(ok)):
+        V.reason[r, c] = (f"zero is a value: {V.name[r, c]} is exactly 0, within "
+                          f"{V.err[r, c]:.1e}, as is the whole gradient")
+    V.status[ok] = VERIFIED
 
 
 def _kink_verdict(g, fw, fw_err, bw, bw_err, tolr, known, lossy_abs):
@@ -948,21 +962,26 @@ SCALE_VERIFIED = "verified to the gradient's scale"
 def _stage_scale(V, G, S, rtol):
     """An element left unresolved away from kinks whose oracle agrees with it within a bar of at
     most CHECK_SCALE_RESOLVE_REL of the gradient's scale S is verified to that scale: an error
-    of 1e-6 S cannot hide in it, though one of 1e-6 of the element itself (far below S) could,
-    and no difference of f resolves further (the noise of f over the smallest useful step).  The
-    reason says so, with the bar and the element's own need.  Not for an elementwise f (each
-    element is its own function) nor where ``atol`` is given (it sets the scale itself)."""
+    of 1e-6 S cannot hide in it, though any error below its bar (up to 1e-7 S, which may be a
+    large part of an element far below S) could.  The reason says so, with the bar relative to
+    the element.  Not where a settled one-sided tableau disagrees with the element; only for a
+    scalar f of many coordinates (an elementwise f's elements and a vector f's outputs are
+    functions of their own scales), and not where ``atol`` is given (it sets the scale)."""
     floor = tol.CHECK_SCALE_RESOLVE_REL * S
+    # not where a settled one-sided tableau disagrees (the one-sided stage's note says so)
+    contradicted = np.array([("disagrees" in str(r)) for r in V.reason.ravel()],
+                            bool).reshape(V.reason.shape)
     with np.errstate(invalid="ignore"):
         agree = np.abs(G - V.est) <= V.err + tol.CHECK_ATOL + rtol * np.abs(V.est)
         ok = (V.status == UNRESOLVED) & ~V.kinked & agree & (V.err <= floor) & \
-            np.isfinite(V.est)
+            np.isfinite(V.est) & ~contradicted
     for r, c in zip(*np.nonzero(ok)):
-        own = tol.CHECK_RESOLVE_REL * max(abs(G[r, c]), abs(V.est[r, c]))
+        size = max(abs(G[r, c]), abs(V.est[r, c]))
+        shown = f"{V.err[r, c] / size:.0e} of itself" if size > 0 else "an absolute bound"
         V.reason[r, c] = (f"{SCALE_VERIFIED}: {V.name[r, c]} agrees within {V.err[r, c]:.1e}, "
                           f"at most {tol.CHECK_SCALE_RESOLVE_REL:.0e} of the gradient's scale "
-                          f"{S:.1e} (1e-7 of the element itself, {own:.1e}, is finer than "
-                          f"differences of f resolve)")
+                          f"{S:.1e}; that is {shown}, not the 1e-7 of itself checked elsewhere "
+                          f"(an error below the bar in this element is not excluded)")
     V.status[ok] = VERIFIED
 
 
@@ -1001,7 +1020,8 @@ def _stage_lossy(V, G, lossy_abs, strict, eps=tol.EPS):
     for r, c in zip(rows, cols):
         e = abs(V.est[r, c])
         with np.errstate(all="ignore"):
-            digits = -np.log10(off[r, c] / e) if e > 0 and off[r, c] > 0 else total
+            digits = total if off[r, c] == 0 else \
+                (-np.log10(off[r, c] / e) if e > 0 else 0.0)
         digits = float(np.clip(digits, 0.0, total))
         within = (f"within the gradient's rounding scale {lossy_abs:.1e}"
                   if off[r, c] <= lossy_abs else
@@ -1009,6 +1029,6 @@ def _stage_lossy(V, G, lossy_abs, strict, eps=tol.EPS):
                   f"error bar {V.err[r, c]:.1e}")
         V.reason[r, c] = (f"lossy: right to {digits:.0f} of {total:.0f} digits (off by "
                           f"{off[r, c]:.1e}, {within}; {V.reason[r, c]})")
-        V.allowance[r, c] = lossy_abs + V.err[r, c]
         if not strict:
+            V.allowance[r, c] = lossy_abs + V.err[r, c]
             V.status[r, c] = LOSSY

@@ -315,8 +315,8 @@ def noise_floor(F, flat_says_nothing=False):
     no residual and says nothing: only the other half counts, and where both are flat the result is
     0 (f did not move: the caller's rounding model applies).  Each column is scaled by its largest
     |f| before squaring, so f near 1e300 does not overflow the sum of squares.  A half holding a
-    value that is not finite (the line crossed the edge of f's domain) says nothing either; only
-    where both do is the noise unknown (inf).
+    value that is not finite (the line crossed the edge of f's domain: NaN or ±inf) says nothing
+    either, and the noise is unknown (inf) where neither half says anything.
     """
     q = (F.shape[0] - 1) // 2
     half = q + 1
@@ -325,7 +325,8 @@ def noise_floor(F, flat_says_nothing=False):
     dof = half - 7
     sig = np.full(F.shape[1], np.inf)
     with np.errstate(all="ignore"):
-        scale = np.max(np.abs(F), axis=0)
+        # over the finite values: a half at -inf (log beside 0) must not zero the other's fit
+        scale = np.max(np.where(np.isfinite(F), np.abs(F), 0.0), axis=0)
         scale = np.where(scale > 0, scale, 1.0)
         flat_both = np.ones(F.shape[1], bool)
         for part in (F[:half], F[q:]):
