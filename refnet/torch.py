@@ -23,6 +23,7 @@ pass; a float32 function is not refused.  Needs the ``torch`` extra:
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -146,22 +147,99 @@ def _verdict(report, raise_exception):
     return False
 
 
-def gradcheck(func, inputs, *, eps=None, atol=None, rtol=None, raise_exception=True,
-              fast_mode=False, check_forward_ad=False, check_backward_ad=True, seed=0,
-              cotangents=None, accept_inconclusive=False, **ignored) -> bool:
+def _not_yet(**asked):
+    """NotImplementedError for each of torch's options that asks for a check refnet does not
+    make yet: never accepted in silence (the author would believe it ran)."""
+    for name, on in asked.items():
+        if on:
+            raise NotImplementedError(f"{name}=True: refnet.torch does not make this check yet; "
+                                      f"use torch.autograd.gradcheck for it")
+
+
+def _contract(w, kind, nondet_tol, check_undefined_grad, check_grad_dtypes, t0, opts):
+    """torch's checks of the backward beside the gradient itself, at x with one seeded
+    cotangent: re-entrancy (two backward passes over one retained graph agree within
+    ``nondet_tol``), an undefined output gradient read as zero (``check_undefined_grad``), the
+    gradients' dtypes and devices those of the inputs (``check_grad_dtypes``).  Returns None,
+    or the ERROR report saying which failed."""
+    from refnet.checking.report import error_report
+
+    def fail(why):
+        return error_report(kind, sum(a.size for a in w.x.values()), why, t0, opts)
+
+    args = w.tensors(w.x, requires_grad=True)
+    diff = [args[i] for i in w.diff]
+    outs = [o for o in w.outputs(args) if o.requires_grad]
+    if not outs:
+        return None
+    rng = np.random.default_rng(12345)
+    v = [torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.dtype) for o in outs]
+    first = torch.autograd.grad(outs, diff, grad_outputs=v, retain_graph=True, allow_unused=True)
+    try:
+        second = torch.autograd.grad(outs, diff, grad_outputs=v, retain_graph=True,
+                                     allow_unused=True)
+    except RuntimeError as exc:  # torch's own check of saved tensors modified in place
+        return fail(f"backward is not reentrant: a second backward pass over the same graph "
+                    f"raised ({str(exc)[:160]})")
+    for k, a, b in zip(w.keys, first, second):
+        if (a is None) != (b is None):
+            return fail(f"backward is not reentrant: {k} is None in one of two backward passes "
+                        f"over the same graph")
+        if a is not None:
+            gap = float((a.detach() - b.detach()).abs().max()) if a.numel() else 0.0
+            if not gap <= nondet_tol:
+                return fail(f"backward is not reentrant: two backward passes over the same graph "
+                            f"differ by {gap:.3e} in {k} (nondet_tol={nondet_tol})")
+    if check_grad_dtypes:
+        for k, i, g in zip(w.keys, w.diff, first):
+            t = w.inputs[i]
+            if g is not None and (g.dtype != t.dtype or g.device != t.device):
+                return fail(f"the gradient of {k} has dtype {g.dtype} on {g.device}, the input "
+                            f"{t.dtype} on {t.device} (check_grad_dtypes)")
+    if check_undefined_grad:
+        try:
+            undefined = [torch._C._functions.UndefinedGrad()(o) for o in outs]
+            grads = torch.autograd.grad(undefined, diff,
+                                        grad_outputs=[torch.ones_like(u) for u in undefined],
+                                        allow_unused=True)
+        except Exception as exc:  # the user's backward, handed None where it expected a tensor
+            return fail(f"backward fails on an undefined output gradient "
+                        f"({type(exc).__name__}: {str(exc)[:120]}) (check_undefined_grad)")
+        for k, g in zip(w.keys, grads):
+            if g is not None and bool((g != 0).any()):
+                return fail(f"backward of an undefined (zero) output gradient gives a nonzero "
+                            f"gradient of {k} (check_undefined_grad)")
+    return None
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, check_batched_forward_grad=False,
+              check_forward_ad=False, check_backward_ad=True, fast_mode=False, masked=None,
+              seed=0, cotangents=None, accept_inconclusive=False) -> bool:
     """``torch.autograd.gradcheck`` judged by refnet: ``True``, or raises
     :class:`GradcheckError` (``.report`` is refnet's report) unless ``raise_exception=False``.
 
-    The backward of ``func`` is checked on ``cotangents`` random Gaussian cotangents (3; 1 with
-    ``fast_mode=True``) by :func:`refnet.check.check_vjp`; with ``check_forward_ad=True`` its
-    forward-mode derivative (``torch.autograd.forward_ad``) too, by :func:`refnet.check.check_jvp`.
-    ``eps`` is accepted and ignored (refnet chooses its own steps); ``atol``/``rtol`` replace
-    refnet's lossy scale and relative tolerance.  torch's other options (``nondet_tol``,
-    ``check_batched_grad``, ...) are accepted and ignored."""
-    del eps, ignored
+    torch's keywords, each as docs/from-torch-and-jax.md tabulates: the backward of ``func`` is
+    checked on ``cotangents`` random Gaussian cotangents (3; 1 with ``fast_mode=True``) by
+    :func:`refnet.check.check_vjp`; with ``check_forward_ad=True`` its forward-mode derivative
+    too, by :func:`refnet.check.check_jvp`; two backward passes over one graph must agree within
+    ``nondet_tol``; ``check_undefined_grad`` and ``check_grad_dtypes`` as torch's.  ``eps`` is
+    accepted and not used (refnet chooses its own steps); ``atol``/``rtol`` replace refnet's
+    lossy scale and relative tolerance.  ``check_batched_grad``, ``check_batched_forward_grad``
+    and ``masked=True`` raise NotImplementedError; an unknown keyword is a TypeError."""
+    del eps
+    _not_yet(check_batched_grad=check_batched_grad,
+             check_batched_forward_grad=check_batched_forward_grad, masked=bool(masked))
+    t0 = time.perf_counter()
     w = _Wrapped(func, inputs)
     k = cotangents if cotangents is not None else (1 if fast_mode else 3)
     opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive}
+    if check_backward_ad:
+        bad = _contract(w, "gradcheck", float(nondet_tol), check_undefined_grad,
+                        check_grad_dtypes, t0, opts)
+        if bad is not None:
+            return _verdict(bad, raise_exception)
     parts = []
     if check_backward_ad:
         parts.append(("backward", check_vjp(w.f, w.vjp_of(w.outputs), w.x, cotangents=k,
@@ -169,24 +247,39 @@ def gradcheck(func, inputs, *, eps=None, atol=None, rtol=None, raise_exception=T
     if check_forward_ad:
         parts.append(("forward", check_jvp(w.f, w.jvp, w.x, tangents=k, seed=seed, **opts)))
     if not parts:
-        return True
+        raise ValueError("gradcheck: check_forward_ad=False and check_backward_ad=False leave "
+                         "nothing to check")
     report = parts[0][1] if len(parts) == 1 else merge_reports(
         "gradcheck", [(name, r, lambda e: e) for name, r in parts], options=parts[0][1].options,
         guarantee=" / ".join(r.guarantee for _, r in parts))
     return _verdict(report, raise_exception)
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, *, eps=None, atol=None, rtol=None,
-                  raise_exception=True, fast_mode=False, seed=0, cotangents=None,
-                  accept_inconclusive=False, **ignored) -> bool:
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=None,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False, seed=0, cotangents=None, accept_inconclusive=False) -> bool:
     """``torch.autograd.gradgradcheck`` judged by refnet: the second derivative of ``func``.
 
     With v the ``grad_outputs`` (random Gaussian, seeded, where not given), x ↦ vᵀJ(x) (the
     backward of ``func``, by ``torch.autograd.grad``) is a function of the inputs whose own
     backward (``create_graph=True``, a double backward) is checked by
     :func:`refnet.check.check_vjp` against its differences.  Returns ``True`` or raises
-    :class:`GradcheckError` with ``.report``."""
-    del eps, ignored
+    :class:`GradcheckError` with ``.report``.
+
+    torch's keywords (docs/from-torch-and-jax.md): ``eps`` accepted and not used;
+    ``nondet_tol``, ``check_undefined_grad`` and ``check_grad_dtypes`` are judged on the first
+    backward pass as :func:`gradcheck` judges them; ``gen_non_contig_grad_outputs``,
+    ``check_batched_grad``, ``check_fwd_over_rev`` and ``masked=True`` raise
+    NotImplementedError; ``check_rev_over_rev=False`` leaves nothing to check (ValueError)."""
+    del eps
+    _not_yet(gen_non_contig_grad_outputs=gen_non_contig_grad_outputs,
+             check_batched_grad=check_batched_grad, check_fwd_over_rev=check_fwd_over_rev,
+             masked=bool(masked))
+    if not check_rev_over_rev:
+        raise ValueError("gradgradcheck: check_rev_over_rev=False and check_fwd_over_rev=False "
+                         "leave nothing to check")
     w = _Wrapped(func, inputs)
     with torch.no_grad():
         outs0 = w.outputs(w.tensors(w.x))
@@ -209,7 +302,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=None, atol=None, rtol=
         return {f"outputs[{j}]": g.detach().numpy().copy()
                 for j, g in enumerate(first_backward(args))}
 
+    t0 = time.perf_counter()
+    opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive}
+    bad = _contract(w, "gradgradcheck", float(nondet_tol), check_undefined_grad,
+                    check_grad_dtypes, t0, opts)
+    if bad is not None:
+        return _verdict(bad, raise_exception)
     k = cotangents if cotangents is not None else (1 if fast_mode else 3)
-    report = check_vjp(f, w.vjp_of(first_backward), w.x, cotangents=k, seed=seed, rtol=rtol,
-                       atol=atol, accept_inconclusive=accept_inconclusive)
+    report = check_vjp(f, w.vjp_of(first_backward), w.x, cotangents=k, seed=seed, **opts)
     return _verdict(report, raise_exception)

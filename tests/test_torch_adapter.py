@@ -137,3 +137,79 @@ def test_forward_mode_right_passes_and_wrong_jvp_is_caught():
     with pytest.raises(GradcheckError) as info:
         gradcheck(make_sin(jvp_bug=True), (z,), check_forward_ad=True)
     assert [p["verdict"] for p in info.value.report.probes] == ["OK", "MISMATCH"]
+
+
+# --- torch's contract, keyword for keyword ---------------------------------------------------
+
+
+def make_scaled(bug=None):
+    """y = 2 x³ with a hand-written backward; ``bug``: "reentrant" (the backward scales a saved
+    tensor in place: right once, wrong on a second pass over the same graph), "undefined" (it
+    reads an undefined output gradient as a tensor), "undefined_nonzero" (it adds a constant),
+    "dtype" (it returns float32 for a float64 input)."""
+
+    class Scaled(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            if bug in ("undefined", "undefined_nonzero"):
+                ctx.set_materialize_grads(False)
+            ctx.s = 6 * x.detach() * x.detach()  # kept on ctx, out of torch's version checks
+            return 2 * x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            s = ctx.s
+            if bug == "reentrant":
+                out = g * s
+                s.mul_(1.5)  # state mutated in place: right once, wrong the second time
+                return out
+            if bug == "undefined":
+                return g * s  # g is None for an undefined gradient: TypeError
+            if bug == "undefined_nonzero":
+                return (torch.zeros_like(s) if g is None else g * s) + 1e-3
+            if bug == "dtype":
+                return (g * s).float()
+            return g * s
+
+    return Scaled.apply
+
+
+def _z():
+    return torch.linspace(-1.0, 1.2, 5, dtype=torch.float64).requires_grad_(True)
+
+
+def test_torch_contract_checks_catch_their_bugs():
+    assert gradcheck(make_scaled(), (_z(),)) is True
+    with pytest.raises(GradcheckError, match="not reentrant"):
+        gradcheck(make_scaled("reentrant"), (_z(),))
+    with pytest.raises(GradcheckError, match="undefined output gradient"):
+        gradcheck(make_scaled("undefined"), (_z(),))
+    assert gradcheck(make_scaled("undefined"), (_z(),), check_undefined_grad=False)
+    with pytest.raises(GradcheckError, match="nonzero gradient"):
+        gradcheck(make_scaled("undefined_nonzero"), (_z(),))
+    # torch's engine casts a float32 gradient to the float64 input's dtype: what is left is
+    # its rounding, which the check of the gradient itself catches
+    for flag in (False, True):
+        with pytest.raises(GradcheckError, match="MISMATCH"):
+            gradcheck(make_scaled("dtype"), (_z(),), check_grad_dtypes=flag)
+    # nondet_tol: two passes that differ by less than it are accepted (each check of the
+    # gradient itself builds a fresh graph, where this backward is right)
+    assert gradcheck(make_scaled("reentrant"), (_z(),), nondet_tol=1e3) is True
+
+
+def test_torch_keywords_never_vanish():
+    f, z = make_scaled(), (_z(),)
+    with pytest.raises(TypeError, match="raise_exceptoin"):
+        gradcheck(f, z, raise_exceptoin=False)
+    with pytest.raises(TypeError):
+        gradgradcheck(f, z, atoll=1)
+    for kw in ("check_batched_grad", "check_batched_forward_grad", "masked"):
+        with pytest.raises(NotImplementedError, match=kw):
+            gradcheck(f, z, **{kw: True})
+    for kw in ("check_batched_grad", "check_fwd_over_rev", "gen_non_contig_grad_outputs"):
+        with pytest.raises(NotImplementedError, match=kw):
+            gradgradcheck(f, z, **{kw: True})
+    with pytest.raises(ValueError, match="nothing to check"):
+        gradcheck(f, z, check_backward_ad=False)
+    # torch's own defaults pass through unchanged
+    assert gradcheck(f, z, eps=1e-6, atol=None, rtol=None, nondet_tol=0.0, fast_mode=True)
