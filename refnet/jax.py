@@ -166,7 +166,7 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
     opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive,
             "probes": probes}
     parts = _reports(f, tuple(args), int(order), tuple(modes), opts, seed)
-    report = parts[0][1] if len(parts) == 1 else merge_reports(
+    report = parts[0][1].replace(kind="check_grads") if len(parts) == 1 else merge_reports(
         "check_grads", [(name, r, lambda e: e) for name, r in parts],
         options=parts[0][1].options, guarantee=" / ".join(dict.fromkeys(
             r.guarantee for _, r in parts)))

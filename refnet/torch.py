@@ -249,7 +249,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
     if not parts:
         raise ValueError("gradcheck: check_forward_ad=False and check_backward_ad=False leave "
                          "nothing to check")
-    report = parts[0][1] if len(parts) == 1 else merge_reports(
+    # the headline names the function the user called ("refnet gradcheck: ...")
+    report = parts[0][1].replace(kind="gradcheck") if len(parts) == 1 else merge_reports(
         "gradcheck", [(name, r, lambda e: e) for name, r in parts], options=parts[0][1].options,
         guarantee=" / ".join(r.guarantee for _, r in parts))
     return _verdict(report, raise_exception)
@@ -310,4 +311,4 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
         return _verdict(bad, raise_exception)
     k = cotangents if cotangents is not None else (1 if fast_mode else 3)
     report = check_vjp(f, w.vjp_of(first_backward), w.x, cotangents=k, seed=seed, **opts)
-    return _verdict(report, raise_exception)
+    return _verdict(report.replace(kind="gradgradcheck"), raise_exception)

@@ -213,3 +213,9 @@ def test_torch_keywords_never_vanish():
         gradcheck(f, z, check_backward_ad=False)
     # torch's own defaults pass through unchanged
     assert gradcheck(f, z, eps=1e-6, atol=None, rtol=None, nondet_tol=0.0, fast_mode=True)
+
+
+def test_headlines_name_the_function_called():
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(make_tanh_linear("one_element"), inputs())
+    assert str(info.value).startswith("refnet gradcheck: MISMATCH"), str(info.value)[:80]
