@@ -142,6 +142,25 @@ def _reports(f, args, order, modes, opts, seed, label=""):
     return out
 
 
+def _applicable(f, args, modes):
+    """The modes jax can take of ``f``, and ``(mode, why)`` for each it cannot: a custom_vjp
+    function has no forward-mode derivative (jax's own check_grads raises TypeError on it with
+    the default modes); the reverse mode is still checked.  Where no mode is left, jax's
+    TypeError, saying so."""
+    if "fwd" not in modes:
+        return modes, []
+    try:
+        jax.jvp(f, args, jax.tree_util.tree_map(jnp.zeros_like, args))
+    except TypeError as exc:
+        if "custom_vjp" not in str(exc):
+            raise
+        if modes == ("fwd",):
+            raise TypeError(f"modes=('fwd',): {exc} (check it with modes=('rev',))") from None
+        why = "f is a custom_vjp function, which has no forward-mode derivative in jax"
+        return tuple(m for m in modes if m != "fwd"), [("fwd", why)]
+    return modes, []
+
+
 def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, eps=None, *,
                 seed=0, probes=3, accept_inconclusive=False):
     """``jax.test_util.check_grads`` judged by refnet: ``None``, or raises
@@ -152,7 +171,9 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
     in ``modes`` ("rev": ``jax.vjp``, "fwd": ``jax.jvp``) is checked on ``probes`` random
     Gaussian cotangents or tangents; ``order=2`` checks the derivative of the vjp and jvp maps
     too (with a fixed random cotangent / tangent).  ``eps`` is ignored (refnet chooses its own
-    steps); ``atol``/``rtol`` replace refnet's lossy scale and relative tolerance."""
+    steps); ``atol``/``rtol`` replace refnet's lossy scale and relative tolerance.  On a
+    custom_vjp function "fwd" is not applicable: the reverse mode is checked and the report
+    says so (with ``modes=("fwd",)`` alone, jax's TypeError)."""
     del eps
     if not isinstance(args, (tuple, list)):  # an array would be taken apart into its rows
         raise TypeError(f"args: expected a tuple of f's arguments, as jax.test_util."
@@ -165,7 +186,8 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
         raise ValueError(f"order: expected 1 or more, got {order!r}")
     opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive,
             "probes": probes}
-    parts = _reports(f, tuple(args), int(order), tuple(modes), opts, seed)
+    modes, skipped = _applicable(f, tuple(args), tuple(modes))
+    parts = _reports(f, tuple(args), int(order), modes, opts, seed)
     report = parts[0][1].replace(kind="check_grads") if len(parts) == 1 else merge_reports(
         "check_grads", [(name, r, lambda e: e) for name, r in parts],
         options=parts[0][1].options, guarantee=" / ".join(dict.fromkeys(
@@ -173,5 +195,9 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
     if len(parts) > 1:
         report = report.replace(probes=tuple(dict(p, probe=f"{name}:{p['probe']}")
                                              for name, r in parts for p in r.probes))
+    if skipped:  # the report says which mode could not run, and why
+        report = report.replace(probes=tuple(report.probes) + tuple(
+            {"probe": mode, "verdict": "", "summary": f"not applicable: {why}"}
+            for mode, why in skipped))
     if not report.ok:
         raise CheckGradsError(report)

@@ -157,3 +157,16 @@ def test_pytree_arguments():
 def test_args_that_are_not_a_tuple_are_named():
     with pytest.raises(TypeError, match=r"args: expected a tuple .*write \(x,\)"):
         check_grads(jnp.sin, jnp.asarray(X), 1)
+
+
+def test_a_custom_vjp_function_is_checked_in_reverse_mode_with_the_default_modes():
+    # jax's check_grads raises TypeError (no forward mode through a custom_vjp); refnet checks
+    # "rev" and says "fwd" was not applicable; a wrong rule is still caught
+    assert check_grads(SOFTPLUS, (X,), order=1) is None
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(SOFTPLUS_BUG, (X,), order=1)
+    r = info.value.report
+    assert r.verdict == "MISMATCH"
+    assert any(p["probe"] == "fwd" and "not applicable" in p["summary"] for p in r.probes)
+    with pytest.raises(TypeError, match="custom_vjp"):
+        check_grads(SOFTPLUS, (X,), order=1, modes=("fwd",))
