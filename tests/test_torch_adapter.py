@@ -219,3 +219,35 @@ def test_headlines_name_the_function_called():
     with pytest.raises(GradcheckError) as info:
         gradcheck(make_tanh_linear("one_element"), inputs())
     assert str(info.value).startswith("refnet gradcheck: MISMATCH"), str(info.value)[:80]
+
+
+def make_softplus(rel=0.0, only_float32=False):
+    """softplus with a hand-written backward sigmoid(x)·(1 + rel); ``only_float32``: the
+    forward refuses any other dtype."""
+
+    class Softplus(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            if only_float32:
+                assert x.dtype == torch.float32, x.dtype
+            ctx.save_for_backward(x)
+            return torch.nn.functional.softplus(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * torch.sigmoid(x) * (1 + rel)
+
+    return Softplus.apply
+
+
+def test_a_float32_backward_is_judged_against_the_float64_forward():
+    # held to its own rounding (measured against the same backward in float64), not to
+    # 16384 eps32 of the gradient's scale: 1e-4 relative off was lossy, and passed
+    x = torch.linspace(-3.0, 3.0, 7, dtype=torch.float32).requires_grad_(True)
+    assert gradcheck(make_softplus(), (x,)) is True
+    with pytest.raises(GradcheckError, match="MISMATCH"):
+        gradcheck(make_softplus(1e-4), (x,))
+    # a forward that refuses float64 is judged by float32 differences, as before: lossy there
+    assert gradcheck(make_softplus(only_float32=True), (x,)) is True
+    assert gradcheck(make_softplus(1e-4, only_float32=True), (x,)) is True
