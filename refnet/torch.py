@@ -11,8 +11,10 @@ backward included); the inputs that require grad are checked, the others held fi
 function's backward is reached through ``torch.autograd.grad`` with random Gaussian
 cotangents (never ones), and :func:`refnet.check.check_vjp` judges each vector-Jacobian
 product against differences (or the complex step) of the function itself, element by element,
-with refnet's five states.  Inputs keep their dtype: a float32 function runs in float32 and is
-judged with float32 rounding (``refnet.checking.flatten.precision`` of what it returns).
+with refnet's five states.  Inputs keep their dtype: a float32, float16 or bfloat16 backward runs
+in its dtype and is judged against the forward run in float64, held to its own measured rounding
+(:func:`_float64_oracle`); where the forward refuses float64, a float32 function is judged by its
+own differences with float32 rounding (half precision is then refused).
 
 Differences from torch's gradcheck: no fixed ``eps``/``atol``/``rtol`` (refnet chooses its steps
 and bounds; ``atol``/``rtol`` given here replace refnet's lossy scale and relative tolerance
@@ -57,6 +59,13 @@ def _tensor(a, dtype=None):
     return torch.from_numpy(np.array(a, dtype=dtype, order="C", copy=True))
 
 
+def _np(t):
+    """A tensor's values as a NumPy array it does not share: bfloat16, which NumPy lacks, in a
+    float32 carrier (exact: every bfloat16 is a float32)."""
+    t = t.detach().cpu()
+    return (t.float() if t.dtype == torch.bfloat16 else t).numpy().copy()
+
+
 def _as_tuple(inputs):
     return tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
 
@@ -75,12 +84,14 @@ class _Wrapped:
             if not (self.inputs[i].is_floating_point()):
                 raise ValueError(f"inputs[{i}]: requires grad but has dtype {self.inputs[i].dtype}")
         self.keys = [f"inputs[{i}]" for i in self.diff]
-        self.x = {k: self.inputs[i].detach().cpu().numpy().copy()
+        self.x = {k: _np(self.inputs[i])
                   for k, i in zip(self.keys, self.diff)}
         self.dtypes = {k: self.inputs[i].dtype for k, i in zip(self.keys, self.diff)}
         self.np_dtypes = {k: self.x[k].dtype for k in self.keys}
-        # a backward in float32: judged against the forward in float64 where it runs in it
-        self.low_precision = any(d == np.float32 for d in self.np_dtypes.values())
+        # a backward in float32, float16 or bfloat16: judged against the forward in float64
+        # where it runs in it
+        self.low_precision = any(d in (torch.float32, torch.float16, torch.bfloat16)
+                                 for d in self.dtypes.values())
 
     def tensors(self, x, requires_grad=False):
         """The inputs with the differentiable ones taken from ``x`` (in their own dtype)."""
@@ -92,8 +103,8 @@ class _Wrapped:
                 if self.np_dtypes[k] != np.float64:
                     raise TypeError("the complex step is taken on float64 inputs only")
                 t = _tensor(a, dtype=np.complex128)
-            else:
-                t = _tensor(a, dtype=self.np_dtypes[k])
+            else:  # in the input's own dtype (bfloat16 from its float32 carrier, exactly)
+                t = _tensor(a, dtype=self.np_dtypes[k]).to(self.dtypes[k])
             args[i] = t.requires_grad_(requires_grad)
         return args
 
@@ -106,7 +117,7 @@ class _Wrapped:
     def f(self, x):
         with torch.no_grad():
             outs = self.outputs(self.tensors(x))
-        return {f"outputs[{j}]": o.detach().numpy().copy() for j, o in enumerate(outs)}
+        return {f"outputs[{j}]": _np(o) for j, o in enumerate(outs)}
 
     def vjp_of(self, func_outs):
         """``vjp(x, u)`` for ``func_outs(args) -> list of output tensors``."""
@@ -119,7 +130,7 @@ class _Wrapped:
             if pairs:
                 grads = torch.autograd.grad([o for o, _ in pairs], [args[i] for i in self.diff],
                                             grad_outputs=[g for _, g in pairs], allow_unused=True)
-            return {k: (np.zeros_like(self.x[k]) if g is None else g.detach().numpy().copy())
+            return {k: (np.zeros_like(self.x[k]) if g is None else _np(g))
                     for k, g in zip(self.keys, grads)}
         return vjp
 
@@ -137,8 +148,8 @@ class _Wrapped:
                 args[i] = fwad.make_dual(args[i], _tensor(t[k], self.np_dtypes[k]))
             outs = self.outputs(args)
             tangents = [fwad.unpack_dual(o).tangent for o in outs]
-        return {f"outputs[{j}]": (np.zeros(tuple(o.shape), o.numpy().dtype) if g is None
-                                  else g.detach().numpy().copy())
+        return {f"outputs[{j}]": (np.zeros(tuple(o.shape), _np(o).dtype) if g is None
+                                  else _np(g))
                 for j, (o, g) in enumerate(zip(outs, tangents))}
 
 
@@ -216,21 +227,26 @@ def _contract(w, kind, nondet_tol, check_undefined_grad, check_grad_dtypes, t0, 
 
 
 def _float64_oracle(w, func, inputs, opts):
-    """For a float32 backward: ``(f, vjp, x, opts)`` judging it against ``func``'s forward run
-    in float64, or None where the forward does not accept float64 inputs.
+    """For a float32, float16 or bfloat16 backward: ``(f, vjp, x, opts)`` judging it against
+    ``func``'s forward run in float64, or None where the forward does not accept float64 inputs
+    (NotImplementedError for half precision there: its own differences cannot judge it).
 
     The oracle (differences, the complex step) is the forward in float64, so it no longer limits
-    the check to float32's rounding; the float32 backward is held to its own rounding, measured:
-    the largest difference between it and the same backward run in float64, over three seeded
-    cotangents, times tolerances.LOW_PRECISION_SAFETY, plus LOW_PRECISION_ULPS of its dtype's
-    eps times the gradient's size.  A formula error is the same in both runs and is not in that
-    difference; the rounding of a correct float32 backward is."""
+    the check to the low precision's rounding; the backward is held to its own rounding,
+    measured: the largest difference between it and the same backward run in float64, over three
+    seeded cotangents, times tolerances.LOW_PRECISION_SAFETY, plus LOW_PRECISION_ULPS of its
+    dtype's eps times the gradient's size.  A formula error is the same in both runs and is not
+    in that difference; the rounding of a correct low-precision backward is."""
     w64 = _Wrapped(func, tuple(t.detach().double().requires_grad_(t.requires_grad)
                                if isinstance(t, torch.Tensor) and t.is_floating_point() else t
                                for t in _as_tuple(inputs)))
     try:
         f0 = w64.f(w64.x)
-    except Exception:  # the function insists on its own dtype: float32 differences judge
+    except Exception:  # the function insists on its own dtype: its own differences judge
+        if any(d in (torch.float16, torch.bfloat16) for d in w.dtypes.values()):
+            raise NotImplementedError(
+                "a float16 or bfloat16 function whose forward refuses float64 inputs: refnet "
+                "judges half precision only against the forward run in float64") from None
         return None
     vjp_low, vjp64 = w.vjp_of(w.outputs), w64.vjp_of(w64.outputs)
     low_dtypes = {k: w.np_dtypes[k] for k in w.keys}
@@ -247,7 +263,7 @@ def _float64_oracle(w, func, inputs, opts):
         for k in w.keys:
             gap = max(gap, float(np.max(np.abs(g32[k] - g64[k]), initial=0.0)))
             size = max(size, float(np.max(np.abs(g64[k]), initial=0.0)))
-            eps_low = max(eps_low, float(np.finfo(low_dtypes[k]).eps))
+            eps_low = max(eps_low, float(torch.finfo(w.dtypes[k]).eps))
     atol = opts["atol"]
     if atol is None:
         atol = tol.LOW_PRECISION_SAFETY * gap + tol.LOW_PRECISION_ULPS * eps_low * size
@@ -345,7 +361,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
 
     def f(x):
         args = w.tensors(x, requires_grad=True)
-        return {f"outputs[{j}]": g.detach().numpy().copy()
+        return {f"outputs[{j}]": _np(g)
                 for j, g in enumerate(first_backward(args))}
 
     t0 = time.perf_counter()

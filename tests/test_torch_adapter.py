@@ -251,3 +251,17 @@ def test_a_float32_backward_is_judged_against_the_float64_forward():
     # a forward that refuses float64 is judged by float32 differences, as before: lossy there
     assert gradcheck(make_softplus(only_float32=True), (x,)) is True
     assert gradcheck(make_softplus(1e-4, only_float32=True), (x,)) is True
+
+
+@pytest.mark.parametrize("dtype, bug", [(torch.bfloat16, 1e-1), (torch.float16, 1e-2)])
+def test_half_precision_backwards_are_judged_against_float64(dtype, bug):
+    # bfloat16 (which NumPy lacks: carried in float32, exactly) and float16: a correct
+    # backward passes, one 1e-1 (bfloat16) or 1e-2 (float16) relative off is a mismatch
+    x = torch.linspace(-3.0, 3.0, 7, dtype=dtype).requires_grad_(True)
+    assert gradcheck(make_softplus(), (x,)) is True
+    assert gradcheck(torch.tanh, (x,)) is True
+    with pytest.raises(GradcheckError, match="MISMATCH"):
+        gradcheck(make_softplus(bug), (x,))
+    W = torch.ones(3, 7, dtype=dtype)  # a weight of the function's own dtype: no float64 run
+    with pytest.raises(NotImplementedError, match="refuses float64"):
+        gradcheck(lambda v: torch.tanh(W @ v), (x,))
