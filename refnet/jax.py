@@ -112,6 +112,10 @@ class _Adapter:
         return _leaves_dict(self.jjvp(self.to_args(x), tan))
 
 
+# in jax's TypeError: "can't apply forward-mode autodiff (jvp) to a custom_vjp function"
+_NO_FWD = "custom_vjp"
+
+
 def _reports(f, args, order, modes, opts, seed, label=""):
     """The reports of every mode at this order and, recursively, of the derivative maps."""
     a = _Adapter(f, args)
@@ -137,28 +141,33 @@ def _reports(f, args, order, modes, opts, seed, label=""):
             t = jax.tree_util.tree_map(
                 lambda a: jnp.asarray(rng.standard_normal(np.shape(a)), dtype=jnp.asarray(a).dtype),
                 tuple(args))
-            out += _reports(lambda *xs: jax.jvp(f, xs, t)[1], args, order - 1, modes,
-                            dict(opts), seed, f"{label}fwd∘")
+            try:
+                out += _reports(lambda *xs: jax.jvp(f, xs, t)[1], args, order - 1, modes,
+                                dict(opts), seed, f"{label}fwd∘")
+            except TypeError as exc:  # no jvp map of a custom_vjp function to check
+                if _NO_FWD not in str(exc):
+                    raise
     return out
 
 
-def _applicable(f, args, modes):
-    """The modes jax can take of ``f``, and ``(mode, why)`` for each it cannot: a custom_vjp
-    function has no forward-mode derivative (jax's own check_grads raises TypeError on it with
-    the default modes); the reverse mode is still checked.  Where no mode is left, jax's
-    TypeError, saying so."""
-    if "fwd" not in modes:
-        return modes, []
-    try:
-        jax.jvp(f, args, jax.tree_util.tree_map(jnp.zeros_like, args))
-    except TypeError as exc:
-        if "custom_vjp" not in str(exc):
-            raise
-        if modes == ("fwd",):
-            raise TypeError(f"modes=('fwd',): {exc} (check it with modes=('rev',))") from None
-        why = "f is a custom_vjp function, which has no forward-mode derivative in jax"
-        return tuple(m for m in modes if m != "fwd"), [("fwd", why)]
-    return modes, []
+
+
+def _applicable(parts, modes):
+    """The parts of a check that ran, and ``(mode, why)`` for a mode jax could not take: a
+    custom_vjp function has no forward-mode derivative (jax's own check_grads raises TypeError
+    on it with the default modes), so its "fwd" parts end in jax's TypeError at the first jvp,
+    at no cost to the other mode.  Where no part is left, that TypeError, saying so."""
+    def no_fwd(name, r):
+        return "fwd" in name and r.error and _NO_FWD in r.error and "TypeError" in r.error
+
+    kept = [(n, r) for n, r in parts if not no_fwd(n, r)]
+    if len(kept) == len(parts):
+        return parts, []
+    if not kept:
+        raise TypeError(f"modes={modes!r}: jax cannot take the forward-mode derivative of a "
+                        f"custom_vjp function (check it with modes=('rev',))")
+    why = "f is a custom_vjp function, which has no forward-mode derivative in jax"
+    return kept, [("fwd", why)]
 
 
 def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, eps=None, *,
@@ -186,8 +195,8 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
         raise ValueError(f"order: expected 1 or more, got {order!r}")
     opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive,
             "probes": probes}
-    modes, skipped = _applicable(f, tuple(args), tuple(modes))
-    parts = _reports(f, tuple(args), int(order), modes, opts, seed)
+    parts, skipped = _applicable(_reports(f, tuple(args), int(order), tuple(modes), opts, seed),
+                                 tuple(modes))
     report = parts[0][1].replace(kind="check_grads") if len(parts) == 1 else merge_reports(
         "check_grads", [(name, r, lambda e: e) for name, r in parts],
         options=parts[0][1].options, guarantee=" / ".join(dict.fromkeys(
