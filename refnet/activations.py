@@ -16,6 +16,7 @@ The twin of this module is :mod:`refnet.twin.activations`: same functions, same 
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -147,6 +148,49 @@ class Activation:
     the default ``params``, the values that ``derivative``, ``second_derivative``, the twin's
     jax.grad and the mpmath forms must all give there exactly.  Its keys are the kinks:
     ``kinks`` is derived from it when not given, and must match it when given.
+
+    Parameters
+    ----------
+    name : str
+        The registry's name (jax.nn's where jax.nn has the function).
+    forward, derivative, second_derivative : callable
+        f, f' and f'' of z (and of the keyword ``params``).
+    derivative_from_output : callable or None
+        f' of the output s = f(z), or None where s does not determine f'.
+    kinks : tuple of float, optional
+        Where f is not differentiable; derived from ``kink_derivatives`` when not given.
+    params : mapping of str to float, optional
+        The keyword parameters and their defaults (``{"alpha": 0.01}``).
+    analytic : bool, default True
+        f is analytic beside its kinks and complex-safe (the complex step applies).
+    forward_ulps : int, default 4
+        The forward's error bound in ulps.
+    kink_derivatives : mapping of float to (float, float), optional
+        refnet's convention (f'(k), f''(k)) at each kink k.
+    frameworks : mapping of str to tuple or None, optional
+        The function's name and keywords in ``"jax.nn"`` and ``"torch"``, or None where absent.
+
+    Raises
+    ------
+    ValueError
+        ``kinks`` differ from the keys of ``kink_derivatives``.
+
+    See Also
+    --------
+    ACTIVATIONS : The registry of every activation.
+
+    Examples
+    --------
+    >>> from refnet.activations import ACTIVATIONS
+    >>> relu = ACTIVATIONS["relu"]
+    >>> relu
+    Activation('relu', kinks=(0.0,), params={})
+    >>> relu.derivative(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 1.])
+    >>> relu.kink_derivatives[0.0]
+    (0.0, 0.0)
+    >>> ACTIVATIONS["leaky_relu"].forward(np.array([-2.0, 3.0]), alpha=0.1)
+    array([-0.2,  3. ])
     """
 
     name: str
@@ -162,8 +206,29 @@ class Activation:
     frameworks: Mapping[str, tuple | None] = field(default_factory=dict)
 
     def framework(self, which: str, params=None) -> tuple | None:
-        """``(name, keywords)`` of this function in framework ``which``, with ``params`` (the
-        defaults where None) resolved into the keywords; None where it is declared absent."""
+        """``(name, keywords)`` of this function in framework ``which``.
+
+        Parameters
+        ----------
+        which : str
+            ``"jax.nn"`` or ``"torch"`` (torch.nn.functional).
+        params : mapping, optional
+            Values of this activation's parameters; the defaults where None.
+
+        Returns
+        -------
+        tuple or None
+            The function's name there and its keywords, with ``params`` resolved into them;
+            None where the framework is declared to lack it.
+
+        Examples
+        --------
+        >>> from refnet.activations import ACTIVATIONS
+        >>> ACTIVATIONS["leaky_relu"].framework("jax.nn")
+        ('leaky_relu', {'negative_slope': 0.01})
+        >>> ACTIVATIONS["gelu_tanh"].framework("torch")
+        ('gelu', {'approximate': 'tanh'})
+        """
         params = dict(self.params if params is None else params)
         spec = self.frameworks.get(which, (self.name, {k: k for k in params}))
         if spec is None:
@@ -193,6 +258,12 @@ def sigmoid(z):
     """σ(z) = 1 / (1 + e^-z).
 
     Written with e = e^-|z| ≤ 1 so nothing overflows: σ = 1/(1+e) for z ≥ 0, e/(1+e) for z < 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import sigmoid
+    >>> sigmoid(np.array([-2.5, 0.5, 2.0]))
+    array([0.07585818, 0.62245933, 0.88079708])
     """
     z = _input(z)
     e = np.exp(_neg_abs(z))
@@ -204,6 +275,12 @@ def sigmoid_derivative(z):
 
     The form in e keeps full relative accuracy where σ saturates (≤ 3 ulps: one rounding each
     for exp, the sum, the square and the quotient), where ``s*(1-s)`` returns 0 past z ≈ 37.
+
+    Examples
+    --------
+    >>> from refnet.activations import sigmoid_derivative
+    >>> sigmoid_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.07010372, 0.23500371, 0.10499359])
     """
     z = _input(z)
     e = np.exp(_neg_abs(z))
@@ -215,6 +292,14 @@ def sigmoid_derivative_from_output(s):
 
     Valid for s in [0, 1]; loses all relative accuracy once s rounds to 1 (z > 36.7), where
     1 - s is 0 or a few ulps of 1.
+
+    Examples
+    --------
+    >>> from refnet.activations import sigmoid_derivative_from_output
+    >>> from refnet.activations import sigmoid
+    >>> s = sigmoid(np.array([-2.5, 0.5, 2.0]))
+    >>> sigmoid_derivative_from_output(s)
+    array([0.07010372, 0.23500371, 0.10499359])
     """
     s = _input(s, "s")
     return s * (1.0 - s)
@@ -224,6 +309,12 @@ def sigmoid_second_derivative(z):
     """σ''(z) = σ'(z)(1 - 2σ(z)) = -sign(z) e (1 - e) / (1 + e)³, with e = e^-|z|.
 
     1 - e is computed as -expm1(-|z|), exact in relative terms near z = 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import sigmoid_second_derivative
+    >>> sigmoid_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([ 0.05946784, -0.05755679, -0.0799625 ])
     """
     z = _input(z)
     u = _neg_abs(z)
@@ -239,6 +330,12 @@ def tanh(z):
     """tanh(z) = (e^z - e^-z) / (e^z + e^-z) = sign(z) (1 - e) / (1 + e), with e = e^-2|z|.
 
     1 - e is -expm1(-2|z|): accurate near 0, and nothing overflows for any finite z.
+
+    Examples
+    --------
+    >>> from refnet.activations import tanh
+    >>> tanh(np.array([-2.5, 0.5, 2.0]))
+    array([-0.9866143 ,  0.46211716,  0.96402758])
     """
     z = _input(z)
     u = 2.0 * _neg_abs(z)
@@ -249,6 +346,12 @@ def tanh_derivative(z):
     """tanh'(z) = 1 - tanh²(z) = sech²(z) = 4e / (1 + e)², with e = e^-2|z|.
 
     Full relative accuracy in the tails, where ``1 - t**2`` returns 0 past |z| ≈ 19.
+
+    Examples
+    --------
+    >>> from refnet.activations import tanh_derivative
+    >>> tanh_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.02659223, 0.78644773, 0.07065082])
     """
     z = _input(z)
     e = np.exp(2.0 * _neg_abs(z))
@@ -259,13 +362,28 @@ def tanh_derivative_from_output(t):
     """tanh' from the output: 1 - t², the notebook's ``dthan``.
 
     Valid for t in [-1, 1]; loses all relative accuracy once |t| rounds to 1 (|z| > 19.1).
+
+    Examples
+    --------
+    >>> from refnet.activations import tanh_derivative_from_output
+    >>> from refnet.activations import tanh
+    >>> s = tanh(np.array([-2.5, 0.5, 2.0]))
+    >>> tanh_derivative_from_output(s)
+    array([0.02659223, 0.78644773, 0.07065082])
     """
     t = _input(t, "t")
     return 1.0 - t * t
 
 
 def tanh_second_derivative(z):
-    """tanh''(z) = -2 tanh(z) sech²(z) = -8 sign(z) e (1 - e) / (1 + e)³, with e = e^-2|z|."""
+    """tanh''(z) = -2 tanh(z) sech²(z) = -8 sign(z) e (1 - e) / (1 + e)³, with e = e^-2|z|.
+
+    Examples
+    --------
+    >>> from refnet.activations import tanh_second_derivative
+    >>> tanh_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([ 0.05247254, -0.72686198, -0.13621869])
+    """
     z = _input(z)
     u = 2.0 * _neg_abs(z)
     e = np.exp(u)
@@ -277,13 +395,27 @@ def tanh_second_derivative(z):
 
 
 def relu(z):
-    """relu(z) = max(0, z), written as a branch on z > 0 (complex-safe)."""
+    """relu(z) = max(0, z), written as a branch on z > 0 (complex-safe).
+
+    Examples
+    --------
+    >>> from refnet.activations import relu
+    >>> relu(np.array([-2.5, 0.5, 2.0]))
+    array([0. , 0.5, 2. ])
+    """
     z = _input(z)
     return np.where(_positive(z), z, 0.0 * z)
 
 
 def relu_derivative(z):
-    """relu'(z) = 1 for z > 0, else 0.  At the kink relu'(0) = 0, as in jax."""
+    """relu'(z) = 1 for z > 0, else 0.  At the kink relu'(0) = 0, as in jax.
+
+    Examples
+    --------
+    >>> from refnet.activations import relu_derivative
+    >>> relu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 1., 1.])
+    """
     z = _input(z)
     return np.where(_positive(z), 1.0, 0.0)
 
@@ -292,13 +424,28 @@ def relu_derivative_from_output(s):
     """relu' from the output: 1 where s > 0, else 0 (the notebook's ``drelu``, as float64).
 
     Valid for every s = relu(z): s > 0 exactly when z > 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import relu_derivative_from_output
+    >>> from refnet.activations import relu
+    >>> s = relu(np.array([-2.5, 0.5, 2.0]))
+    >>> relu_derivative_from_output(s)
+    array([0., 1., 1.])
     """
     s = _input(s, "s")
     return np.where(_positive(s), 1.0, 0.0)
 
 
 def relu_second_derivative(z):
-    """relu''(z) = 0 away from the kink (and 0 is taken at it)."""
+    """relu''(z) = 0 away from the kink (and 0 is taken at it).
+
+    Examples
+    --------
+    >>> from refnet.activations import relu_second_derivative
+    >>> relu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 0., 0.])
+    """
     z = _input(z)
     return np.zeros(np.shape(z))
 
@@ -312,6 +459,12 @@ def leaky_relu(z, *, alpha=0.01):
 
     The notebook writes ``np.maximum(0.01*z, z)``, which is the same function for 0 ≤ alpha ≤ 1
     only; the branch is right for every alpha.
+
+    Examples
+    --------
+    >>> from refnet.activations import leaky_relu
+    >>> leaky_relu(np.array([-2.5, 0.5, 2.0]))
+    array([-0.025,  0.5  ,  2.   ])
     """
     alpha = _real(alpha, "alpha")
     z = _input(z)
@@ -323,6 +476,12 @@ def leaky_relu_derivative(z, *, alpha=0.01):
 
     At the kink we take alpha, the left derivative, as relu'(0) = 0 does and as the notebook's
     ``dlrelu`` does.  (``jax.grad(jax.nn.leaky_relu)(0.)`` gives 1: jax branches on z >= 0.)
+
+    Examples
+    --------
+    >>> from refnet.activations import leaky_relu_derivative
+    >>> leaky_relu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.01, 1.  , 1.  ])
     """
     alpha = _real(alpha, "alpha")
     z = _input(z)
@@ -334,6 +493,14 @@ def leaky_relu_derivative_from_output(s, *, alpha=0.01):
 
     Valid for alpha ≥ 0 only: then s > 0 exactly when z > 0.  For alpha < 0 a positive s comes
     from both sides of the kink, the output no longer determines the derivative, and this raises.
+
+    Examples
+    --------
+    >>> from refnet.activations import leaky_relu_derivative_from_output
+    >>> from refnet.activations import leaky_relu
+    >>> s = leaky_relu(np.array([-2.5, 0.5, 2.0]))
+    >>> leaky_relu_derivative_from_output(s)
+    array([0.01, 1.  , 1.  ])
     """
     alpha = _real(alpha, "alpha")
     if alpha < 0:
@@ -346,7 +513,14 @@ def leaky_relu_derivative_from_output(s, *, alpha=0.01):
 
 
 def leaky_relu_second_derivative(z, *, alpha=0.01):
-    """leaky_relu''(z) = 0 away from the kink (and 0 is taken at it)."""
+    """leaky_relu''(z) = 0 away from the kink (and 0 is taken at it).
+
+    Examples
+    --------
+    >>> from refnet.activations import leaky_relu_second_derivative
+    >>> leaky_relu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 0., 0.])
+    """
     alpha = _real(alpha, "alpha")
     z = _input(z)
     return np.zeros(np.shape(z))
@@ -422,7 +596,14 @@ def _series_near_zeros(z, value, zeros):
 
 
 def relu6(z):
-    """relu6(z) = min(max(z, 0), 6): 0 for z ≤ 0, z for 0 < z < 6, 6 for z ≥ 6 (complex-safe)."""
+    """relu6(z) = min(max(z, 0), 6): 0 for z ≤ 0, z for 0 < z < 6, 6 for z ≥ 6 (complex-safe).
+
+    Examples
+    --------
+    >>> from refnet.activations import relu6
+    >>> relu6(np.array([-2.5, 0.5, 2.0]))
+    array([0. , 0.5, 2. ])
+    """
     z = _input(z)
     return np.where(np.real(z) >= 6, 6.0 + 0.0 * z, np.where(_positive(z), z, 0.0 * z))
 
@@ -431,6 +612,12 @@ def relu6_derivative(z):
     """relu6'(z) = 1 for 0 < z < 6, else 0.
 
     At the kinks we take the flat side: relu6'(0) = relu6'(6) = 0, as jax does.
+
+    Examples
+    --------
+    >>> from refnet.activations import relu6_derivative
+    >>> relu6_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 1., 1.])
     """
     z = _input(z)
     return np.where((z > 0) & (z < 6), 1.0, 0.0)
@@ -438,13 +625,29 @@ def relu6_derivative(z):
 
 def relu6_derivative_from_output(s):
     """relu6' from the output: 1 where 0 < s < 6, else 0 (s = 0 exactly when z ≤ 0 and s = 6
-    exactly when z ≥ 6, so the output determines the derivative, kinks included)."""
+    exactly when z ≥ 6, so the output determines the derivative, kinks included).
+
+    Examples
+    --------
+    >>> from refnet.activations import relu6_derivative_from_output
+    >>> from refnet.activations import relu6
+    >>> s = relu6(np.array([-2.5, 0.5, 2.0]))
+    >>> relu6_derivative_from_output(s)
+    array([0., 1., 1.])
+    """
     s = _input(s, "s")
     return np.where((s > 0) & (s < 6), 1.0, 0.0)
 
 
 def relu6_second_derivative(z):
-    """relu6''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    """relu6''(z) = 0 away from the kinks (and 0 is taken at them).
+
+    Examples
+    --------
+    >>> from refnet.activations import relu6_second_derivative
+    >>> relu6_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 0., 0.])
+    """
     z = _input(z)
     return np.zeros(np.shape(z))
 
@@ -464,6 +667,12 @@ def elu(z, *, alpha=1.0):
     """elu(z) = z for z > 0, alpha (e^z - 1) for z ≤ 0 (e^z - 1 as expm1: exact near 0).
 
     The exponential sees min(z, 0) only, so nothing overflows; complex-safe.
+
+    Examples
+    --------
+    >>> from refnet.activations import elu
+    >>> elu(np.array([-2.5, 0.5, 2.0]))
+    array([-0.917915,  0.5     ,  2.      ])
     """
     alpha = _real(alpha, "alpha")
     z = _input(z)
@@ -472,7 +681,14 @@ def elu(z, *, alpha=1.0):
 
 
 def elu_derivative(z, *, alpha=1.0):
-    """elu'(z) = 1 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink, the z ≤ 0 branch)."""
+    """elu'(z) = 1 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink, the z ≤ 0 branch).
+
+    Examples
+    --------
+    >>> from refnet.activations import elu_derivative
+    >>> elu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.082085, 1.      , 1.      ])
+    """
     alpha = _real(alpha, "alpha")
     z = _input(z)
     pos = _positive(z)
@@ -484,6 +700,14 @@ def elu_derivative_from_output(s, *, alpha=1.0):
 
     Valid for alpha ≥ 0 (then s > 0 exactly when z > 0).  s + alpha cancels as s → -alpha
     (z → -∞): the absolute error stays ~ulp(alpha), the relative error grows like e^-z.
+
+    Examples
+    --------
+    >>> from refnet.activations import elu_derivative_from_output
+    >>> from refnet.activations import elu
+    >>> s = elu(np.array([-2.5, 0.5, 2.0]))
+    >>> elu_derivative_from_output(s)
+    array([0.082085, 1.      , 1.      ])
     """
     alpha = _real(alpha, "alpha")
     if alpha < 0:
@@ -496,7 +720,14 @@ def elu_derivative_from_output(s, *, alpha=1.0):
 
 
 def elu_second_derivative(z, *, alpha=1.0):
-    """elu''(z) = 0 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink)."""
+    """elu''(z) = 0 for z > 0, alpha e^z for z ≤ 0 (alpha at the kink).
+
+    Examples
+    --------
+    >>> from refnet.activations import elu_second_derivative
+    >>> elu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.082085, 0.      , 0.      ])
+    """
     alpha = _real(alpha, "alpha")
     z = _input(z)
     pos = _positive(z)
@@ -516,6 +747,12 @@ def celu(z, *, alpha=1.0):
     C¹ at 0 for every alpha.  z/alpha is rounded once: for alpha not a power of two, e^(z/alpha)
     inherits a relative error up to |z/alpha|·2**-53 from that rounding (the conditioning of
     exp, not of the formula).
+
+    Examples
+    --------
+    >>> from refnet.activations import celu
+    >>> celu(np.array([-2.5, 0.5, 2.0]))
+    array([-0.917915,  0.5     ,  2.      ])
     """
     alpha = _real(alpha, "alpha", nonzero=True)
     z = _input(z)
@@ -523,7 +760,14 @@ def celu(z, *, alpha=1.0):
 
 
 def celu_derivative(z, *, alpha=1.0):
-    """celu'(z) = 1 for z > 0, e^(z/alpha) for z ≤ 0 (1 at the kink, from both sides)."""
+    """celu'(z) = 1 for z > 0, e^(z/alpha) for z ≤ 0 (1 at the kink, from both sides).
+
+    Examples
+    --------
+    >>> from refnet.activations import celu_derivative
+    >>> celu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.082085, 1.      , 1.      ])
+    """
     alpha = _real(alpha, "alpha", nonzero=True)
     z = _input(z)
     return np.where(_positive(z), 1.0, np.exp(_celu_scaled(z, alpha)))
@@ -533,6 +777,14 @@ def celu_derivative_from_output(s, *, alpha=1.0):
     """celu' from the output: 1 where s > 0, 1 + s/alpha elsewhere (e^(z/alpha) = 1 + s/alpha).
 
     Valid for alpha > 0.  1 + s/alpha cancels as s → -alpha (z → -∞), as for elu.
+
+    Examples
+    --------
+    >>> from refnet.activations import celu_derivative_from_output
+    >>> from refnet.activations import celu
+    >>> s = celu(np.array([-2.5, 0.5, 2.0]))
+    >>> celu_derivative_from_output(s)
+    array([0.082085, 1.      , 1.      ])
     """
     alpha = _real(alpha, "alpha", nonzero=True)
     if not alpha > 0:
@@ -543,7 +795,14 @@ def celu_derivative_from_output(s, *, alpha=1.0):
 
 def celu_second_derivative(z, *, alpha=1.0):
     """celu''(z) = 0 for z > 0, e^(z/alpha) / alpha for z ≤ 0 (1/alpha at the kink; jax's
-    ``jax.nn.celu``, built from ``maximum``/``minimum``, splits the tie and gives 1/(4 alpha))."""
+    ``jax.nn.celu``, built from ``maximum``/``minimum``, splits the tie and gives 1/(4 alpha)).
+
+    Examples
+    --------
+    >>> from refnet.activations import celu_second_derivative
+    >>> celu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.082085, 0.      , 0.      ])
+    """
     alpha = _real(alpha, "alpha", nonzero=True)
     z = _input(z)
     return np.where(_positive(z), 0.0, np.exp(_celu_scaled(z, alpha)) / alpha)
@@ -561,6 +820,12 @@ def selu(z):
 
     For z > max_float/scale ≈ 1.71e308 the true value is beyond float64: the result is inf, the
     correctly rounded overflow, returned without a warning.
+
+    Examples
+    --------
+    >>> from refnet.activations import selu
+    >>> selu(np.array([-2.5, 0.5, 2.0]))
+    array([-1.61378576,  0.52535049,  2.10140197])
     """
     z = _input(z)
     pos = _positive(z)
@@ -573,6 +838,12 @@ def selu_derivative(z):
     """selu'(z) = scale for z > 0, scale·alpha e^z for z ≤ 0.
 
     At the kink scale·alpha, the z ≤ 0 branch; jax gives the same.
+
+    Examples
+    --------
+    >>> from refnet.activations import selu_derivative
+    >>> selu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.14431358, 1.05070099, 1.05070099])
     """
     z = _input(z)
     pos = _positive(z)
@@ -581,13 +852,29 @@ def selu_derivative(z):
 
 def selu_derivative_from_output(s):
     """selu' from the output: scale where s > 0, s + scale·alpha elsewhere (cancels as
-    z → -∞, like elu's)."""
+    z → -∞, like elu's).
+
+    Examples
+    --------
+    >>> from refnet.activations import selu_derivative_from_output
+    >>> from refnet.activations import selu
+    >>> s = selu(np.array([-2.5, 0.5, 2.0]))
+    >>> selu_derivative_from_output(s)
+    array([0.14431358, 1.05070099, 1.05070099])
+    """
     s = _input(s, "s")
     return np.where(_positive(s), _SELU_SCALE, s + _SELU_SCALE_ALPHA)
 
 
 def selu_second_derivative(z):
-    """selu''(z) = 0 for z > 0, scale·alpha e^z for z ≤ 0 (scale·alpha at the kink)."""
+    """selu''(z) = 0 for z > 0, scale·alpha e^z for z ≤ 0 (scale·alpha at the kink).
+
+    Examples
+    --------
+    >>> from refnet.activations import selu_second_derivative
+    >>> selu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.14431358, 0.        , 0.        ])
+    """
     z = _input(z)
     pos = _positive(z)
     return np.where(pos, 0.0, _SELU_SCALE_ALPHA * np.exp(np.where(pos, 0.0, z)))
@@ -647,6 +934,12 @@ def gelu(z):
     Not complex-safe: NumPy has no complex erf (``math.erfc`` is real), so the registry marks it
     ``analytic=False`` although the function is entire.  ``derivative_from_output`` is ``None``:
     gelu is not monotone (its minimum is at z ≈ -0.7518), so the output does not determine z.
+
+    Examples
+    --------
+    >>> from refnet.activations import gelu
+    >>> gelu(np.array([-2.5, 0.5, 2.0]))
+    array([-0.01552416,  0.34573123,  1.95449974])
     """
     z = _input(z)
     _real_only(z, "gelu")
@@ -660,6 +953,12 @@ def gelu_derivative(z):
 
     The two terms have opposite signs for z < 0 and cancel near the zero z0 ≈ -0.75179; within
     a radius of z0 the value is the Taylor series about z0 instead.
+
+    Examples
+    --------
+    >>> from refnet.activations import gelu_derivative
+    >>> gelu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.03761109,  0.86749512,  1.0852318 ])
     """
     z = _input(z)
     zc = _clip(z, _GAUSS_CLIP)
@@ -670,7 +969,14 @@ def gelu_derivative(z):
 def gelu_second_derivative(z):
     """gelu''(z) = φ(z) (2 - z²), with 2 - z² = (2 - p) - e from the exact square p + e
     (2 - p is exact for p in [1, 4] by Sterbenz's lemma, so only the last subtraction rounds,
-    and the zeros at ±√2 are resolved)."""
+    and the zeros at ±√2 are resolved).
+
+    Examples
+    --------
+    >>> from refnet.activations import gelu_second_derivative
+    >>> gelu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.07449528,  0.61611432, -0.10798193])
+    """
     z = _input(z)
     zc = _clip(z, _GAUSS_CLIP)
     p, e = _two_prod(zc, zc)
@@ -729,6 +1035,12 @@ def gelu_tanh(z):
     1 + tanh(u) = 2σ(2u) has no cancellation as u → -∞.  The real path computes 2u as a
     double-double (see ``_gelu_tanh_parts``); complex input takes the plain formula, for the
     complex step.  Not monotone (minimum near z ≈ -0.75), so ``derivative_from_output`` is None.
+
+    Examples
+    --------
+    >>> from refnet.activations import gelu_tanh
+    >>> gelu_tanh(np.array([-2.5, 0.5, 2.0]))
+    array([-0.01508427,  0.34571401,  1.95459769])
     """
     z = _input(z)
     if np.iscomplexobj(z):
@@ -748,6 +1060,12 @@ def gelu_tanh_derivative(z):
 
     With e = e^(-|2u|): σ(2u) = 1/(1+e) or e/(1+e), σ'(2u) = e/(1+e)².  The terms cancel near
     the zero z0 ≈ -0.7522, where the Taylor series about z0 is used.
+
+    Examples
+    --------
+    >>> from refnet.activations import gelu_tanh_derivative
+    >>> gelu_tanh_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.03795158,  0.8673699 ,  1.08609926])
     """
     z = _input(z)
     e, sign, A, _, a, we = _gelu_tanh_parts(z)
@@ -766,6 +1084,12 @@ def gelu_tanh_second_derivative(z):
 
     tanh u = sign(u)(1 - e)/(1 + e) with 1 - e = -expm1(-|2u|).  The bracket cancels near the
     zeros ±z1 (z1 ≈ 1.4), where the Taylor series about them is used.
+
+    Examples
+    --------
+    >>> from refnet.activations import gelu_tanh_second_derivative
+    >>> gelu_tanh_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.07624539,  0.6155069 , -0.10787508])
     """
     z = _input(z)
     e, sign, A, B, a, we = _gelu_tanh_parts(z)
@@ -785,6 +1109,12 @@ def silu(z):
     """silu(z) = z σ(z) = z / (1 + e^-z) (complex-safe, via ``sigmoid``).
 
     Not monotone (minimum at z ≈ -1.2785), so ``derivative_from_output`` is None.
+
+    Examples
+    --------
+    >>> from refnet.activations import silu
+    >>> silu(np.array([-2.5, 0.5, 2.0]))
+    array([-0.18964545,  0.31122967,  1.76159416])
     """
     z = _input(z)
     return z * sigmoid(z)
@@ -800,6 +1130,12 @@ def silu_derivative(z):
     With e = e^-|z|: for z ≥ 0, (1 + z e/(1+e)) / (1+e), all terms positive; for z < 0,
     e (1 + z/(1+e)) / (1+e), which cancels near the zero z0 ≈ -1.27846 (z + 1 + e^z = 0), where
     the Taylor series about z0 is used.
+
+    Examples
+    --------
+    >>> from refnet.activations import silu_derivative
+    >>> silu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.09940111,  0.73996119,  1.09078425])
     """
     z = _input(z)
     zc = _clip(z, _SILU_CLIP)
@@ -813,6 +1149,12 @@ def silu_second_derivative(z):
     """silu''(z) = σ'(z)(2 - z tanh(z/2)) = e (2(1+e) - |z|(1-e)) / (1+e)³, e = e^-|z|.
 
     Even in z.  The bracket cancels near the zeros ±2.3994, where the Taylor series is used.
+
+    Examples
+    --------
+    >>> from refnet.activations import silu_second_derivative
+    >>> silu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.00846216,  0.44122903,  0.05006217])
     """
     z = _input(z)
     x = np.abs(_clip(z, _SILU_CLIP))
@@ -827,7 +1169,14 @@ def silu_second_derivative(z):
 
 
 def softplus(z):
-    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|) (complex-safe; no overflow)."""
+    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|) (complex-safe; no overflow).
+
+    Examples
+    --------
+    >>> from refnet.activations import softplus
+    >>> softplus(np.array([-2.5, 0.5, 2.0]))
+    array([0.07888973, 0.97407698, 2.12692801])
+    """
     z = _input(z)
     # the branch on z >= 0 must be the one _neg_abs takes, or the complex step at z = 0 mixes
     # the two sides' analytic forms
@@ -835,7 +1184,14 @@ def softplus(z):
 
 
 def softplus_derivative(z):
-    """softplus'(z) = σ(z) (``sigmoid``: ≤ 2 ulps)."""
+    """softplus'(z) = σ(z) (``sigmoid``: ≤ 2 ulps).
+
+    Examples
+    --------
+    >>> from refnet.activations import softplus_derivative
+    >>> softplus_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.07585818, 0.62245933, 0.88079708])
+    """
     return sigmoid(z)
 
 
@@ -843,36 +1199,81 @@ def softplus_derivative_from_output(s):
     """softplus' from the output: σ(z) = 1 - e^-s = -expm1(-s) (e^s = 1 + e^z).
 
     Accurate for every s ≥ 0: expm1 keeps the relative accuracy as s → 0 (z → -∞).
+
+    Examples
+    --------
+    >>> from refnet.activations import softplus_derivative_from_output
+    >>> from refnet.activations import softplus
+    >>> s = softplus(np.array([-2.5, 0.5, 2.0]))
+    >>> softplus_derivative_from_output(s)
+    array([0.07585818, 0.62245933, 0.88079708])
     """
     s = _input(s, "s")
     return -np.expm1(-s)
 
 
 def softplus_second_derivative(z):
-    """softplus''(z) = σ'(z) = e / (1 + e)², e = e^-|z|."""
+    """softplus''(z) = σ'(z) = e / (1 + e)², e = e^-|z|.
+
+    Examples
+    --------
+    >>> from refnet.activations import softplus_second_derivative
+    >>> softplus_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.07010372, 0.23500371, 0.10499359])
+    """
     return sigmoid_derivative(z)
 
 
 def log_sigmoid(z):
-    """log_sigmoid(z) = log σ(z) = -softplus(-z) = min(z, 0) - log1p(e^-|z|) (complex-safe)."""
+    """log_sigmoid(z) = log σ(z) = -softplus(-z) = min(z, 0) - log1p(e^-|z|) (complex-safe).
+
+    Examples
+    --------
+    >>> from refnet.activations import log_sigmoid
+    >>> log_sigmoid(np.array([-2.5, 0.5, 2.0]))
+    array([-2.57888973, -0.47407698, -0.12692801])
+    """
     z = _input(z)
     return np.where(_nonneg(z), 0.0 * z, z) - _log1p(np.exp(_neg_abs(z)))
 
 
 def log_sigmoid_derivative(z):
-    """log_sigmoid'(z) = 1 - σ(z) = σ(-z)."""
+    """log_sigmoid'(z) = 1 - σ(z) = σ(-z).
+
+    Examples
+    --------
+    >>> from refnet.activations import log_sigmoid_derivative
+    >>> log_sigmoid_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.92414182, 0.37754067, 0.11920292])
+    """
     z = _input(z)
     return sigmoid(-z)
 
 
 def log_sigmoid_derivative_from_output(s):
-    """log_sigmoid' from the output: 1 - σ(z) = 1 - e^s = -expm1(s) (accurate for all s ≤ 0)."""
+    """log_sigmoid' from the output: 1 - σ(z) = 1 - e^s = -expm1(s) (accurate for all s ≤ 0).
+
+    Examples
+    --------
+    >>> from refnet.activations import log_sigmoid_derivative_from_output
+    >>> from refnet.activations import log_sigmoid
+    >>> s = log_sigmoid(np.array([-2.5, 0.5, 2.0]))
+    >>> log_sigmoid_derivative_from_output(s)
+    array([0.92414182, 0.37754067, 0.11920292])
+    """
     s = _input(s, "s")
     return -np.expm1(s)
 
 
 def log_sigmoid_second_derivative(z):
-    """log_sigmoid''(z) = -σ'(z) = -e / (1 + e)², e = e^-|z|."""
+    """log_sigmoid''(z) = -σ'(z) = -e / (1 + e)², e = e^-|z|.
+
+    Examples
+    --------
+    >>> from refnet.activations import log_sigmoid_second_derivative
+    >>> log_sigmoid_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.07010372, -0.23500371, -0.10499359])
+    """
     return -sigmoid_derivative(z)
 
 
@@ -881,14 +1282,28 @@ def log_sigmoid_second_derivative(z):
 
 
 def soft_sign(z):
-    """soft_sign(z) = z / (1 + |z|): z/(1 + z) for z ≥ 0, z/(1 - z) for z < 0 (complex-safe)."""
+    """soft_sign(z) = z / (1 + |z|): z/(1 + z) for z ≥ 0, z/(1 - z) for z < 0 (complex-safe).
+
+    Examples
+    --------
+    >>> from refnet.activations import soft_sign
+    >>> soft_sign(np.array([-2.5, 0.5, 2.0]))
+    array([-0.71428571,  0.33333333,  0.66666667])
+    """
     z = _input(z)
     return z / np.where(_nonneg(z), 1.0 + z, 1.0 - z)
 
 
 def soft_sign_derivative(z):
     """soft_sign'(z) = 1 / (1 + |z|)² (continuous at 0).  For |z| > 2**512 the square
-    underflows: the value is computed as (1/(1+|z|))², which underflows to the exact 0."""
+    underflows: the value is computed as (1/(1+|z|))², which underflows to the exact 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import soft_sign_derivative
+    >>> soft_sign_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.08163265, 0.44444444, 0.11111111])
+    """
     z = _input(z)
     r = 1.0 / (1.0 + np.abs(z))
     return r * r
@@ -896,7 +1311,16 @@ def soft_sign_derivative(z):
 
 def soft_sign_derivative_from_output(s):
     """soft_sign' from the output: (1 - |s|)² (1 + |z| = 1/(1 - |s|)); loses relative accuracy
-    as |s| → 1, like the notebook's forms."""
+    as |s| → 1, like the notebook's forms.
+
+    Examples
+    --------
+    >>> from refnet.activations import soft_sign_derivative_from_output
+    >>> from refnet.activations import soft_sign
+    >>> s = soft_sign(np.array([-2.5, 0.5, 2.0]))
+    >>> soft_sign_derivative_from_output(s)
+    array([0.08163265, 0.44444444, 0.11111111])
+    """
     s = _input(s, "s")
     r = 1.0 - np.abs(s)
     return r * r
@@ -904,7 +1328,14 @@ def soft_sign_derivative_from_output(s):
 
 def soft_sign_second_derivative(z):
     """soft_sign''(z) = -2 sign(z) / (1 + |z|)³.  f'' jumps from +2 to -2 at 0, the kink; we take
-    the z ≥ 0 branch there, soft_sign''(0) = -2, as jax does."""
+    the z ≥ 0 branch there, soft_sign''(0) = -2, as jax does.
+
+    Examples
+    --------
+    >>> from refnet.activations import soft_sign_second_derivative
+    >>> soft_sign_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([ 0.04664723, -0.59259259, -0.07407407])
+    """
     z = _input(z)
     r = 1.0 / (1.0 + np.abs(z))
     return -2.0 * _sign(z) * r * r * r
@@ -915,7 +1346,14 @@ def soft_sign_second_derivative(z):
 
 
 def hard_tanh(z):
-    """hard_tanh(z) = -1 for z < -1, z for -1 ≤ z ≤ 1, 1 for z > 1 (complex-safe)."""
+    """hard_tanh(z) = -1 for z < -1, z for -1 ≤ z ≤ 1, 1 for z > 1 (complex-safe).
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_tanh
+    >>> hard_tanh(np.array([-2.5, 0.5, 2.0]))
+    array([-1. ,  0.5,  1. ])
+    """
     z = _input(z)
     r = np.real(z)
     return np.where(r > 1, 1.0 + 0.0 * z, np.where(r < -1, -1.0 + 0.0 * z, z))
@@ -926,19 +1364,41 @@ def hard_tanh_derivative(z):
 
     At the kinks ±1 we take the flat side, 0 (as relu6 and hard_sigmoid do in jax);
     ``jax.grad(jax.nn.hard_tanh)`` gives 1 at ±1, from its middle branch.
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_tanh_derivative
+    >>> hard_tanh_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 1., 0.])
     """
     z = _input(z)
     return np.where((z > -1) & (z < 1), 1.0, 0.0)
 
 
 def hard_tanh_derivative_from_output(s):
-    """hard_tanh' from the output: 1 where -1 < s < 1, else 0 (|s| = 1 exactly when |z| ≥ 1)."""
+    """hard_tanh' from the output: 1 where -1 < s < 1, else 0 (|s| = 1 exactly when |z| ≥ 1).
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_tanh_derivative_from_output
+    >>> from refnet.activations import hard_tanh
+    >>> s = hard_tanh(np.array([-2.5, 0.5, 2.0]))
+    >>> hard_tanh_derivative_from_output(s)
+    array([0., 1., 0.])
+    """
     s = _input(s, "s")
     return np.where((s > -1) & (s < 1), 1.0, 0.0)
 
 
 def hard_tanh_second_derivative(z):
-    """hard_tanh''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    """hard_tanh''(z) = 0 away from the kinks (and 0 is taken at them).
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_tanh_second_derivative
+    >>> hard_tanh_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 0., 0.])
+    """
     z = _input(z)
     return np.zeros(np.shape(z))
 
@@ -947,6 +1407,12 @@ def hard_sigmoid(z):
     """hard_sigmoid(z) = relu6(z + 3)/6: 0 for z ≤ -3, (z + 3)/6 between, 1 for z ≥ 3.
 
     Written with the branch on z itself (complex-safe), not on the rounded z + 3.
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_sigmoid
+    >>> hard_sigmoid(np.array([-2.5, 0.5, 2.0]))
+    array([0.08333333, 0.58333333, 0.83333333])
     """
     z = _input(z)
     r = np.real(z)
@@ -954,19 +1420,42 @@ def hard_sigmoid(z):
 
 
 def hard_sigmoid_derivative(z):
-    """hard_sigmoid'(z) = 1/6 for -3 < z < 3, else 0 (0 at the kinks ±3, the flat side, as jax)."""
+    """hard_sigmoid'(z) = 1/6 for -3 < z < 3, else 0 (0 at the kinks ±3, the flat side, as jax).
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_sigmoid_derivative
+    >>> hard_sigmoid_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.16666667, 0.16666667, 0.16666667])
+    """
     z = _input(z)
     return np.where((z > -3) & (z < 3), 1.0 / 6.0, 0.0)
 
 
 def hard_sigmoid_derivative_from_output(s):
-    """hard_sigmoid' from the output: 1/6 where 0 < s < 1, else 0."""
+    """hard_sigmoid' from the output: 1/6 where 0 < s < 1, else 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_sigmoid_derivative_from_output
+    >>> from refnet.activations import hard_sigmoid
+    >>> s = hard_sigmoid(np.array([-2.5, 0.5, 2.0]))
+    >>> hard_sigmoid_derivative_from_output(s)
+    array([0.16666667, 0.16666667, 0.16666667])
+    """
     s = _input(s, "s")
     return np.where((s > 0) & (s < 1), 1.0 / 6.0, 0.0)
 
 
 def hard_sigmoid_second_derivative(z):
-    """hard_sigmoid''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    """hard_sigmoid''(z) = 0 away from the kinks (and 0 is taken at them).
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_sigmoid_second_derivative
+    >>> hard_sigmoid_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 0., 0.])
+    """
     z = _input(z)
     return np.zeros(np.shape(z))
 
@@ -975,6 +1464,12 @@ def hard_silu(z):
     """hard_silu(z) = z · hard_sigmoid(z): 0 for z ≤ -3, z (z + 3)/6 between, z for z ≥ 3.
 
     Not monotone (minimum at z = -3/2), so ``derivative_from_output`` is None.
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_silu
+    >>> hard_silu(np.array([-2.5, 0.5, 2.0]))
+    array([-0.20833333,  0.29166667,  1.66666667])
     """
     z = _input(z)
     r = np.real(z)
@@ -988,6 +1483,12 @@ def hard_silu_derivative(z):
 
     At the kinks, the product rule with hard_sigmoid'(±3) = 0: hard_silu'(-3) = 0,
     hard_silu'(3) = 1 (the outer branches), as jax gives.
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_silu_derivative
+    >>> hard_silu_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.33333333,  0.66666667,  1.16666667])
     """
     z = _input(z)
     mid = (z > -3) & (z < 3)
@@ -996,7 +1497,14 @@ def hard_silu_derivative(z):
 
 
 def hard_silu_second_derivative(z):
-    """hard_silu''(z) = 1/3 for -3 < z < 3, else 0 (0 at the kinks, the outer branches)."""
+    """hard_silu''(z) = 1/3 for -3 < z < 3, else 0 (0 at the kinks, the outer branches).
+
+    Examples
+    --------
+    >>> from refnet.activations import hard_silu_second_derivative
+    >>> hard_silu_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.33333333, 0.33333333, 0.33333333])
+    """
     z = _input(z)
     return np.where((z > -3) & (z < 3), 1.0 / 3.0, 0.0)
 
@@ -1037,6 +1545,12 @@ def mish(z):
     With w = e^z, tanh(log(1 + w)) = w(w + 2) / (w(w + 2) + 2) (and the same in e = e^-z for
     z ≥ 0): no cancellation and no overflow.  Complex-safe.  Not monotone (minimum at
     z ≈ -1.1924), so ``derivative_from_output`` is None.
+
+    Examples
+    --------
+    >>> from refnet.activations import mish
+    >>> mish(np.array([-2.5, 0.5, 2.0]))
+    array([-0.1968162 ,  0.37524521,  1.94395896])
     """
     z = _input(z)
     if np.iscomplexobj(z):
@@ -1055,6 +1569,12 @@ def mish_derivative(z):
     For z ≥ 0 every term is positive.  For z < 0 (w = e^z ≤ 1) the sum is written over one
     denominator, w P / D² with P = 4(1 + z) + w(6 + 4z + w(4 + w)), whose only cancellation is
     at the zero z0 ≈ -1.19243 of mish'; near z0 the Taylor series about it is used.
+
+    Examples
+    --------
+    >>> from refnet.activations import mish_derivative
+    >>> mish_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.10974357,  0.88642438,  1.06931793])
     """
     z = _input(z)
     zc, e, t, d = _mish_parts(z)
@@ -1074,6 +1594,12 @@ def mish_second_derivative(z):
 
     The leading terms change sign at the zeros of mish'' (z ≈ -2.2564 and 1.4906), where the
     Taylor series about them is used.
+
+    Examples
+    --------
+    >>> from refnet.activations import mish_second_derivative
+    >>> mish_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([-0.02114591,  0.46805338, -0.05772467])
     """
     z = _input(z)
     zc, e, _, _ = _mish_parts(z)
@@ -1104,6 +1630,12 @@ def squareplus(z, *, b=4.0):
     """squareplus(z) = (z + √(z² + b)) / 2, b > 0 (default 4, as jax).
 
     For z < 0 the sum cancels; it is written b / (2(√(z² + b) - z)) there (complex-safe).
+
+    Examples
+    --------
+    >>> from refnet.activations import squareplus
+    >>> squareplus(np.array([-2.5, 0.5, 2.0]))
+    array([0.35078106, 1.28077641, 2.41421356])
     """
     b = _real(b, "b", nonneg=True)
     z = _input(z)
@@ -1117,7 +1649,14 @@ def squareplus(z, *, b=4.0):
 
 def squareplus_derivative(z, *, b=4.0):
     """squareplus'(z) = (1 + z/r)/2, r = √(z² + b); for z < 0 written b / (2r(r - z)) =
-    ((b/2)/r)/r / (1 + |z|/r), which neither cancels nor overflows."""
+    ((b/2)/r)/r / (1 + |z|/r), which neither cancels nor overflows.
+
+    Examples
+    --------
+    >>> from refnet.activations import squareplus_derivative
+    >>> squareplus_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.1095656 , 0.62126781, 0.85355339])
+    """
     b = _real(b, "b", nonneg=True)
     z = _input(z)
     r = _squareplus_root(z, b)
@@ -1127,7 +1666,16 @@ def squareplus_derivative(z, *, b=4.0):
 
 def squareplus_derivative_from_output(s, *, b=4.0):
     """squareplus' from the output: s / (s + (b/4)/s) = s² / (s² + b/4) (z = s - b/(4s);
-    monotone, so the output determines the derivative)."""
+    monotone, so the output determines the derivative).
+
+    Examples
+    --------
+    >>> from refnet.activations import squareplus_derivative_from_output
+    >>> from refnet.activations import squareplus
+    >>> s = squareplus(np.array([-2.5, 0.5, 2.0]))
+    >>> squareplus_derivative_from_output(s)
+    array([0.1095656 , 0.62126781, 0.85355339])
+    """
     b = _real(b, "b", nonneg=True)
     s = _input(s, "s")
     # with t = s/√(b/4): t²/(1 + t²), written 1/(1 + (1/t)²) for t > 1, so neither t² nor
@@ -1141,7 +1689,14 @@ def squareplus_derivative_from_output(s, *, b=4.0):
 
 
 def squareplus_second_derivative(z, *, b=4.0):
-    """squareplus''(z) = b / (2 (z² + b)^(3/2)) = ((b/2)/r)/r/r."""
+    """squareplus''(z) = b / (2 (z² + b)^(3/2)) = ((b/2)/r)/r/r.
+
+    Examples
+    --------
+    >>> from refnet.activations import squareplus_second_derivative
+    >>> squareplus_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.06094586, 0.22826882, 0.08838835])
+    """
     b = _real(b, "b", nonneg=True)
     z = _input(z)
     r = _squareplus_root(z, b)
@@ -1156,6 +1711,12 @@ def sparse_plus(z):
     """sparse_plus(z) = 0 for z ≤ -1, (z + 1)²/4 for -1 < z < 1, z for z ≥ 1 (complex-safe).
 
     C¹: f' is continuous, f'' jumps at ±1, the kinks; there f'' is taken as 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_plus
+    >>> sparse_plus(np.array([-2.5, 0.5, 2.0]))
+    array([0.    , 0.5625, 2.    ])
     """
     z = _input(z)
     r = np.real(z)
@@ -1166,25 +1727,55 @@ def sparse_plus(z):
 
 def sparse_plus_derivative(z):
     """sparse_plus'(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1 (= sparse_sigmoid(z);
-    continuous, so no convention is needed)."""
+    continuous, so no convention is needed).
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_plus_derivative
+    >>> sparse_plus_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0.  , 0.75, 1.  ])
+    """
     z = _input(z)
     return np.where(z >= 1, 1.0, np.where(z > -1, 0.5 * (z + 1.0), 0.0))
 
 
 def sparse_plus_derivative_from_output(s):
-    """sparse_plus' from the output: √s for s < 1 (s = (z+1)²/4, z + 1 ≥ 0), 1 for s ≥ 1."""
+    """sparse_plus' from the output: √s for s < 1 (s = (z+1)²/4, z + 1 ≥ 0), 1 for s ≥ 1.
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_plus_derivative_from_output
+    >>> from refnet.activations import sparse_plus
+    >>> s = sparse_plus(np.array([-2.5, 0.5, 2.0]))
+    >>> sparse_plus_derivative_from_output(s)
+    array([0.  , 0.75, 1.  ])
+    """
     s = _input(s, "s")
     return np.where(s >= 1, 1.0, np.sqrt(np.where(s >= 1, 1.0, np.abs(s))))
 
 
 def sparse_plus_second_derivative(z):
-    """sparse_plus''(z) = 1/2 for -1 < z < 1, else 0 (0 at the kinks ±1, as in jax)."""
+    """sparse_plus''(z) = 1/2 for -1 < z < 1, else 0 (0 at the kinks ±1, as in jax).
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_plus_second_derivative
+    >>> sparse_plus_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0. , 0.5, 0. ])
+    """
     z = _input(z)
     return np.where((z > -1) & (z < 1), 0.5, 0.0)
 
 
 def sparse_sigmoid(z):
-    """sparse_sigmoid(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1 (complex-safe)."""
+    """sparse_sigmoid(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1 (complex-safe).
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_sigmoid
+    >>> sparse_sigmoid(np.array([-2.5, 0.5, 2.0]))
+    array([0.  , 0.75, 1.  ])
+    """
     z = _input(z)
     r = np.real(z)
     return np.where(r >= 1, 1.0 + 0.0 * z, np.where(r > -1, 0.5 * (z + 1.0), 0.0 * z))
@@ -1195,19 +1786,41 @@ def sparse_sigmoid_derivative(z):
 
     At the kinks ±1 we take the flat side, 0; ``jax.nn.sparse_sigmoid`` uses ``clip``, whose
     gradient splits the tie and gives 1/4 there.
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_sigmoid_derivative
+    >>> sparse_sigmoid_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0. , 0.5, 0. ])
     """
     z = _input(z)
     return np.where((z > -1) & (z < 1), 0.5, 0.0)
 
 
 def sparse_sigmoid_derivative_from_output(s):
-    """sparse_sigmoid' from the output: 1/2 where 0 < s < 1, else 0."""
+    """sparse_sigmoid' from the output: 1/2 where 0 < s < 1, else 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_sigmoid_derivative_from_output
+    >>> from refnet.activations import sparse_sigmoid
+    >>> s = sparse_sigmoid(np.array([-2.5, 0.5, 2.0]))
+    >>> sparse_sigmoid_derivative_from_output(s)
+    array([0. , 0.5, 0. ])
+    """
     s = _input(s, "s")
     return np.where((s > 0) & (s < 1), 0.5, 0.0)
 
 
 def sparse_sigmoid_second_derivative(z):
-    """sparse_sigmoid''(z) = 0 away from the kinks (and 0 is taken at them)."""
+    """sparse_sigmoid''(z) = 0 away from the kinks (and 0 is taken at them).
+
+    Examples
+    --------
+    >>> from refnet.activations import sparse_sigmoid_second_derivative
+    >>> sparse_sigmoid_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 0., 0.])
+    """
     z = _input(z)
     return np.zeros(np.shape(z))
 
@@ -1217,24 +1830,54 @@ def sparse_sigmoid_second_derivative(z):
 
 
 def identity(z):
-    """identity(z) = z."""
+    """identity(z) = z.
+
+    Examples
+    --------
+    >>> from refnet.activations import identity
+    >>> identity(np.array([-2.5, 0.5, 2.0]))
+    array([-2.5,  0.5,  2. ])
+    """
     return _input(z)
 
 
 def identity_derivative(z):
-    """identity'(z) = 1."""
+    """identity'(z) = 1.
+
+    Examples
+    --------
+    >>> from refnet.activations import identity_derivative
+    >>> identity_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([1., 1., 1.])
+    """
     z = _input(z)
     return np.ones(np.shape(z))
 
 
 def identity_derivative_from_output(s):
-    """identity' from the output: 1."""
+    """identity' from the output: 1.
+
+    Examples
+    --------
+    >>> from refnet.activations import identity_derivative_from_output
+    >>> from refnet.activations import identity
+    >>> s = identity(np.array([-2.5, 0.5, 2.0]))
+    >>> identity_derivative_from_output(s)
+    array([1., 1., 1.])
+    """
     s = _input(s, "s")
     return np.ones(np.shape(s))
 
 
 def identity_second_derivative(z):
-    """identity''(z) = 0."""
+    """identity''(z) = 0.
+
+    Examples
+    --------
+    >>> from refnet.activations import identity_second_derivative
+    >>> identity_second_derivative(np.array([-2.5, 0.5, 2.0]))
+    array([0., 0., 0.])
+    """
     z = _input(z)
     return np.zeros(np.shape(z))
 
@@ -1249,7 +1892,37 @@ def framework_function(module, which: str, name: str, params=None):
     """Activation ``name``'s own function in the framework module ``module`` (``jax.nn``, or
     ``torch.nn.functional`` for ``which="torch"``) as a function of z alone, with the
     registry's ``params`` as its keywords (:meth:`Activation.framework`); None where the
-    framework lacks it."""
+    framework lacks it.
+
+    Parameters
+    ----------
+    module : module
+        ``jax.nn`` or ``torch.nn.functional``.
+    which : str
+        ``"jax.nn"`` or ``"torch"``: which of the entry's ``frameworks`` to read.
+    name : str
+        A registry name.
+    params : mapping, optional
+        Parameter values; the registry's defaults where None.
+
+    Returns
+    -------
+    callable or None
+        z ↦ the framework's f(z), or None where the framework lacks the function.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not in the registry (with the nearest name).
+
+    Examples
+    --------
+    >>> import jax.nn
+    >>> from refnet.activations import framework_function
+    >>> f = framework_function(jax.nn, "jax.nn", "leaky_relu", {"alpha": 0.2})
+    >>> float(f(-1.0))
+    -0.2
+    """
     spec = ACTIVATIONS[name].framework(which, params)
     fn = None if spec is None else getattr(module, spec[0], None)
     if fn is None:
@@ -1387,6 +2060,22 @@ ACTIVATIONS: Mapping[str, Activation] = Registry(
     },
     "activation",
 )
+"""Every activation by its name (jax.nn's names; ``gelu`` is the erf form, ``gelu_tanh`` the
+tanh approximation), in registry order: a read-only mapping of str to :class:`Activation`.
+An unknown name is a KeyError that names the nearest one.
+
+Examples
+--------
+>>> from refnet.activations import ACTIVATIONS
+>>> list(ACTIVATIONS)[:5]
+['sigmoid', 'tanh', 'relu', 'leaky_relu', 'relu6']
+>>> ACTIVATIONS["tanh"].derivative(np.array([0.0, 1.0]))
+array([1.        , 0.41997434])
+>>> ACTIVATIONS["sigmod"]
+Traceback (most recent call last):
+    ...
+KeyError: "unknown activation 'sigmod'; did you mean 'sigmoid'?..."
+"""
 
 
 # every registry function is public: registering an activation exports it
@@ -1396,6 +2085,55 @@ __all__.extend(dict.fromkeys(
     for fn in (act.forward, act.derivative, act.derivative_from_output, act.second_derivative)
     if fn is not None
 ))
+
+
+# What every registry function takes, returns and raises, written once and added to each
+# function's docstring ahead of its Examples (the formula and the example stay in the source).
+_ROLES = {
+    "forward": ("z", "f(z)"),
+    "derivative": ("z", "f'(z), the derivative at the input"),
+    "second_derivative": ("z", "f''(z)"),
+    "derivative_from_output": ("s", "f' written in the output s = f(z)"),  # t for tanh
+}
+_PARAM_DOCS = {
+    ("leaky_relu", "alpha"): "The slope for z < 0",
+    ("elu", "alpha"): "α: the negative side α (e^z - 1) tends to -α",
+    ("celu", "alpha"): "α: the negative side α (e^(z/α) - 1), α > 0",
+    ("squareplus", "b"): "b ≥ 0: the curvature at 0 of (z + √(z² + b)) / 2",
+}
+
+
+def _sections(act: Activation, role: str) -> str:
+    _, value = _ROLES[role]
+    arg = next(iter(inspect.signature(getattr(act, role)).parameters))  # z, s or t
+    what = ("pre-activations" if arg == "z" else f"outputs {arg} = {act.name}(z)")
+    params = "".join(f"{k} : float, default {v!r}\n    {_PARAM_DOCS[(act.name, k)]}.\n"
+                     for k, v in act.params.items())
+    complex_ok = " (complex input stays complex128, for the complex step)" \
+        if role == "forward" and act.analytic else ""
+    return (f"Parameters\n----------\n{arg} : array_like\n    The {what}, any shape; bool "
+            f"and integer input is promoted to float64{complex_ok}.\n{params}\n"
+            f"Returns\n-------\nndarray\n    {value}, float64, the shape of ``{arg}``.\n\n"
+            f"Raises\n------\nTypeError\n    ``{arg}`` is not numeric"
+            f"{', or a parameter is not a real number' if act.params else ''}.\n"
+            f"ValueError\n    ``{arg}`` holds inf or NaN"
+            f"{', or a parameter is out of its range' if act.params else ''}.\n\n")
+
+
+def _document(act: Activation) -> None:
+    """Add the Parameters, Returns and Raises sections to ``act``'s functions' docstrings."""
+    for role in _ROLES:
+        fn = getattr(act, role)
+        if fn is None or fn.__doc__ is None or "\nParameters\n" in inspect.cleandoc(fn.__doc__):
+            continue
+        head, sep, tail = fn.__doc__.partition("\n    Examples\n")
+        text = "".join(f"    {line}\n" if line else "\n"
+                       for line in _sections(act, role).splitlines())
+        fn.__doc__ = f"{head.rstrip()}\n\n{text}" + (f"    Examples\n{tail}" if sep else "    ")
+
+
+for _act in ACTIVATIONS.values():
+    _document(_act)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1444,6 +2182,28 @@ def forward_and_derivative(name):
 
     For tanh and sigmoid the two share one exponential (a training step's hidden layer needs
     both); for the others it calls the two functions.  Complex input goes to the two functions.
+
+    Parameters
+    ----------
+    name : str
+        A registry name.
+
+    Returns
+    -------
+    callable
+        z ↦ (f(z), f'(z)), two float64 arrays of z's shape.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not in the registry (with the nearest name).
+
+    Examples
+    --------
+    >>> from refnet.activations import forward_and_derivative
+    >>> s, ds = forward_and_derivative("sigmoid")(np.array([0.0, 2.0]))
+    >>> s, ds
+    (array([0.5       , 0.88079708]), array([0.25      , 0.10499359]))
     """
     act = ACTIVATIONS[name]
     fused = _PAIRS.get(name)
@@ -1478,6 +2238,34 @@ def softmax(z, axis=0):
 
     Shifting by the max leaves the result unchanged and keeps every exponent ≤ 0.  (The
     notebook's ``softmax`` normalises over the whole array; ``refnet.notebook`` keeps that.)
+
+    Parameters
+    ----------
+    z : array_like
+        Logits, at least one dimension (features × samples, as in the network).
+    axis : int, default 0
+        The axis normalised over.
+
+    Returns
+    -------
+    ndarray
+        float64, the shape of ``z``; each slice along ``axis`` sums to 1.
+
+    Raises
+    ------
+    TypeError
+        ``z`` is not numeric, or ``axis`` is not an int.
+    ValueError
+        ``z`` is 0-d or holds inf or NaN, or ``axis`` is out of range.
+
+    Examples
+    --------
+    >>> from refnet.activations import softmax
+    >>> softmax(np.array([[1.0, 0.0], [2.0, 0.0]]))
+    array([[0.26894142, 0.5       ],
+           [0.73105858, 0.5       ]])
+    >>> softmax(np.array([1000.0, 0.0]))  # no overflow
+    array([1., 0.])
     """
     z = _input(z)
     axis = _axis(z, axis)
@@ -1487,7 +2275,34 @@ def softmax(z, axis=0):
 
 
 def log_softmax(z, axis=0):
-    """log softmax(z)_i = (z_i - max z) - log Σ_j e^(z_j - max z), along ``axis``."""
+    """log softmax(z)_i = (z_i - max z) - log Σ_j e^(z_j - max z), along ``axis``.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits, at least one dimension.
+    axis : int, default 0
+        The axis normalised over.
+
+    Returns
+    -------
+    ndarray
+        float64, the shape of ``z``: finite wherever ``z`` is, where log(softmax(z)) would
+        give -inf.
+
+    Raises
+    ------
+    TypeError
+        ``z`` is not numeric, or ``axis`` is not an int.
+    ValueError
+        ``z`` is 0-d or holds inf or NaN, or ``axis`` is out of range.
+
+    Examples
+    --------
+    >>> from refnet.activations import log_softmax
+    >>> log_softmax(np.array([1000.0, 0.0]))
+    array([    0., -1000.])
+    """
     z = _input(z)
     axis = _axis(z, axis)
     with np.errstate(over="ignore"):  # as in softmax: -inf is the correctly rounded result
@@ -1500,6 +2315,32 @@ def softmax_jacobian(s, axis=0):
 
     For a vector s this is n×n.  For more dimensions the Jacobians along ``axis`` are stacked:
     the result has the other axes first and the two Jacobian axes last.
+
+    Parameters
+    ----------
+    s : array_like
+        The output of :func:`softmax`.
+    axis : int, default 0
+        The axis softmax normalised over.
+
+    Returns
+    -------
+    ndarray
+        float64, shape ``(..., n, n)`` with n = ``s.shape[axis]``.
+
+    Raises
+    ------
+    TypeError
+        ``s`` is not numeric, or ``axis`` is not an int.
+    ValueError
+        ``s`` is 0-d or holds inf or NaN, or ``axis`` is out of range.
+
+    Examples
+    --------
+    >>> from refnet.activations import softmax_jacobian
+    >>> softmax_jacobian(np.array([0.25, 0.75]))
+    array([[ 0.1875, -0.1875],
+           [-0.1875,  0.1875]])
     """
     s = _input(s, "s")
     axis = _axis(s, axis)
@@ -1509,7 +2350,42 @@ def softmax_jacobian(s, axis=0):
 
 
 def softmax_vjp(s, g, axis=0):
-    """gᵀJ along ``axis``: s ⊙ (g - Σ_j g_j s_j), the pullback of a cotangent g through softmax."""
+    """gᵀJ along ``axis``: s ⊙ (g - Σ_j g_j s_j), the pullback of a cotangent g through softmax.
+
+    The Jacobian is never formed.  Check it with a random g: with g = ones the result is 0
+    whatever J is.
+
+    Parameters
+    ----------
+    s : array_like
+        The output of :func:`softmax`.
+    g : array_like
+        The cotangent, the shape of ``s``.
+    axis : int, default 0
+        The axis softmax normalised over.
+
+    Returns
+    -------
+    ndarray
+        float64, the shape of ``s``.
+
+    Raises
+    ------
+    TypeError
+        ``s`` or ``g`` is not numeric, or ``axis`` is not an int.
+    ValueError
+        ``g``'s shape differs from ``s``'s, either holds inf or NaN, or ``axis`` is out of
+        range.
+
+    Examples
+    --------
+    >>> from refnet.activations import softmax_vjp, softmax_jacobian
+    >>> s, g = np.array([0.25, 0.75]), np.array([1.0, -1.0])
+    >>> softmax_vjp(s, g)
+    array([ 0.375, -0.375])
+    >>> g @ softmax_jacobian(s)
+    array([ 0.375, -0.375])
+    """
     s = _input(s, "s")
     g = _input(g, "g")
     if s.shape != g.shape:

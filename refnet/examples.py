@@ -17,18 +17,83 @@ __all__ = ["mnist_sized_network", "notebook_style_network"]
 
 def notebook_style_network(seed=0, n_x=20, n_h=64, n_y=10, m=256, hidden="tanh",
                            scaled=False, dyadic=False):
-    """``(X, Y, P, cost, grad)``: inputs, 0/1 labels, parameters ``W1, b1, W2, b2`` (all
-    standard normal, seeded), ``cost(p)`` and its hand-written gradient ``grad(p)`` (a dict keyed
-    like ``p``).  ``hidden`` is "tanh" (the notebook's) or "relu" (``np.maximum(Z1, 0)``);
-    ``scaled`` divides each weight matrix by the square root of its fan-in (unit-variance
-    weights saturate a wide relu layer's sigmoid outputs until log(1 - A) is -inf).
+    """A two-layer network written the notebook's way: ``(X, Y, P, cost, grad)``.
+
+    Inputs, 0/1 labels, parameters ``W1, b1, W2, b2`` (all standard normal, seeded),
+    ``cost(p)`` and its hand-written gradient ``grad(p)`` (a dict keyed like ``p``).  ``hidden``
+    is "tanh" (the notebook's) or "relu" (``np.maximum(Z1, 0)``); ``scaled`` divides each weight
+    matrix by the square root of its fan-in (unit-variance weights saturate a wide relu layer's
+    sigmoid outputs until log(1 - A) is -inf).  The cost is the notebook's, from the outputs:
+    -Σ[Y log A2 + (1-Y) log(1-A2)]/m, A2 = σ(W2 g(W1 X + b1) + b2).
 
     ``dyadic`` rounds X to multiples of 2**-3, W1 and b1 to multiples of 2**-6, and adds 2**-12
     to b1: every product W1[i,j] X[j,s] is a multiple of 2**-9 with a few bits, so
     Z1 = W1 X + b1 is exact whatever order a BLAS sums in, it is never 0 (it is 2**-12 off the
     grid of 2**-9), and moving W1[i,j] by a dyadic step t moves Z1[i,s] by exactly t X[j,s].
     The kinks of a relu layer along W1[i,j] then lie at t = -Z1[i,s] / X[j,s] on every
-    machine, which tests of the judgment beside kinks rely on."""
+    machine, which tests of the judgment beside kinks rely on.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The seed of the ``np.random.default_rng`` that draws X, Y and P.
+    n_x : int, default 20
+        The number of input features.
+    n_h : int, default 64
+        The number of hidden units.
+    n_y : int, default 10
+        The number of outputs (independent sigmoids).
+    m : int, default 256
+        The number of samples.
+    hidden : {"tanh", "relu"}, default "tanh"
+        The hidden activation.
+    scaled : bool, default False
+        Divide W1 by sqrt(n_x) and W2 by sqrt(n_h).
+    dyadic : bool, default False
+        Round X, W1 and b1 to the dyadic grids above.
+
+    Returns
+    -------
+    X : ndarray
+        The inputs, shape ``(n_x, m)``.
+    Y : ndarray
+        The 0/1 labels, shape ``(n_y, m)``.
+    P : dict of ndarray
+        ``W1, b1, W2, b2``.
+    cost : callable
+        ``cost(p) -> float``, the cross-entropy at parameters ``p``.
+    grad : callable
+        ``grad(p) -> dict``, its gradient, keyed ``W1, b1, W2, b2``.
+
+    Raises
+    ------
+    ValueError
+        If ``hidden`` is neither "tanh" nor "relu".
+
+    See Also
+    --------
+    mnist_sized_network : A larger softmax network.
+
+    Examples
+    --------
+    >>> from refnet.examples import notebook_style_network
+    >>> X, Y, P, cost, grad = notebook_style_network(n_x=3, n_h=4, n_y=2, m=5)
+    >>> X.shape, Y.shape, P["W1"].shape
+    ((3, 5), (2, 5), (4, 3))
+    >>> float(cost(P))
+    2.463398
+
+    The hand-written gradient agrees with a central difference:
+
+    >>> h = 1e-6
+    >>> up, down = dict(P, b2=P["b2"] + [[h], [0]]), dict(P, b2=P["b2"] - [[h], [0]])
+    >>> bool(abs((cost(up) - cost(down)) / (2 * h) - grad(P)["b2"][0, 0]) < 1e-6)
+    True
+    >>> X, Y, P, cost, grad = notebook_style_network(n_x=3, n_h=4, n_y=2, m=5, hidden="relu",
+    ...                                              dyadic=True)
+    >>> bool(np.all(P["W1"] @ X + P["b1"] != 0))  # no pre-activation on a kink
+    True
+    """
     if hidden not in ("tanh", "relu"):
         raise ValueError(f"hidden: 'tanh' or 'relu', got {hidden!r}")
     r = np.random.default_rng(seed)
@@ -65,14 +130,62 @@ def notebook_style_network(seed=0, n_x=20, n_h=64, n_y=10, m=256, hidden="tanh",
 
 
 def mnist_sized_network(seed=0, n_x=784, n_h=128, n_y=10, m=64):
-    """``(X, Y, P, cost, grad)`` for a 784-128-10 tanh/softmax network (101,770 parameters),
-    the size of an MNIST classifier: inputs, one-hot labels, parameters ``W1, b1, W2, b2``
-    (Xavier-scaled, seeded), the cross-entropy from the logits
+    """A 784-128-10 tanh/softmax network, MNIST-sized: ``(X, Y, P, cost, grad)``.
+
+    The size of an MNIST classifier (101,770 parameters): inputs, one-hot labels, parameters
+    ``W1, b1, W2, b2`` (Xavier-scaled, seeded), the cross-entropy from the logits
     J = -Σ Y ⊙ log softmax(W2 tanh(W1 X + b1) + b2) / m and its hand-written gradient.
 
     The cost is complex-safe (the log-sum-exp shift by the column maximum is exact for any
     shift), so the complex step can judge it.  Checking every parameter takes minutes; the
-    sampled check (``check_gradient(..., sample=200)``) about a second."""
+    sampled check (``check_gradient(..., sample=200)``) about a second.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The seed of the ``np.random.default_rng`` that draws X, Y and P.
+    n_x : int, default 784
+        The number of input features (28 × 28 pixels).
+    n_h : int, default 128
+        The number of hidden units.
+    n_y : int, default 10
+        The number of classes.
+    m : int, default 64
+        The number of samples.
+
+    Returns
+    -------
+    X : ndarray
+        The inputs, shape ``(n_x, m)``.
+    Y : ndarray
+        One-hot labels, shape ``(n_y, m)``.
+    P : dict of ndarray
+        ``W1, b1, W2, b2``.
+    cost : callable
+        ``cost(p)``, the cross-entropy at parameters ``p`` (real or complex).
+    grad : callable
+        ``grad(p) -> dict``, its gradient, keyed ``W1, b1, W2, b2``.
+
+    See Also
+    --------
+    notebook_style_network : The small sigmoid network of the notebook.
+
+    Examples
+    --------
+    >>> from refnet.examples import mnist_sized_network
+    >>> X, Y, P, cost, grad = mnist_sized_network()
+    >>> X.shape, Y.shape, sum(p.size for p in P.values())
+    ((784, 64), (10, 64), 101770)
+    >>> float(cost(P))
+    2.539192
+
+    The complex step along b2[0] gives the gradient's entry:
+
+    >>> step = np.zeros((10, 1), complex)
+    >>> step[0, 0] = 1e-20j
+    >>> float(cost(dict(P, b2=P["b2"] + step)).imag / 1e-20), float(grad(P)["b2"][0, 0])
+    (-0.0159509, -0.0159509)
+    """
     r = np.random.default_rng(seed)
     X = r.standard_normal((n_x, m))
     Y = np.eye(n_y)[:, r.integers(0, n_y, m)]

@@ -36,8 +36,47 @@ __all__ = ["CheckGradsError", "check_grads"]
 
 
 class CheckGradsError(AssertionError):
-    """Raised when refnet's check fails: an ``AssertionError`` (as jax's check_grads raises),
-    with refnet's :class:`~refnet.checking.report.Report` as ``.report``."""
+    """Raised when refnet's check fails, carrying refnet's report.
+
+    An ``AssertionError``, as jax's ``check_grads`` raises, so a test written for
+    ``jax.test_util.check_grads`` keeps working; its message is the report's table, headed by
+    its summary line, and refnet's :class:`~refnet.checking.report.Report` is ``.report``
+    (``str(report)`` is the table, ``report.to_dict()`` its JSON form).
+
+    Parameters
+    ----------
+    report : Report
+        The failed check's report (MISMATCH, INCONCLUSIVE or ERROR).
+
+    Attributes
+    ----------
+    report : Report
+        The same report.
+
+    See Also
+    --------
+    check_grads : raises it when a derivative is wrong.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from refnet.jax import CheckGradsError, check_grads
+    >>> jax.config.update("jax_enable_x64", True)  # float64, as refnet.twin switches on
+    >>> @jax.custom_jvp
+    ... def square(x):
+    ...     return x * x
+    >>> @square.defjvp
+    ... def square_jvp(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return x * x, x * t  # planted bug: the derivative of x*x is 2*x
+    >>> try:
+    ...     check_grads(square, (np.array([0.1, -0.5, 2.0]),), order=1)
+    ... except CheckGradsError as exc:
+    ...     error = exc
+    >>> isinstance(error, AssertionError), error.report.verdict, error.report.ok
+    (True, 'MISMATCH', False)
+    """
 
     def __init__(self, report):
         super().__init__(str(report))  # the table, headed by the summary line
@@ -172,17 +211,104 @@ def _applicable(parts, modes):
 
 def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, eps=None, *,
                 seed=0, probes=3, accept_inconclusive=False):
-    """``jax.test_util.check_grads`` judged by refnet: ``None``, or raises
+    """Check ``f``'s derivatives as ``jax.test_util.check_grads`` does, with refnet's verdict.
+
+    ``jax.test_util.check_grads`` judged by refnet: ``None``, or raises
     :class:`CheckGradsError` (an ``AssertionError``) whose ``.report`` is refnet's report.
 
     ``f`` takes the arrays (or pytrees of arrays, e.g. a dict of parameters) of ``args`` and
     returns an array or a pytree of arrays.  Each mode
     in ``modes`` ("rev": ``jax.vjp``, "fwd": ``jax.jvp``) is checked on ``probes`` random
-    Gaussian cotangents or tangents; ``order=2`` checks the derivative of the vjp and jvp maps
-    too (with a fixed random cotangent / tangent).  ``eps`` is ignored (refnet chooses its own
-    steps); ``atol``/``rtol`` replace refnet's lossy scale and relative tolerance.  On a
-    custom_vjp function "fwd" is not applicable: the reverse mode is checked and the report
-    says so (with ``modes=("fwd",)`` alone, jax's TypeError)."""
+    Gaussian cotangents or tangents (never ones), by :func:`refnet.check.check_vjp` and
+    :func:`refnet.check.check_jvp`, element by element against differences (or the complex
+    step) of ``f`` itself; ``order=2`` checks the derivative of the vjp and jvp maps
+    too (with a fixed random cotangent / tangent), and so on.  ``eps`` is ignored (refnet
+    chooses its own steps); ``atol``/``rtol`` replace refnet's lossy scale and relative
+    tolerance.  On a custom_vjp function "fwd" is not applicable: the reverse mode is checked
+    and the report says so (with ``modes=("fwd",)`` alone, jax's TypeError).  Arguments keep
+    their dtype (a float32 function is judged with float32 rounding); each function is compiled
+    once per shape (``jax.jit``, eager where it does not trace).
+
+    Parameters
+    ----------
+    f : callable
+        The function, ``f(*args)``: a ``custom_vjp`` or ``custom_jvp`` function, or any
+        function jax differentiates.  Returns an array or a pytree of arrays.
+    args : tuple or list
+        ``f``'s arguments: floating arrays or pytrees of them.  A bare array is refused
+        (TypeError): write ``(x,)``.
+    order : int, default 1
+        Check derivatives up to this order (1 or more): ``order=2`` also checks the vjp and
+        jvp maps, with a fixed random cotangent or tangent, and so on.
+    modes : str or tuple of str, default ("fwd", "rev")
+        "fwd" (``jax.jvp``, random tangents) and/or "rev" (``jax.vjp``, random cotangents).
+        On a ``custom_vjp`` function "fwd" is reported not applicable and "rev" is checked.
+    atol : float, optional
+        Default ``None``: refnet's own bounds (not jax's tolerance by dtype).  Given, it
+        replaces refnet's lossy scale.
+    rtol : float, optional
+        Default ``None``: refnet's own bound.  Given, it replaces refnet's relative tolerance
+        beyond the oracle's error bar.
+    eps : float, optional
+        The finite-difference step of jax's check: accepted, not used (refnet chooses its
+        steps).
+    seed : int, default 0
+        Seed of the random cotangents and tangents (refnet's own keyword).
+    probes : int, default 3
+        How many random cotangents (and tangents) each mode is checked on (refnet's own
+        keyword).
+    accept_inconclusive : bool, default False
+        Count an INCONCLUSIVE report (elements no oracle could resolve, none wrong) as a pass
+        (refnet's own keyword).
+
+    Returns
+    -------
+    None
+        Where every checked derivative passes.
+
+    Raises
+    ------
+    CheckGradsError
+        When a check fails: a mismatch, an INCONCLUSIVE report without
+        ``accept_inconclusive``, or an ERROR (``f`` or its derivative raised).
+    TypeError
+        When ``args`` is not a tuple or list, an argument is not floating, ``modes=("fwd",)``
+        names only forward mode for a ``custom_vjp`` function, or a keyword is unknown.
+    ValueError
+        When ``modes`` names anything but "fwd" and "rev" (or nothing), or ``order`` is below
+        1.
+
+    See Also
+    --------
+    refnet.check.check_vjp : the NumPy check behind "rev".
+    refnet.check.check_jvp : the NumPy check behind "fwd".
+    refnet.torch.gradcheck : the same for PyTorch.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from refnet.jax import check_grads
+    >>> jax.config.update("jax_enable_x64", True)  # float64, as refnet.twin switches on
+    >>> x = np.array([0.1, -0.5, 2.0])
+    >>> check_grads(jnp.tanh, (x,), order=2) is None
+    True
+
+    A ``custom_vjp`` rule with a planted bug (``sigmoid(-x)`` for ``sigmoid(x)``) fails:
+
+    >>> @jax.custom_vjp
+    ... def softplus(x):
+    ...     return jnp.logaddexp(x, 0.0)
+    >>> def softplus_fwd(x):
+    ...     return softplus(x), x
+    >>> def softplus_bwd(x, g):
+    ...     return (g * jax.nn.sigmoid(-x),)  # planted bug: the derivative is sigmoid(x)
+    >>> softplus.defvjp(softplus_fwd, softplus_bwd)
+    >>> check_grads(softplus, (x,), order=1, modes=("rev",))
+    Traceback (most recent call last):
+        ...
+    refnet.jax.CheckGradsError: refnet check_grads: MISMATCH - 9 elements: 9 mismatch; ...
+    """
     del eps
     if not isinstance(args, (tuple, list)):  # an array would be taken apart into its rows
         raise TypeError(f"args: expected a tuple of f's arguments, as jax.test_util."

@@ -63,6 +63,15 @@ __all__ = [
 ]
 
 OUTPUTS = ("sigmoid", "softmax")
+"""The output activations: ``"sigmoid"`` (each output row a probability: binary or multi-label
+classification) and ``"softmax"`` (each column a distribution over the classes).
+
+Examples
+--------
+>>> from refnet.network import OUTPUTS
+>>> OUTPUTS
+('sigmoid', 'softmax')
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,11 +225,49 @@ def _m(m, X):
 
 
 def layer_sizes(X, Y, hidden):
-    """``(n_x, *hidden, n_y)``: features of X, the hidden widths, outputs of Y.
+    """The layer sizes ``(n_x, *hidden, n_y)``: features of X, the hidden widths, outputs of Y.
 
     ``hidden`` is one width (an int) or a sequence of widths (possibly empty: no hidden layer).
     Here alone, as in the notebook, ``hidden`` means widths; everywhere else in this module it
     names the hidden activation (``train`` calls the widths ``hidden_sizes``).
+
+    Parameters
+    ----------
+    X : array_like
+        The inputs, shape ``(n_x, m)`` (features × samples).
+    Y : array_like
+        The labels, shape ``(n_y, m)``; only its shape is used.
+    hidden : int or sequence of int
+        The width of the one hidden layer, or the widths of the hidden layers in order.
+
+    Returns
+    -------
+    tuple of int
+        ``(n_x, *hidden, n_y)``, the ``layer_dims`` of :func:`initialize_parameters`.
+
+    Raises
+    ------
+    TypeError
+        If X is not a real numeric array, or ``hidden`` is neither an integer nor iterable.
+    ValueError
+        If X is not a non-empty 2-D array of finite values, Y is not 2-D, X and Y have different
+        numbers of columns (samples), or a width is not a positive integer.
+
+    See Also
+    --------
+    initialize_parameters : Draws parameters for these sizes.
+    train : Takes the widths as ``hidden_sizes``.
+
+    Examples
+    --------
+    >>> from refnet.network import layer_sizes
+    >>> X, Y = np.zeros((2, 3)), np.zeros((1, 3))
+    >>> layer_sizes(X, Y, 4)
+    (2, 4, 1)
+    >>> layer_sizes(X, Y, [5, 3])
+    (2, 5, 3, 1)
+    >>> layer_sizes(X, Y, ())
+    (2, 1)
     """
     X = _matrix(X, "X")
     Yarr = np.asarray(Y)
@@ -247,10 +294,51 @@ def layer_sizes(X, Y, hidden):
 
 
 def initialize_parameters(layer_dims, seed=None, scale=0.01):
-    """W_l ~ scale · N(0, 1) of shape (n_l, n_{l-1}) and b_l = 0 of shape (n_l, 1).
+    """Draw the initial parameters: W_l ~ scale · N(0, 1) and b_l = 0.
 
-    Draws from its own ``np.random.default_rng(seed)`` (``seed`` may also be a Generator), in the
-    order W1, W2, …; NumPy's global random state is never touched.
+    W_l has shape (n_l, n_{l-1}) and b_l shape (n_l, 1).  Draws from its own
+    ``np.random.default_rng(seed)`` (``seed`` may also be a Generator), in the order W1, W2, …;
+    NumPy's global random state is never touched.
+
+    Parameters
+    ----------
+    layer_dims : sequence of int
+        The layer sizes ``(n_x, n_1, …, n_L)``, at least two, as :func:`layer_sizes` returns them.
+    seed : None, int or numpy.random.Generator, optional
+        The seed of the generator, or the generator itself (then it is drawn from, and advanced).
+        ``None`` draws fresh entropy.
+    scale : float, default 0.01
+        The standard deviation of the weights.
+
+    Returns
+    -------
+    dict of ndarray
+        ``W1, b1, …, WL, bL`` as float64 arrays.
+
+    Raises
+    ------
+    ValueError
+        If ``layer_dims`` has fewer than two sizes or a size that is not a positive integer,
+        ``scale`` is not a finite number, or ``seed`` is not None, an integer >= 0 or a Generator.
+
+    See Also
+    --------
+    layer_sizes : The sizes from the data and the hidden widths.
+
+    Examples
+    --------
+    >>> from refnet.network import initialize_parameters
+    >>> P = initialize_parameters((2, 4, 1), seed=0)
+    >>> sorted(P)
+    ['W1', 'W2', 'b1', 'b2']
+    >>> P["W1"].shape, P["b1"].shape, P["W2"].shape, P["b2"].shape
+    ((4, 2), (4, 1), (1, 4), (1, 1))
+    >>> P["W2"].round(6)
+    array([[-0.007037, -0.012654, -0.006233,  0.000413]])
+    >>> bool(np.all(P["b1"] == 0))
+    True
+    >>> np.array_equal(initialize_parameters((2, 4, 1), seed=0)["W1"], P["W1"])
+    True
     """
     dims = tuple(layer_dims)
     if len(dims) < 2:
@@ -298,7 +386,7 @@ def _forward(X, Ws, bs, g, output):
 
 
 def forward_propagation(X, parameters, hidden="tanh", output="sigmoid"):
-    """``(AL, cache)``: A_L = output(Z_L) and the cache Z1, A1, …, ZL, AL.
+    """The forward pass: the output A_L = output(Z_L) and the cache Z1, A1, …, ZL, AL.
 
     Z_l = W_l A_{l-1} + b_l (A_0 = X); A_l = g(Z_l) for the hidden layers, g the registry's
     ``hidden`` activation at its default parameters; A_L = σ(Z_L) or softmax over the classes.
@@ -307,6 +395,62 @@ def forward_propagation(X, parameters, hidden="tanh", output="sigmoid"):
     (the widths are the parameters' shapes).  ``parameters`` may carry leading batch axes
     (``W_l`` of shape ``(..., n_l, n_{l-1})``, ``b_l`` of shape ``(..., n_l, 1)``): many
     parameter sets on one shared X, and every array of the cache has those axes in front.
+
+    Parameters
+    ----------
+    X : array_like
+        The inputs, shape ``(n_x, m)``.
+    parameters : dict of array_like
+        ``W1, b1, …, WL, bL``, possibly with shared leading batch axes.
+    hidden : str, default "tanh"
+        The hidden activation, a key of ``refnet.activations.ACTIVATIONS``.
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation; softmax normalises over the classes (axis -2).
+
+    Returns
+    -------
+    AL : ndarray
+        The outputs, shape ``(n_y, m)`` (``(..., n_y, m)`` for batched parameters).
+    cache : dict of ndarray
+        ``Z1, A1, …, ZL, AL``, in that order, for :func:`backward_propagation`.
+
+    Raises
+    ------
+    TypeError
+        If X or a parameter is not a real numeric array, ``parameters`` is not a dict, or
+        ``hidden`` is not a string.
+    ValueError
+        If ``hidden`` or ``output`` is unknown, the keys are not exactly ``W1, b1, …, WL, bL``,
+        an array is empty, not finite or of the wrong number of dimensions, the shapes do not
+        chain from X's ``n_x`` rows, or the batch axes differ between arrays.
+
+    See Also
+    --------
+    backward_propagation : The gradients from this cache.
+    cost_from_logits : The cost from ``cache["ZL"]``.
+
+    Examples
+    --------
+    >>> from refnet.network import forward_propagation, initialize_parameters
+    >>> X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
+    >>> P = initialize_parameters((2, 4, 1), seed=0)
+    >>> AL, cache = forward_propagation(X, P)
+    >>> AL.shape, list(cache)
+    ((1, 3), ['Z1', 'A1', 'Z2', 'A2'])
+    >>> AL.round(6)
+    array([[0.499987, 0.50002 , 0.499999]])
+
+    A softmax output sums to 1 over the classes of each sample:
+
+    >>> A, _ = forward_propagation(X, initialize_parameters((2, 4, 3), seed=0), "relu", "softmax")
+    >>> A.sum(axis=0)
+    array([1., 1., 1.])
+
+    Two parameter sets stacked on a leading axis, one call:
+
+    >>> Pb = {k: np.stack([v, 2 * v]) for k, v in P.items()}
+    >>> forward_propagation(X, Pb)[0].shape
+    (2, 1, 3)
     """
     X = _matrix(X, "X")
     g = _hidden_name(hidden).forward
@@ -337,7 +481,52 @@ def cost_from_logits(ZL, Y, output="sigmoid", *, m=None):
     sigmoid: Σ [softplus(Z) - Y Z] / m  (= -Σ[Y log σ(Z) + (1-Y) log(1-σ(Z))] / m);
     softmax: -Σ Y log softmax(Z) / m, log softmax = Z - max Z - log Σ e^(Z - max Z).
     m is the number of samples, ZL.shape[-1], unless given.  A float for a 2-D ZL; for a ZL with
-    leading batch axes (``(..., n_y, m)``, Y shared) the array of the costs of every set.
+    leading batch axes (``(..., n_y, m)``, Y shared) the array of the costs of every set.  A true
+    cost beyond the largest float is ``inf``, without a warning.
+
+    Parameters
+    ----------
+    ZL : array_like
+        The logits of the output layer, shape ``(n_y, m)`` or ``(..., n_y, m)``.
+    Y : array_like
+        The labels, shape ``(n_y, m)``: in [0, 1] for sigmoid; for softmax each column a
+        distribution (one-hot or not).
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation the logits feed.
+    m : float, optional
+        The divisor of the sum; the number of samples ``ZL.shape[-1]`` by default.
+
+    Returns
+    -------
+    float or ndarray
+        The cost; an array of the batch shape when ZL has leading batch axes.
+
+    Raises
+    ------
+    TypeError
+        If ZL or Y is not a real numeric array.
+    ValueError
+        If ``output`` is unknown, ZL or Y is empty, not finite or of the wrong shape, the labels
+        are out of range for ``output`` (see above), or ``m`` is not a positive number.
+
+    See Also
+    --------
+    compute_cost : The same cost from the outputs A_L, as the notebook writes it.
+    loss : This cost of the forward pass plus the L2 penalty.
+
+    Examples
+    --------
+    >>> from refnet.network import cost_from_logits
+    >>> Y = np.array([[1.0, 0.0, 1.0]])
+    >>> cost_from_logits(np.zeros((1, 3)), Y)  # σ(0) = 1/2 for every sample: log 2
+    0.693147
+
+    Finite where ``log(1 - σ(800))`` would be ``-inf``:
+
+    >>> cost_from_logits(np.array([[800.0]]), np.array([[0.0]]))
+    800.0
+    >>> cost_from_logits(np.array([[2.0, 0.0], [0.0, 2.0]]), np.eye(2), "softmax")
+    0.126928
     """
     output = _output_name(output)
     ZL = _matrix(ZL, "ZL", batched=True)
@@ -360,8 +549,53 @@ def compute_cost(AL, Y, output="sigmoid", *, parameters=None, lambd=0.0, m=None)
 
     sigmoid: -Σ [Y log A + (1 - Y) log(1 - A)] / m over all outputs (binary or multi-label);
     softmax: -Σ Y log A / m.  With ``lambd`` > 0, plus λ/(2m) Σ_l ‖W_l‖² (needs ``parameters``).
-    Terms with a zero label weight count 0; an output rounded to exactly 0 or 1 against the
-    other label gives ``inf`` (the logits form, :func:`cost_from_logits`, stays finite there).
+    Terms with a zero label weight count 0 (0 · log 0 = 0, where the notebook's form gives nan);
+    an output rounded to exactly 0 or 1 against the other label gives ``inf``, without a warning
+    (the logits form, :func:`cost_from_logits`, stays finite there; ``docs/errata.md``, 7).
+
+    Parameters
+    ----------
+    AL : array_like
+        The outputs, shape ``(n_y, m)``, probabilities in [0, 1]; for softmax each column sums to 1.
+    Y : array_like
+        The labels, shape ``(n_y, m)``, as for :func:`cost_from_logits`.
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation that gave AL.
+    parameters : dict of array_like, optional
+        ``W1, b1, …``; needed only for the penalty (``lambd`` > 0).
+    lambd : float, default 0.0
+        The L2 regularisation strength λ >= 0.
+    m : float, optional
+        The divisor; the number of samples ``AL.shape[1]`` by default.
+
+    Returns
+    -------
+    float
+        The cost (``inf`` where it is unbounded).
+
+    Raises
+    ------
+    TypeError
+        If AL or Y is not a real numeric array.
+    ValueError
+        If ``output`` is unknown; AL or Y is empty, not 2-D, not finite or of different shapes;
+        AL is outside [0, 1] or, for softmax, a column does not sum to 1; the labels are out of
+        range; ``m`` is not positive; or ``lambd`` > 0 without ``parameters``, or negative.
+
+    See Also
+    --------
+    cost_from_logits : The stable form the network trains on.
+
+    Examples
+    --------
+    >>> from refnet.network import compute_cost
+    >>> Y = np.array([[1.0, 0.0, 1.0]])
+    >>> compute_cost(np.full((1, 3), 0.5), Y)
+    0.693147
+    >>> compute_cost(np.array([[1.0]]), np.array([[0.0]]))  # certain, and wrong
+    inf
+    >>> compute_cost(np.array([[0.0]]), np.array([[0.0]]))  # certain, and right: 0 · log 0 = 0
+    0.0
     """
     output = _output_name(output)
     AL = _matrix(AL, "AL")
@@ -390,10 +624,39 @@ def compute_cost(AL, Y, output="sigmoid", *, parameters=None, lambd=0.0, m=None)
 
 
 def l2_penalty(Ws, lambd, m):
-    """λ/(2m) Σ_l ‖W_l‖² (Frobenius), summed over the last two axes of each W_l.
+    """The L2 penalty λ/(2m) Σ_l ‖W_l‖² (Frobenius), summed over the last two axes of each W_l.
 
-    Written as Σ W² (not |W|²) so it stays analytic for complex W.  ``lambd``: a finite
-    number >= 0.
+    Written as Σ W² (not |W|²) so it stays analytic for complex W.
+
+    Parameters
+    ----------
+    Ws : sequence of array_like
+        The weight matrices W1, …, WL, each of shape ``(n_l, n_{l-1})`` or with leading batch
+        axes.
+    lambd : float
+        The regularisation strength λ, a finite number >= 0.
+    m : float
+        The number of samples.
+
+    Returns
+    -------
+    numpy.float64 or ndarray
+        The penalty; an array of the batch shape for batched W.
+
+    Raises
+    ------
+    ValueError
+        If ``lambd`` is not a finite number >= 0.
+
+    See Also
+    --------
+    loss : The cost plus this penalty.
+
+    Examples
+    --------
+    >>> from refnet.network import l2_penalty
+    >>> float(l2_penalty([np.ones((2, 2)), np.ones((1, 2))], 0.5, 3))  # 0.5/6 · 6
+    0.5
     """
     lambd = _lambd(lambd)
     total = 0.0
@@ -417,7 +680,67 @@ def loss(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None
 
     ``parameters`` may carry leading batch axes (``W_l`` of shape ``(..., n_l, n_{l-1})``,
     ``b_l`` of shape ``(..., n_l, 1)``) and complex values; the result then has the batch shape.
-    For plain 2-D parameters it is a float.
+    For plain 2-D parameters it is a float.  Complex parameters are how the complex step
+    differentiates it: Im J(θ + ih e) / h is the derivative along e.
+
+    Parameters
+    ----------
+    parameters : dict of array_like
+        ``W1, b1, …, WL, bL``, real or complex, possibly with shared leading batch axes.
+    X : array_like
+        The inputs, shape ``(n_x, m)``.
+    Y : array_like
+        The labels, shape ``(n_y, m)``.
+    hidden : str, default "tanh"
+        The hidden activation, a key of ``refnet.activations.ACTIVATIONS``.
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation.
+    lambd : float, default 0.0
+        The L2 regularisation strength λ >= 0.
+    m : float, optional
+        The divisor of the mean; the number of samples ``X.shape[1]`` by default.
+
+    Returns
+    -------
+    float or ndarray
+        J; for batched or complex parameters, an array (or complex scalar) of the batch shape.
+
+    Raises
+    ------
+    TypeError
+        If X, Y or a real 2-D parameter is not a real numeric array, ``parameters`` is not a
+        dict, or ``hidden`` is not a string.
+    ValueError
+        If ``hidden`` or ``output`` is unknown, the keys are not ``W1, b1, …, WL, bL``, the shapes
+        do not chain or do not match Y, an array is empty or not finite, or ``lambd`` or ``m`` is
+        invalid.
+
+    See Also
+    --------
+    backward_propagation : The gradient of J.
+    cost_from_logits : Its first term.
+
+    Examples
+    --------
+    >>> from refnet.network import initialize_parameters, loss
+    >>> X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
+    >>> Y = np.array([[1.0, 0.0, 1.0]])
+    >>> P = initialize_parameters((2, 4, 1), seed=0)
+    >>> loss(P, X, Y)
+    0.693169
+    >>> loss(P, X, Y, lambd=0.1)
+    0.693179
+
+    Two parameter sets at once:
+
+    >>> loss({k: np.stack([v, 2 * v]) for k, v in P.items()}, X, Y)
+    array([0.693169, 0.693236])
+
+    The complex step along b2 gives dJ/db2:
+
+    >>> h = 1e-20
+    >>> float(loss(dict(P, b2=P["b2"] + 1j * h), X, Y).imag / h)
+    -0.166665
     """
     X = _matrix(X, "X")
     g = _hidden_name(hidden).forward
@@ -439,13 +762,46 @@ def loss(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, *, m=None
 
 
 def output_delta(ZL, AL, Y, output="sigmoid"):
-    """A_L - Y, the gradient of the summed cross-entropy in the logits, computed without the
-    cancellation of a saturated A_L.
+    """The output gradient A_L - Y, computed without the cancellation of a saturated A_L.
 
-    sigmoid: σ(Z) - Y = (1 - Y) σ(Z) - Y σ(-Z) (σ(Z) + σ(-Z) = 1): for Y in {0, 1} a single
-    accurate term, where A_L - Y with A_L rounded near 1 keeps only the digits A_L has left
-    (1e-7 of A_L - 1 at Z = 16).  softmax: where A_k > 1/2 (at most one class per column),
+    A_L - Y is the gradient of the summed cross-entropy in the logits.  sigmoid:
+    σ(Z) - Y = (1 - Y) σ(Z) - Y σ(-Z) (σ(Z) + σ(-Z) = 1): for Y in {0, 1} a single accurate
+    term, where A_L - Y with A_L rounded near 1 keeps only the digits A_L has left (1e-7 of
+    A_L - 1 at Z = 16).  softmax: where A_k > 1/2 (at most one class per column),
     A_k - Y_k = (1 - Y_k) - Σ_{j≠k} A_j, the small terms summed directly.
+
+    No input is checked: the arrays are those of a checked forward pass.
+
+    Parameters
+    ----------
+    ZL : ndarray
+        The output logits, shape ``(n_y, m)`` or ``(..., n_y, m)``.
+    AL : ndarray
+        The outputs ``output(ZL)``, the same shape.
+    Y : ndarray
+        The labels, shape ``(n_y, m)``; for softmax each column a distribution.
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation.
+
+    Returns
+    -------
+    ndarray
+        A_L - Y, the shape of AL.
+
+    See Also
+    --------
+    backward_propagation : Starts from dZ_L = output_delta / m.
+
+    Examples
+    --------
+    >>> from refnet.activations import sigmoid
+    >>> from refnet.network import output_delta
+    >>> Z = np.array([[40.0]])
+    >>> A = sigmoid(Z)
+    >>> A - 1.0  # σ(40) has rounded to 1
+    array([[0.]])
+    >>> output_delta(Z, A, np.array([[1.0]]))  # -σ(-40)
+    array([[-4.24835e-18]])
     """
     if output == "sigmoid":
         return (1.0 - Y) * AL - Y * sigmoid(-ZL)
@@ -482,13 +838,66 @@ def backward_propagation(parameters, cache, X, Y, hidden="tanh", output="sigmoid
     """The gradients dW1, db1, …, dWL, dbL of J = cost_from_logits + λ/(2m) Σ‖W‖².
 
     dZ_L = (A_L - Y) / m, m = X.shape[1] (the number of samples; the notebook's ``Y.size`` is
-    the same only when n_y = 1); dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l; db_l = Σ_samples dZ_l;
-    dZ_{l-1} = (W_lᵀ dZ_l) ⊙ g'(Z_{l-1}).  For a softmax output, each column of Y must be a
-    distribution (it sums to 1), which is what makes dZ_L = A_L - Y.  ``m`` overrides the
-    divisor (``refnet.notebook.BWP`` passes ``Y.size``).
+    the same only when n_y = 1, ``docs/errata.md``, 5); dW_l = dZ_l A_{l-1}ᵀ + (λ/m) W_l;
+    db_l = Σ_samples dZ_l; dZ_{l-1} = (W_lᵀ dZ_l) ⊙ g'(Z_{l-1}).  For a softmax output, each
+    column of Y must be a distribution (it sums to 1), which is what makes dZ_L = A_L - Y.
+    ``m`` overrides the divisor (``refnet.notebook.BWP`` passes ``Y.size``).
 
     ``hidden`` is the hidden activation's name, as for :func:`forward_propagation`.  Parameters
     and cache may carry leading batch axes (X and Y shared); the gradients then carry them too.
+
+    Parameters
+    ----------
+    parameters : dict of array_like
+        ``W1, b1, …, WL, bL``, as given to :func:`forward_propagation`.
+    cache : dict of array_like
+        ``Z1, A1, …, ZL, AL`` from :func:`forward_propagation` at these parameters.
+    X : array_like
+        The inputs, shape ``(n_x, m)``.
+    Y : array_like
+        The labels, shape ``(n_y, m)``.
+    hidden : str, default "tanh"
+        The hidden activation, a key of ``refnet.activations.ACTIVATIONS``.
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation.
+    lambd : float, default 0.0
+        The L2 regularisation strength λ >= 0.
+    m : float, optional
+        The divisor; the number of samples ``X.shape[1]`` by default.
+
+    Returns
+    -------
+    dict of ndarray
+        ``dW1, db1, …, dWL, dbL``, each the shape of its parameter.
+
+    Raises
+    ------
+    TypeError
+        If X or a parameter is not a real numeric array, ``parameters`` or ``cache`` is not a
+        dict, or ``hidden`` is not a string.
+    ValueError
+        If ``hidden`` or ``output`` is unknown, the parameters are malformed (as for
+        :func:`forward_propagation`), the cache lacks a ``Z_l`` or ``A_l`` or has the wrong
+        shapes, Y is of the wrong shape or range, or ``lambd`` or ``m`` is invalid.
+
+    See Also
+    --------
+    forward_propagation : Makes the cache.
+    loss : The J these are the gradients of.
+
+    Examples
+    --------
+    >>> from refnet.network import backward_propagation, forward_propagation
+    >>> from refnet.network import initialize_parameters
+    >>> X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
+    >>> Y = np.array([[1.0, 0.0, 1.0]])
+    >>> P = initialize_parameters((2, 4, 1), seed=0)
+    >>> _, cache = forward_propagation(X, P)
+    >>> grads = backward_propagation(P, cache, X, Y)
+    >>> list(grads), grads["dW1"].shape
+    (['dW1', 'db1', 'dW2', 'db2'], (4, 2))
+    >>> grads["db2"]  # mean of A2 - Y: about (1/2 - 1 + 1/2 + 1/2 - 1) / 3
+    array([[-0.166665]])
     """
     X = _matrix(X, "X")
     act = _hidden_name(hidden)
@@ -533,7 +942,47 @@ def _lambd(lambd):
 
 
 def update_parameters(parameters, grads, lr=0.01):
-    """θ ← θ - lr · dθ for every W_l, b_l; returns a new dict and leaves its inputs untouched."""
+    """One descent update θ ← θ - lr · dθ for every W_l, b_l.
+
+    Returns a new dict and leaves its inputs untouched.
+
+    Parameters
+    ----------
+    parameters : dict of array_like
+        ``W1, b1, …, WL, bL``.
+    grads : dict of array_like
+        ``dW1, db1, …, dWL, dbL``, each the shape of its parameter (extra keys are ignored).
+    lr : float, default 0.01
+        The learning rate, a finite number.
+
+    Returns
+    -------
+    dict of ndarray
+        The updated ``W1, b1, …, WL, bL``.
+
+    Raises
+    ------
+    TypeError
+        If ``parameters`` or ``grads`` is not a dict.
+    ValueError
+        If the keys of ``parameters`` are not ``W1, b1, …, WL, bL``, a gradient is missing or of
+        another shape than its parameter, or ``lr`` is not a finite number.
+
+    See Also
+    --------
+    train_step : A forward and a backward pass, then this update.
+
+    Examples
+    --------
+    >>> from refnet.network import update_parameters
+    >>> P = {"W1": np.ones((1, 2)), "b1": np.zeros((1, 1))}
+    >>> g = {"dW1": np.array([[1.0, -1.0]]), "db1": np.array([[2.0]])}
+    >>> new = update_parameters(P, g, lr=0.5)
+    >>> new["W1"], new["b1"]
+    (array([[0.5, 1.5]]), array([[-1.]]))
+    >>> P["W1"]
+    array([[1., 1.]])
+    """
     L = _depth(parameters)
     if isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr):
         raise ValueError(f"lr: expected a finite number, got {lr!r}")
@@ -563,6 +1012,52 @@ def train_step(parameters, X, Y, hidden="tanh", output="sigmoid", lambd=0.0, lr=
     ``hidden`` is the hidden activation's name.  Every call checks its input, as the public
     functions it is made of do; :func:`refnet.fast.train_step` is the same step, bit for bit,
     without the checks and with the shared intermediates computed once.
+
+    Parameters
+    ----------
+    parameters : dict of array_like
+        The parameters θ: ``W1, b1, …, WL, bL``.
+    X : array_like
+        The batch's inputs, shape ``(n_x, m)``.
+    Y : array_like
+        The batch's labels, shape ``(n_y, m)``.
+    hidden : str, default "tanh"
+        The hidden activation, a key of ``refnet.activations.ACTIVATIONS``.
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation.
+    lambd : float, default 0.0
+        The L2 regularisation strength λ >= 0.
+    lr : float, default 0.01
+        The learning rate.
+
+    Returns
+    -------
+    parameters : dict of ndarray
+        The updated parameters θ - lr ∇J(θ).
+    cost : float
+        The cost J(θ), before the update.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`forward_propagation`, :func:`cost_from_logits`, :func:`backward_propagation`
+        and :func:`update_parameters` raise them for invalid input.
+
+    See Also
+    --------
+    train : The loop of these steps.
+
+    Examples
+    --------
+    >>> from refnet.network import initialize_parameters, train_step
+    >>> X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
+    >>> Y = np.array([[1.0, 0.0, 1.0]])
+    >>> P = initialize_parameters((2, 4, 1), seed=0)
+    >>> new, cost = train_step(P, X, Y, lr=0.5)
+    >>> cost
+    0.693169
+    >>> new["b2"]  # 0 - 0.5 · dJ/db2
+    array([[0.083332]])
     """
     _, cache = forward_propagation(X, parameters, hidden, output)
     L = len(cache) // 2
@@ -591,7 +1086,7 @@ def _minibatches(X, Y, batch_size, rng):
 def train(X, Y, hidden_sizes, *, hidden_activation="tanh", output="sigmoid", iterations=10000,
           lr=0.01, lambd=0.0, batch_size=None, seed=None, scale=0.01, parameters=None,
           print_cost=False, callback=None, step=train_step):
-    """Gradient descent on J = cost_from_logits + λ/(2m) Σ‖W‖²; returns ``(parameters, costs)``.
+    """Train by gradient descent on J = cost_from_logits + λ/(2m) Σ‖W‖².
 
     ``hidden_sizes`` is the hidden width(s), as ``hidden`` is for :func:`layer_sizes`;
     ``hidden_activation`` the hidden activation's name (``hidden`` of the other functions).
@@ -606,6 +1101,79 @@ def train(X, Y, hidden_sizes, *, hidden_activation="tanh", output="sigmoid", ite
     parameters.  ``step``: the function making one step, with :func:`train_step`'s signature
     (``refnet.fast.train_step`` gives the same bits, faster).  BLAS runs on one thread meanwhile
     (tiny products lose to a thread pool's overhead; :mod:`refnet._threads`).
+
+    Parameters
+    ----------
+    X : array_like
+        The inputs, shape ``(n_x, m)``.
+    Y : array_like
+        The labels, shape ``(n_y, m)``, in range for ``output``.
+    hidden_sizes : int or sequence of int
+        The hidden width, or the widths of the hidden layers.
+    hidden_activation : str, default "tanh"
+        The hidden activation, a key of ``refnet.activations.ACTIVATIONS``.
+    output : {"sigmoid", "softmax"}, default "sigmoid"
+        The output activation.
+    iterations : int, default 10000
+        The number of steps, >= 0.
+    lr : float, default 0.01
+        The learning rate, a finite number >= 0.
+    lambd : float, default 0.0
+        The L2 regularisation strength λ >= 0.
+    batch_size : int, optional
+        The mini-batch size, 1 to m; ``None`` (or m) for full-batch steps.
+    seed : None, int or numpy.random.Generator, optional
+        Seeds the generator of the initial weights and of the shuffles.
+    scale : float, default 0.01
+        The standard deviation of the initial weights.
+    parameters : dict of array_like, optional
+        Initial ``W1, b1, …``, copied (not drawn); their sizes must match
+        ``layer_sizes(X, Y, hidden_sizes)``.
+    print_cost : bool, default False
+        Print ``cost i:J`` every 100 iterations, as the notebook's ``NN`` does.
+    callback : callable, optional
+        ``callback(i, cost, parameters)``, called after every step.
+    step : callable, default train_step
+        ``step(parameters, X, Y, hidden, output, lambd, lr) -> (parameters, cost)``.
+
+    Returns
+    -------
+    parameters : dict of ndarray
+        The trained ``W1, b1, …, WL, bL``.
+    costs : ndarray
+        Shape ``(iterations,)``: J on each step's batch before its update.
+
+    Raises
+    ------
+    TypeError
+        If X or Y is not a real numeric array, ``hidden_sizes`` is neither an integer nor
+        iterable, or ``hidden_activation`` is not a string.
+    ValueError
+        If an argument is out of range: X or Y malformed or of mismatched samples, labels out of
+        range for ``output``, an unknown activation or output, a width, ``iterations``, ``lr``,
+        ``lambd``, ``batch_size`` (more than m included) or ``seed`` invalid, or ``parameters``
+        malformed or not of the sizes ``layer_sizes(X, Y, hidden_sizes)``.
+
+    See Also
+    --------
+    train_step : One step.
+    refnet.fast.train_step : The same step, faster.
+
+    Examples
+    --------
+    >>> from refnet.network import train
+    >>> X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
+    >>> Y = np.array([[1.0, 0.0, 1.0]])
+    >>> parameters, costs = train(X, Y, 4, iterations=200, lr=1.0, seed=0)
+    >>> costs.shape
+    (200,)
+    >>> float(costs[0])
+    0.693169
+    >>> bool(costs[-1] < 0.01)
+    True
+    >>> _ = train(X, Y, 4, iterations=101, seed=0, print_cost=True)
+    cost  0:0.693169
+    cost  100:0.671081
     """
     from refnet._threads import single_blas_thread
 

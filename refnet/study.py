@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 
 import numpy as np
 
@@ -208,7 +209,8 @@ def _first_line(fn) -> str:
 
 
 def _validity(fn) -> str:
-    doc = inspect.getdoc(fn) or ""
+    """The docstring's prose after its formula, up to its first numpydoc section."""
+    doc = re.split(r"\n\n[A-Z][A-Za-z ]*\n-{3,}\n", inspect.getdoc(fn) or "")[0]
     paras = [p.replace("\n", " ").strip() for p in doc.split("\n\n")[1:]]
     return " ".join(paras)
 

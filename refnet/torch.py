@@ -46,8 +46,51 @@ __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 
 class GradcheckError(_TorchGradcheckError):
-    """Raised when refnet's check fails; a ``torch.autograd.gradcheck.GradcheckError`` (so a
-    ``RuntimeError``), with refnet's :class:`~refnet.checking.report.Report` as ``.report``."""
+    """Raised when refnet's check fails, carrying refnet's report.
+
+    A subclass of ``torch.autograd.gradcheck.GradcheckError`` (so a ``RuntimeError``): a test
+    written for torch's :func:`torch.autograd.gradcheck` that catches torch's ``GradcheckError``
+    keeps working.  The message is the report's table, headed by its summary line; the
+    report itself, refnet's :class:`~refnet.checking.report.Report`, is ``.report``
+    (``str(report)`` is the table, ``report.to_dict()`` its JSON form).
+
+    Parameters
+    ----------
+    report : Report
+        The failed check's report (MISMATCH, INCONCLUSIVE, or ERROR where the backward broke
+        one of torch's other checks: re-entrancy, undefined gradients, dtypes).
+
+    Attributes
+    ----------
+    report : Report
+        The same report.
+
+    See Also
+    --------
+    gradcheck : raises it when the backward is wrong.
+    gradgradcheck : raises it when the double backward is wrong.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from refnet.torch import GradcheckError, gradcheck
+    >>> x = torch.tensor([0.1, -0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    >>> class BadSquare(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * x  # planted bug: the derivative of x*x is 2*x
+    >>> try:
+    ...     gradcheck(BadSquare.apply, (x,))
+    ... except GradcheckError as exc:
+    ...     error = exc
+    >>> isinstance(error, RuntimeError), error.report.verdict, error.report.ok
+    (True, 'MISMATCH', False)
+    """
 
     def __init__(self, report):
         super().__init__(str(report))  # the table, headed by the summary line
@@ -275,17 +318,150 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
               check_batched_grad=False, check_batched_forward_grad=False,
               check_forward_ad=False, check_backward_ad=True, fast_mode=False, masked=None,
               seed=0, cotangents=None, accept_inconclusive=False) -> bool:
-    """``torch.autograd.gradcheck`` judged by refnet: ``True``, or raises
-    :class:`GradcheckError` (``.report`` is refnet's report) unless ``raise_exception=False``.
+    """Check ``func``'s backward as ``torch.autograd.gradcheck`` does, with refnet's verdict.
 
+    A drop-in for :func:`torch.autograd.gradcheck`: the same call, ``True`` or a raised
+    :class:`GradcheckError` (``.report`` is refnet's report) unless ``raise_exception=False``.
     torch's keywords, each as docs/from-torch-and-jax.md tabulates: the backward of ``func`` is
-    checked on ``cotangents`` random Gaussian cotangents (3; 1 with ``fast_mode=True``) by
-    :func:`refnet.check.check_vjp`; with ``check_forward_ad=True`` its forward-mode derivative
-    too, by :func:`refnet.check.check_jvp`; two backward passes over one graph must agree within
-    ``nondet_tol``; ``check_undefined_grad`` and ``check_grad_dtypes`` as torch's.  ``eps`` is
-    accepted and not used (refnet chooses its own steps); ``atol``/``rtol`` replace refnet's
-    lossy scale and relative tolerance.  ``check_batched_grad``, ``check_batched_forward_grad``
-    and ``masked=True`` raise NotImplementedError; an unknown keyword is a TypeError."""
+    checked on ``cotangents`` random Gaussian cotangents (3; 1 with ``fast_mode=True``; never
+    ones) by :func:`refnet.check.check_vjp`, each vector-Jacobian product element by element
+    against differences (or the complex step) of ``func`` itself, with refnet's five states
+    (verified, subgradient, lossy, unresolved, mismatch); with ``check_forward_ad=True`` its
+    forward-mode derivative too, by :func:`refnet.check.check_jvp`; two backward passes over
+    one graph must agree within ``nondet_tol``; ``check_undefined_grad`` and
+    ``check_grad_dtypes`` as torch's.  ``eps`` is accepted and not used (refnet chooses its own
+    steps); ``atol``/``rtol`` replace refnet's lossy scale and relative tolerance.
+    ``check_batched_grad``, ``check_batched_forward_grad`` and ``masked=True`` raise
+    NotImplementedError; an unknown keyword is a TypeError (the signature is closed).
+
+    A float32, float16 or bfloat16 backward runs in its dtype and, where ``func``'s forward also
+    runs in float64, is judged against that float64 forward, held to its own measured rounding;
+    where the forward refuses float64, a float32 function is judged by its own differences with
+    float32 rounding (half precision is then refused).
+
+    Parameters
+    ----------
+    func : callable
+        A function of tensors returning a tensor or a tuple of tensors, e.g. a
+        ``torch.autograd.Function``'s ``apply`` (its own ``backward`` is what is checked).  Its
+        floating (or complex) tensor outputs are differentiated; other outputs are ignored.
+    inputs : torch.Tensor or tuple of torch.Tensor
+        The point.  The floating tensors with ``requires_grad=True`` are checked; the other
+        inputs are held fixed.  Each keeps its dtype.
+    eps : float, default 1e-6
+        The finite-difference step of torch's check: accepted, not used (refnet chooses its
+        steps: Richardson from 2^-6, refined, or the complex step).
+    atol : float, optional
+        Default ``None``: refnet's own bounds.  Given, it replaces refnet's lossy scale (a
+        disagreement below it is lossy, not a mismatch).  torch's loosened values
+        (``atol=1e-4``) would hide the bugs refnet exists to catch: leave it out.
+    rtol : float, optional
+        Default ``None``: refnet's own bound.  Given, it replaces refnet's relative tolerance
+        beyond the oracle's error bar.
+    raise_exception : bool, default True
+        Raise :class:`GradcheckError` when the check fails; ``False`` returns ``False``
+        instead.
+    nondet_tol : float, default 0.0
+        How far two backward passes over one graph may differ, at ``inputs`` with one seeded
+        cotangent, before the gradient is judged; beyond it the report is an ERROR ("backward
+        is not reentrant").
+    check_undefined_grad : bool, default True
+        Also require the backward, given undefined output gradients, to return zeros; an
+        exception or a nonzero gradient is an ERROR report.
+    check_grad_dtypes : bool, default False
+        Also require the gradients ``torch.autograd.grad`` returns to have the inputs' dtypes
+        and devices (an ERROR report otherwise).
+    check_batched_grad, check_batched_forward_grad : bool, default False
+        The vmap checks of torch over the backward and forward AD: not made by refnet yet;
+        ``True`` raises NotImplementedError.
+    check_forward_ad : bool, default False
+        Also check the forward-mode derivative (dual tensors, ``torch.autograd.forward_ad``; a
+        custom ``Function.jvp``) by :func:`refnet.check.check_jvp`, on as many random tangents.
+    check_backward_ad : bool, default True
+        Check the backward (:func:`refnet.check.check_vjp`).  With ``check_forward_ad`` also
+        ``False``, nothing is left to check: ValueError.
+    fast_mode : bool, default False
+        One cotangent instead of three (where ``cotangents`` is not given), each product
+        still judged element by element.
+    masked : bool, optional
+        Masked (sparse) tensors, as torch takes them: not supported yet; a true value raises
+        NotImplementedError.
+    seed : int, default 0
+        Seed of the random cotangents (and tangents): refnet's own keyword.
+    cotangents : int, optional
+        How many random cotangents (and tangents) to probe with; default 3, or 1 with
+        ``fast_mode=True``.  refnet's own keyword.
+    accept_inconclusive : bool, default False
+        Count an INCONCLUSIVE report (elements no oracle could resolve, none wrong) as a pass.
+        refnet's own keyword.
+
+    Returns
+    -------
+    bool
+        ``True`` where the check passes; ``False`` where it fails and ``raise_exception`` is
+        ``False``.
+
+    Raises
+    ------
+    GradcheckError
+        When the check fails (a mismatch, an INCONCLUSIVE report without
+        ``accept_inconclusive``, or an ERROR from ``nondet_tol``, ``check_undefined_grad`` or
+        ``check_grad_dtypes``) and ``raise_exception`` is true.
+    NotImplementedError
+        For ``check_batched_grad``, ``check_batched_forward_grad`` or ``masked`` true, and for a
+        float16 or bfloat16 function whose forward refuses float64 inputs.
+    ValueError
+        When no input tensor requires grad, an input that requires grad is not floating, or
+        ``check_forward_ad`` and ``check_backward_ad`` are both false.
+    TypeError
+        For a keyword torch's ``gradcheck`` does not take (a misspelling, as in torch).
+
+    See Also
+    --------
+    gradgradcheck : the same check of the double backward.
+    refnet.check.check_vjp : the NumPy check behind the backward.
+    refnet.check.check_jvp : the NumPy check behind ``check_forward_ad``.
+    refnet.jax.check_grads : the same for jax.
+
+    Examples
+    --------
+    A correct backward passes:
+
+    >>> import torch
+    >>> from refnet.torch import gradcheck
+    >>> x = torch.tensor([0.1, -0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    >>> gradcheck(torch.tanh, (x,))
+    True
+    >>> gradcheck(torch.tanh, (x,), check_forward_ad=True)
+    True
+
+    A ``torch.autograd.Function`` whose backward has a planted bug (``1 - y`` for
+    ``1 - y**2``) raises, with the report in the message:
+
+    >>> class BadTanh(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         y = torch.tanh(x)
+    ...         ctx.save_for_backward(y)
+    ...         return y
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (y,) = ctx.saved_tensors
+    ...         return g * (1 - y)  # planted bug: d tanh/dx = 1 - y**2
+    >>> gradcheck(BadTanh.apply, (x,))
+    Traceback (most recent call last):
+        ...
+    refnet.torch.GradcheckError: refnet gradcheck: MISMATCH - 9 elements: 9 mismatch; ...
+    >>> gradcheck(BadTanh.apply, (x,), raise_exception=False)
+    False
+
+    A check refnet does not make yet is refused, never skipped in silence:
+
+    >>> gradcheck(torch.tanh, (x,), check_batched_grad=True)
+    Traceback (most recent call last):
+        ...
+    NotImplementedError: check_batched_grad=True: refnet.torch does not make this check yet; ...
+    """
     del eps
     _not_yet(check_batched_grad=check_batched_grad,
              check_batched_forward_grad=check_batched_forward_grad, masked=bool(masked))
@@ -322,19 +498,130 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
                   check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
                   masked=False, seed=0, cotangents=None, accept_inconclusive=False) -> bool:
-    """``torch.autograd.gradgradcheck`` judged by refnet: the second derivative of ``func``.
+    """Check ``func``'s double backward as ``torch.autograd.gradgradcheck`` does.
 
+    A drop-in for :func:`torch.autograd.gradgradcheck`, judged by refnet: the second
+    derivative of ``func``.
     With v the ``grad_outputs`` (random Gaussian, seeded, where not given), x ↦ vᵀJ(x) (the
     backward of ``func``, by ``torch.autograd.grad``) is a function of the inputs whose own
     backward (``create_graph=True``, a double backward) is checked by
-    :func:`refnet.check.check_vjp` against its differences.  Returns ``True`` or raises
-    :class:`GradcheckError` with ``.report``.
+    :func:`refnet.check.check_vjp` against its differences, element by element.  Returns
+    ``True`` or raises :class:`GradcheckError` with ``.report``.
 
     torch's keywords (docs/from-torch-and-jax.md): ``eps`` accepted and not used;
     ``nondet_tol``, ``check_undefined_grad`` and ``check_grad_dtypes`` are judged on the first
     backward pass as :func:`gradcheck` judges them; ``gen_non_contig_grad_outputs``,
     ``check_batched_grad``, ``check_fwd_over_rev`` and ``masked=True`` raise
-    NotImplementedError; ``check_rev_over_rev=False`` leaves nothing to check (ValueError)."""
+    NotImplementedError; ``check_rev_over_rev=False`` leaves nothing to check (ValueError).
+    An unknown keyword is a TypeError (the signature is closed).
+
+    Parameters
+    ----------
+    func : callable
+        A function of tensors returning a tensor or a tuple of tensors (e.g. a
+        ``torch.autograd.Function``'s ``apply``); its backward must be differentiable
+        (``create_graph=True``).
+    inputs : torch.Tensor or tuple of torch.Tensor
+        The point; the floating tensors with ``requires_grad=True`` are checked, the others
+        held fixed.
+    grad_outputs : torch.Tensor or tuple of torch.Tensor, optional
+        The fixed cotangent v of the first backward, one per floating output of ``func``.
+        Default: random Gaussian, drawn from ``seed + 1``.
+    eps : float, default 1e-6
+        The finite-difference step of torch's check: accepted, not used (refnet chooses its
+        steps).
+    atol : float, optional
+        Default ``None``: refnet's own bounds; given, it replaces refnet's lossy scale.
+    rtol : float, optional
+        Default ``None``: refnet's own bound; given, it replaces refnet's relative tolerance
+        beyond the oracle's error bar.
+    gen_non_contig_grad_outputs : bool, default False
+        Non-contiguous ``grad_outputs``, as torch makes them: not made by refnet yet;
+        ``True`` raises NotImplementedError.
+    raise_exception : bool, default True
+        Raise :class:`GradcheckError` when the check fails; ``False`` returns ``False``
+        instead.
+    nondet_tol : float, default 0.0
+        How far two first backward passes over one graph may differ (an ERROR report beyond
+        it), as in :func:`gradcheck`.
+    check_undefined_grad : bool, default True
+        The first backward, given undefined output gradients, must return zeros, as in
+        :func:`gradcheck`.
+    check_grad_dtypes : bool, default False
+        The first backward's gradients must have the inputs' dtypes and devices, as in
+        :func:`gradcheck`.
+    check_batched_grad : bool, default False
+        The vmap check of torch: not made by refnet yet; ``True`` raises NotImplementedError.
+    check_fwd_over_rev : bool, default False
+        Forward-over-reverse mode: not made by refnet yet; ``True`` raises
+        NotImplementedError.
+    check_rev_over_rev : bool, default True
+        Reverse-over-reverse mode, what refnet checks; ``False`` leaves nothing to check
+        (ValueError).
+    fast_mode : bool, default False
+        One cotangent instead of three (where ``cotangents`` is not given).
+    masked : bool, default False
+        Masked (sparse) tensors, as torch takes them: not supported yet; a true value raises
+        NotImplementedError.
+    seed : int, default 0
+        Seed of the random cotangents (refnet's own keyword).
+    cotangents : int, optional
+        How many random cotangents of the double backward to probe with; default 3, or 1
+        with ``fast_mode=True`` (refnet's own keyword).
+    accept_inconclusive : bool, default False
+        Count an INCONCLUSIVE report as a pass (refnet's own keyword).
+
+    Returns
+    -------
+    bool
+        ``True`` where the check passes; ``False`` where it fails and ``raise_exception`` is
+        ``False``.
+
+    Raises
+    ------
+    GradcheckError
+        When the check fails (a mismatch, an INCONCLUSIVE report without
+        ``accept_inconclusive``, or an ERROR from the first backward's checks) and
+        ``raise_exception`` is true.
+    NotImplementedError
+        For ``gen_non_contig_grad_outputs``, ``check_batched_grad``, ``check_fwd_over_rev`` or
+        ``masked`` true.
+    ValueError
+        For ``check_rev_over_rev=False``, when no input tensor requires grad, or when an input
+        that requires grad is not floating.
+    TypeError
+        For a keyword torch's ``gradgradcheck`` does not take.
+
+    See Also
+    --------
+    gradcheck : the check of the first backward.
+    refnet.check.check_vjp : the NumPy check behind it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from refnet.torch import gradgradcheck
+    >>> x = torch.tensor([0.1, -0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    >>> gradgradcheck(torch.tanh, (x,))
+    True
+
+    A backward with a planted bug is differentiated as written, and its derivative is wrong:
+
+    >>> class BadTanh(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         y = torch.tanh(x)
+    ...         ctx.save_for_backward(y)
+    ...         return y
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (y,) = ctx.saved_tensors
+    ...         return g * (1 - y)  # planted bug: d tanh/dx = 1 - y**2
+    >>> gradgradcheck(BadTanh.apply, (x,))
+    Traceback (most recent call last):
+        ...
+    refnet.torch.GradcheckError: refnet gradgradcheck: MISMATCH - ...
+    """
     del eps
     _not_yet(gen_non_contig_grad_outputs=gen_non_contig_grad_outputs,
              check_batched_grad=check_batched_grad, check_fwd_over_rev=check_fwd_over_rev,

@@ -28,7 +28,32 @@ AUTO = ("auto", True, False)
 
 
 class InvalidArgument(ValueError):
-    """An argument a check cannot use: the message names it, what was expected, what came."""
+    """An argument a check cannot use: the message names it, what was expected, what came.
+
+    A ``ValueError``, so ``except ValueError`` catches it too.  Every public check raises it
+    before it calls ``f`` for an option of the wrong type or range (``complex_step="yes"``,
+    ``rtol=-1``, ``strict="no"``, ``sample=0``), an argument that should be callable and is
+    not, or a point with nothing to check or a non-finite entry: nothing is silently read as
+    "off", and nothing is blamed on ``f``.  The message reads ``"NAME: expected EXPECTED, got
+    GOT"``; ``refnet check`` prints it in one line and exits 2.
+
+    See Also
+    --------
+    invalid : The exception for one argument, with its message.
+
+    Examples
+    --------
+    >>> from refnet.check import InvalidArgument, check_gradient
+    >>> check_gradient(lambda x: float(np.sum(x**2)), lambda x: 2*x, np.ones(2), rtol=-1)
+    Traceback (most recent call last):
+    ...
+    refnet.checking.options.InvalidArgument: rtol: expected a finite number >= 0, got -1
+    >>> try:
+    ...     check_gradient(lambda x: 0.0, lambda x: x, np.array([1.0, np.nan]))
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__, exc)
+    InvalidArgument x: expected finite values, got nan at [1] (1 non-finite)
+    """
 
 
 def invalid(name: str, expected: str, got) -> InvalidArgument:

@@ -163,13 +163,75 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     Gaussian u, the scalar function x ↦ u·f(x) is checked with
     :func:`refnet.check.check_gradient` against ``vjp(x, u)``; the probes' reports are merged
     (element names end in ``·u0``, ``·u1``, ...).  A float32 ``f`` is judged with float32
-    rounding (u·f(x) is returned in f's dtype).
+    rounding (u·f(x) is returned in f's dtype).  Where ``f(x)`` has one element, one probe says
+    all and only one is drawn.  Where ``f`` or ``vjp`` raises, returns the wrong structure or
+    NaN, the verdict is ERROR (the report says which).
 
     Detection guarantee (per probe): an error E in the Jacobian is missed only where
     (uᵀE)_i = 0 (probability 0 for a nonzero column of E, u Gaussian); it is caught where
-    |(uᵀE)_i| exceeds the element's bound.  Verdict options as for ``check_gradient``;
-    ``progress=True``: a tqdm bar on stderr counting the calls of ``f`` (every probe moves
-    every coordinate).
+    |(uᵀE)_i| exceeds the element's bound (:data:`GUARANTEE_VJP`, printed with the report).
+
+    Parameters
+    ----------
+    f : callable
+        The vector function: ``f(x)`` returns a real array or a dict of real arrays.
+    vjp : callable
+        The product to check: ``vjp(x, u)`` returns uᵀJ with the structure of ``x`` (an array of
+        its shape, or a dict with its keys).
+    x : array_like or dict of array_like
+        The point; at least one element, every one finite.
+    cotangents : int, default 3
+        How many random cotangents u to probe with (at least 1).
+    seed : int, default 0
+        Seed of the cotangents (and of each probe's check); at least 0.
+    complex_step : {"auto", True, False}, default "auto"
+        As for :func:`refnet.check.check_gradient`, applied to x ↦ u·f(x).
+    rtol, atol : float or None, default None
+        The verdict options, as for :func:`refnet.check.check_gradient`.
+    strict : bool, default False
+        Whether lossy elements fail too.
+    accept_inconclusive : bool, default False
+        Whether ``report.ok`` is true for INCONCLUSIVE as well as for OK.
+    progress : bool, default False
+        ``progress=True``: a tqdm bar on stderr counting the calls of ``f`` (every probe moves
+        every coordinate).
+
+    Returns
+    -------
+    ProbeReport
+        A :class:`~refnet.checking.report.Report` with one element per coordinate of ``x`` per
+        probe, its ``probes`` (each probe's verdict and summary) and its ``guarantee``.
+
+    Raises
+    ------
+    InvalidArgument
+        For an option it cannot use (``cotangents=0``, ``seed=-1``, ``complex_step="yes"``,
+        ``rtol=-1``, ...) or an ``x`` with no element or a non-finite one.
+    TypeError
+        Where ``x`` is not a real numeric array or a dict of them.
+
+    See Also
+    --------
+    check_jvp : The Jacobian-vector product J t.
+    refnet.check.check_jacobian : The whole Jacobian, element by element.
+
+    Examples
+    --------
+    >>> from refnet.check import check_vjp
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0], [0.0, -1.0]])
+    >>> f = lambda x: np.tanh(A @ x)
+    >>> vjp = lambda x, u: A.T @ ((1 - np.tanh(A @ x) ** 2) * u)
+    >>> report = check_vjp(f, vjp, np.array([0.1, -0.2]))
+    >>> report.summary()
+    'refnet check_vjp: OK - 6 elements: 6 verified'
+    >>> [p["verdict"] for p in report.probes]
+    ['OK', 'OK', 'OK']
+
+    A planted bug, tanh's derivative left out of the product:
+
+    >>> report = check_vjp(f, lambda x, u: A.T @ u, np.array([0.1, -0.2]))
+    >>> report.verdict, report.counts["mismatch"]
+    ('MISMATCH', 6)
     """
     t0 = time.perf_counter()
     opts = verdict_options(rtol, atol, strict, accept_inconclusive)
@@ -223,10 +285,72 @@ def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto
     t, s ↦ f(x + s t) is a function of one variable whose derivative at s = 0 is J t:
     :func:`refnet.check.check_jacobian` judges each output of ``jvp(x, t)`` against it (the
     complex step where f is complex-safe, else differences).  Element names end in ``·t0``, ...
+    Where ``x`` has one element, one probe says all and only one is drawn.  Where ``f`` or
+    ``jvp`` raises, returns the wrong structure or NaN, the verdict is ERROR.
 
     Detection guarantee (per probe): an error E in the Jacobian is missed only where
     (E t)_j = 0 (probability 0 for a nonzero row of E, t Gaussian); it is caught where
-    |(E t)_j| exceeds the output's bound.  Verdict options as for ``check_gradient``.
+    |(E t)_j| exceeds the output's bound (:data:`GUARANTEE_JVP`, printed with the report).
+
+    Parameters
+    ----------
+    f : callable
+        The vector function: ``f(x)`` returns a real array or a dict of real arrays.
+    jvp : callable
+        The product to check: ``jvp(x, t)`` returns J t with the structure of ``f(x)``.
+    x : array_like or dict of array_like
+        The point; at least one element, every one finite.
+    tangents : int, default 3
+        How many random tangents t to probe with (at least 1).
+    seed : int, default 0
+        Seed of the tangents; at least 0.
+    complex_step : {"auto", True, False}, default "auto"
+        As for :func:`refnet.check.check_jacobian`, applied to s ↦ f(x + s t).
+    rtol, atol : float or None, default None
+        The verdict options, as for :func:`refnet.check.check_gradient`.
+    strict : bool, default False
+        Whether lossy elements fail too.
+    accept_inconclusive : bool, default False
+        Whether ``report.ok`` is true for INCONCLUSIVE as well as for OK.
+    kind : str, default "check_jvp"
+        The name the report gives the check (:func:`check_hvp` passes ``"check_hvp"``).
+
+    Returns
+    -------
+    ProbeReport
+        A :class:`~refnet.checking.report.Report` with one element per output of ``f`` per
+        probe, its ``probes`` and its ``guarantee``.
+
+    Raises
+    ------
+    InvalidArgument
+        For an option it cannot use (``tangents=0``, ``seed=-1``, ``complex_step="yes"``,
+        ``rtol=-1``, ...) or an ``x`` with no element or a non-finite one.
+    TypeError
+        Where ``x`` is not a real numeric array or a dict of them.
+
+    See Also
+    --------
+    check_vjp : The vector-Jacobian product uᵀJ.
+    check_hvp : A Hessian-vector product, the JVP of a gradient.
+
+    Examples
+    --------
+    >>> from refnet.check import check_jvp
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0], [0.0, -1.0]])
+    >>> f = lambda x: np.tanh(A @ x)
+    >>> jvp = lambda x, t: (1 - np.tanh(A @ x) ** 2) * (A @ t)
+    >>> report = check_jvp(f, jvp, np.array([0.1, -0.2]))
+    >>> report.summary()
+    'refnet check_jvp: OK - 9 elements: 9 verified'
+    >>> report.elements()[0]["name"]
+    '[0]·t0'
+
+    A planted bug, tanh's derivative left out of the product:
+
+    >>> report = check_jvp(f, lambda x, t: A @ t, np.array([0.1, -0.2]))
+    >>> report.verdict, report.ok
+    ('MISMATCH', False)
     """
     t0 = time.perf_counter()
     opts = verdict_options(rtol, atol, strict, accept_inconclusive)
@@ -276,7 +400,73 @@ def check_hvp(f, grad, hvp, x, *, vectors: int = 3, seed: int = 0, complex_step=
     complex step of ``grad`` where it is complex-safe, else differences).  ``grad`` is itself
     checked along the same directions (grad(x)·v against the derivative of s ↦ f(x + s v)),
     so a wrong gradient is reported rather than trusted as the oracle.  ``x`` may be a dict of
-    arrays.  Detection guarantee: that of :func:`check_jvp`, per probe.
+    arrays.  Detection guarantee: that of :func:`check_jvp`, per probe.  Element names end in
+    ``·t0:hvp``, ... for the product and ``·t0:grad``, ... for the gradient.
+
+    Parameters
+    ----------
+    f : callable
+        The scalar function: ``f(x)`` returns a number.
+    grad : callable
+        Its gradient: ``grad(x)`` returns the structure of ``x``; the oracle of the product,
+        checked too.
+    hvp : callable
+        The product to check: ``hvp(x, v)`` returns H v with the structure of ``x``.
+    x : array_like or dict of array_like
+        The point; at least one element, every one finite.
+    vectors : int, default 3
+        How many random vectors v to probe with (at least 1).
+    seed : int, default 0
+        Seed of the vectors; at least 0.
+    complex_step : {"auto", True, False}, default "auto"
+        As for :func:`check_jvp`, applied to ``grad`` and to ``f``.
+    rtol, atol : float or None, default None
+        The verdict options, as for :func:`refnet.check.check_gradient`.
+    strict : bool, default False
+        Whether lossy elements fail too.
+    accept_inconclusive : bool, default False
+        Whether ``report.ok`` is true for INCONCLUSIVE as well as for OK.
+
+    Returns
+    -------
+    ProbeReport
+        The product's and the gradient's probes merged into one report: its ``probes`` are
+        labelled ``hvp:t0``, ... and ``grad:t0``, ...
+
+    Raises
+    ------
+    InvalidArgument
+        For an option it cannot use (``vectors=0``, ``seed=-1``, ``complex_step="yes"``,
+        ``rtol=-1``, ...) or an ``x`` with no element or a non-finite one.
+    TypeError
+        Where ``x`` is not a real numeric array or a dict of them.
+
+    See Also
+    --------
+    check_jvp : The Jacobian-vector product this check is made of.
+    refnet.check.check_gradient : The gradient, element by element.
+
+    Examples
+    --------
+    >>> from refnet.check import check_hvp
+    >>> f = lambda x: np.sum(x**4)
+    >>> grad = lambda x: 4 * x**3
+    >>> hvp = lambda x, v: 12 * x**2 * v
+    >>> report = check_hvp(f, grad, hvp, np.array([1.0, -0.5, 2.0]))
+    >>> report.summary()
+    'refnet check_hvp: OK - 12 elements: 12 verified'
+    >>> [p["probe"] for p in report.probes]
+    ['hvp:t0', 'hvp:t1', 'hvp:t2', 'grad:t0', 'grad:t1', 'grad:t2']
+
+    A planted bug in the gradient, with a product consistent with it: the product passes
+    against the wrong gradient, the gradient itself does not:
+
+    >>> bad_grad = lambda x: 3 * x**3
+    >>> report = check_hvp(f, bad_grad, lambda x, v: 9 * x**2 * v, np.array([1.0, -0.5, 2.0]))
+    >>> report.verdict, report.counts["verified"], report.counts["mismatch"]
+    ('MISMATCH', 9, 3)
+    >>> sorted({e["name"].split(":")[1] for e in report.elements("mismatch")})
+    ['grad']
     """
     t0 = time.perf_counter()
     vectors = count("vectors", vectors)

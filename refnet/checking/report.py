@@ -230,22 +230,116 @@ class Record:
 class Report:
     """The outcome of a check: a view over its :class:`Record` (``report.record``).
 
-    ``verdict`` is "OK", "INCONCLUSIVE", "MISMATCH" or "ERROR" (f or the gradient misbehaved:
-    ``error`` says how).  ``ok`` is true for OK only, unless the check was asked to accept
-    inconclusive results (``accept_inconclusive=True``); both are derived from the record,
-    never stored.  ``counts`` has the number of elements per status; ``mismatches``, ``lossy``,
-    ``unresolved`` and ``subgradients`` list the first few of each, worst first (the largest
-    margin beyond its bound); :meth:`elements` gives every element.  ``worst`` is the element
-    furthest beyond its bound, with every oracle's value.  ``oracles`` maps each oracle to the
-    elements it judged and its largest differences from the analytic values.  ``scale`` is the
-    gradient's scale S and ``lossy_scale`` the rounding scale below which a disagreement is
-    lossy, not a mismatch.  ``noise_floor`` is the largest error of one evaluation of f:
-    measured along a line through x where a verdict needed it (``noise_floor_measured``), else
-    the rounding model eval_ulps·eps·|f(x)|.
+    Every check (:func:`refnet.check.check_gradient`, ``check_derivative``, ``check_jacobian``,
+    the products, the torch and jax adapters) returns one.  Each element judged ends in one of
+    five states (:attr:`counts` counts them, :meth:`elements` lists them):
+
+    - **verified**: an oracle agrees within its error bar, and the bar is narrow enough to see a
+      relative error of 1e-6 (within 1e-7 of the value), or lies within the lossy scale; in a
+      function of many coordinates, a small element whose own 1e-7 no difference can resolve is
+      verified "to the gradient's scale" by a bar within 1e-7 of S (its reason says so);
+    - **subgradient**: at a kink, between the two one-sided derivatives (the convention of the
+      code: relu'(0) = 0);
+    - **lossy**: an honest oracle disagrees beyond its bar, but by less than the lossy scale
+      (``lossy_scale``: CHECK_LOSSY_ULPS eps times the gradient's scale S, or the user's
+      ``atol``): the formula is right and has lost digits there; it fails only with
+      ``strict=True``;
+    - **unresolved**: no oracle could decide (every error bar too wide: a cost too noisy to
+      difference): neither a pass nor a fail;
+    - **mismatch**: an oracle with an honest error bar disagrees beyond that bar and beyond the
+      lossy scale.
+
+    The headline, :attr:`verdict`, is one of three:
+
+    - **MISMATCH** if any element is a mismatch;
+    - **INCONCLUSIVE** if none is, but some element is unresolved;
+    - **OK** if every element is verified, a subgradient or lossy.
+
+    A fourth, **ERROR**, means nothing was judged: f or the gradient raised, returned the wrong
+    structure or NaN (``error`` says how).  :attr:`ok` is true for OK only, unless the check was
+    asked to accept inconclusive results (``accept_inconclusive=True``); both are derived from
+    the record, never stored, and ``bool(report)`` is ``report.ok``.  ``mismatches``,
+    ``lossy``, ``unresolved`` and ``subgradients`` list the first few of each (ten), worst
+    first (the largest margin beyond its bound); :meth:`elements` gives every element.
+    :attr:`worst` is the element furthest beyond its bound, with every oracle's value.
+    :attr:`oracles` maps each oracle to the elements it judged and its largest differences from
+    the analytic values.  ``scale`` is the gradient's scale S and ``lossy_scale`` the rounding
+    scale below which a disagreement is lossy, not a mismatch.  ``noise_floor`` is the largest
+    error of one evaluation of f: measured along a line through x where a verdict needed it
+    (``noise_floor_measured``), else the rounding model eval_ulps·eps·|f(x)|.
 
     A report is frozen and picklable, and two reports of the same check compare equal (their
     records agree in everything but the seconds taken; ``pickle.loads(pickle.dumps(r)) == r``);
-    :meth:`replace` makes a changed copy.
+    :meth:`replace` makes a changed copy.  ``str(report)`` is the table (the summary line, the
+    oracles, the worst element, the elements listed per state); in a notebook it renders as
+    HTML (:meth:`_repr_html_`).
+
+    Parameters
+    ----------
+    record : Record
+        The verdict record of the check, element by element.
+
+    Attributes
+    ----------
+    record : Record
+        The frozen verdict record the report is a view over.
+    kind : str
+        The check that made it (``"check_gradient"``, ``"check_vjp"``, ...).
+    size : int
+        The elements asked for (an ERROR report judged none of them).
+    scale : float
+        The gradient's scale S: the largest of |g| and of every oracle's value.
+    lossy_scale : float
+        A disagreement below it is lossy, not a mismatch.
+    eps : float
+        The unit roundoff the bounds follow (2^-52 for float64, 2^-23 for float32 code).
+    noise_floor : float
+        The largest error of one evaluation of f.
+    noise_floor_measured : bool
+        Whether ``noise_floor`` was measured (else it is the rounding model).
+    complex_safe : bool or None
+        Whether f was found complex-safe (None where it was not probed).
+    complex_reason : str
+        Why f is not complex-safe, where it is not.
+    error : str or None
+        What stopped the check (an ERROR report), else None.
+    seconds : float
+        How long the check took.
+    mismatches, lossy, unresolved, subgradients : list of dict
+        The ten worst elements in each state, as :meth:`elements` gives them.
+
+    See Also
+    --------
+    refnet.check.check_gradient : The check that makes most reports.
+    Record : The frozen record a report views.
+
+    Examples
+    --------
+    A gradient with one wrong element (``+ 1`` on the last):
+
+    >>> from refnet.check import check_gradient
+    >>> report = check_gradient(lambda x: np.sum(x**2), lambda x: 2*x + (x > 2),
+    ...                         np.array([1.0, 2.0, 3.0]))
+    >>> report.verdict, report.ok, bool(report)
+    ('MISMATCH', False, False)
+    >>> report.counts
+    {'verified': 2, 'subgradient': 0, 'lossy': 0, 'unresolved': 0, 'mismatch': 1}
+    >>> report
+    <Report: refnet check_gradient: MISMATCH - 3 elements: 2 verified, 1 mismatch; worst [2]: ...>
+    >>> [e["name"] for e in report.mismatches]
+    ['[2]']
+
+    A cost that rounds at 1e-8 of itself through ``float()``: no oracle can resolve its
+    gradient, and the verdict is INCONCLUSIVE, which ``ok`` accepts only when asked:
+
+    >>> report = check_gradient(lambda x: float(np.sum(np.sin(x)) + 1e8), np.cos,
+    ...                         np.array([0.3, -1.2, 2.0]))
+    >>> report.verdict, report.ok
+    ('INCONCLUSIVE', False)
+    >>> print(report.summary())
+    refnet check_gradient: INCONCLUSIVE - 3 elements: 3 unresolved; unresolved: ...
+    >>> report.replace(options=dict(report.options, accept_inconclusive=True)).ok
+    True
     """
 
     record: Record
@@ -265,11 +359,56 @@ class Report:
 
     @property
     def options(self) -> dict:
+        """The options the check was run with, as a dict (a fresh copy each time).
+
+        The verdict options ``rtol``, ``atol``, ``strict`` and ``accept_inconclusive`` (None
+        where the default applied), and what else a check records (``sample=``'s ``sample``,
+        ``directions`` and ``seed``).
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> report = check_gradient(lambda x: np.sum(x**2), lambda x: 2*x, np.ones(2),
+        ...                         strict=True)
+        >>> report.options
+        {'rtol': None, 'atol': None, 'strict': True, 'accept_inconclusive': False}
+        """
         return dict(self.record.options)
 
     def replace(self, **changes) -> Report:
-        """A copy with ``changes``: fields of the report (``probes=...``) or of its record
-        (``options=...``, a dict)."""
+        """A copy with ``changes``: fields of the report or of its record.
+
+        A report is frozen; this makes a changed copy and leaves the report as it is.  The
+        verdict and ``ok`` are derived, so a copy with other options reads them anew.
+
+        Parameters
+        ----------
+        **changes
+            Fields of the report (``record=``; a :class:`~refnet.checking.products.ProbeReport`
+            also ``probes=``, ``guarantee=``) or of its :class:`Record` (``options=``, a dict;
+            ``kind=``, ``error=``, ...).
+
+        Returns
+        -------
+        Report
+            The copy, of the same class.
+
+        Raises
+        ------
+        TypeError
+            For a name that is neither a field of the report nor of its record.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> report = check_gradient(lambda x: float(np.sum(np.sin(x)) + 1e8), np.cos,
+        ...                         np.array([0.3, -1.2, 2.0]))
+        >>> report.verdict, report.ok
+        ('INCONCLUSIVE', False)
+        >>> accepted = report.replace(options=dict(report.options, accept_inconclusive=True))
+        >>> accepted.verdict, accepted.ok, report.ok
+        ('INCONCLUSIVE', True, False)
+        """
         mine = {k: v for k, v in changes.items() if k in {f.name for f in fields(self)}}
         theirs = {k: v for k, v in changes.items() if k not in mine}
         if "options" in theirs:
@@ -281,15 +420,60 @@ class Report:
     # --- derived ------------------------------------------------------------------------------
     @property
     def counts(self) -> dict:
+        """The number of elements in each state, as a dict.
+
+        Keys ``"verified"``, ``"subgradient"``, ``"lossy"``, ``"unresolved"`` and
+        ``"mismatch"``, in that order, each present (0 where none); they add up to the
+        elements judged (none for an ERROR report).
+
+        Examples
+        --------
+        >>> from refnet.check import check_derivative
+        >>> report = check_derivative(lambda z: np.maximum(z, 0.0), lambda z: (z > 0) * 1.0,
+        ...                           [-1.0, 0.0, 2.0])
+        >>> report.counts
+        {'verified': 2, 'subgradient': 1, 'lossy': 0, 'unresolved': 0, 'mismatch': 0}
+        """
         c = np.bincount(self.record.status.astype(np.int64), minlength=len(STATUS))
         return {name: int(c[code]) for code, name in STATUS.items()}
 
     @property
     def verdict(self) -> str:
+        """The headline: ``"OK"``, ``"INCONCLUSIVE"``, ``"MISMATCH"`` or ``"ERROR"``.
+
+        MISMATCH if any element is a mismatch, else INCONCLUSIVE if any is unresolved, else
+        OK; ERROR where the check could not judge (f or the gradient raised, returned the wrong
+        structure or NaN).  Derived from the counts, never stored.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> check_gradient(lambda x: np.sum(x**2), lambda x: 2*x, np.ones(3)).verdict
+        'OK'
+        >>> check_gradient(lambda x: np.sum(x**2), lambda x: x, np.ones(3)).verdict
+        'MISMATCH'
+        >>> check_gradient(lambda x: np.sum(x**2), lambda x: x[:2], np.ones(3)).verdict
+        'ERROR'
+        """
         return headline(self.counts, bool(self.record.error), self.options)[0]
 
     @property
     def ok(self) -> bool:
+        """Whether the check passed, as a bool.
+
+        True for OK, and for INCONCLUSIVE with ``accept_inconclusive=True``; False otherwise
+        (MISMATCH, ERROR, INCONCLUSIVE by default).  ``bool(report)`` is the same.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> f = lambda x: float(np.sum(np.sin(x)) + 1e8)   # rounds at 1e-8 of itself
+        >>> x = np.array([0.3, -1.2, 2.0])
+        >>> check_gradient(f, np.cos, x).ok
+        False
+        >>> check_gradient(f, np.cos, x, accept_inconclusive=True).ok
+        True
+        """
         return headline(self.counts, bool(self.record.error), self.options)[1]
 
     @cached_property
@@ -312,10 +496,45 @@ class Report:
 
     @cached_property
     def worst(self) -> dict | None:
+        """The element furthest beyond its bound, with every oracle's value.
+
+        None if no element was judged (an ERROR report).  The worst state first (mismatch,
+        lossy, unresolved, subgradient, verified), then the largest margin.  A dict as
+        :meth:`elements` gives it, plus ``"oracles"``: each oracle that judged it, mapped to its
+        ``{"value": ..., "error": ...}``.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> report = check_gradient(lambda x: np.sum(x**2), lambda x: 2*x + (x > 2),
+        ...                         np.array([1.0, 2.0, 3.0]))
+        >>> w = report.worst
+        >>> w["name"], w["status"], w["value"], w["oracle"]
+        ('[2]', 'mismatch', 7.0, 'complex step')
+        >>> round(w["oracles"]["complex step"]["value"], 6)
+        6.0
+        """
         return self.record.element(int(self._order[0]), full=True) if self.record.n else None
 
     @cached_property
     def oracles(self) -> dict:
+        """Per oracle consulted, what it judged: a dict of dicts.
+
+        Each oracle's name (``"complex step"``, ``"central difference"``, ``"richardson"``,
+        ``"one-sided"``, ``"jax"``, ``"mpmath"``, ...) maps to ``elements`` (how many it
+        gave a value for), ``max_abs`` and ``max_rel`` (its largest absolute and relative
+        difference from the analytic values; the relative one only over values above the
+        lossy scale, None where there are none) and ``max_error_bar``.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> report = check_gradient(lambda x: np.sum(x**2), lambda x: 2*x + (x > 2),
+        ...                         np.array([1.0, 2.0, 3.0]))
+        >>> cs = report.oracles["complex step"]
+        >>> cs["elements"], round(cs["max_abs"], 6), round(cs["max_rel"], 6)
+        (3, 1.0, 0.166667)
+        """
         r = self.record
         out = {}
         for name, est, err in r.oracle_values:
@@ -340,14 +559,61 @@ class Report:
         return f"<{type(self).__name__}: {self.summary()}>"
 
     def elements(self, status: str | None = None) -> list:
-        """Every element (or those with ``status``), as dicts: key, index, name, value, status,
-        reason, oracle, oracle_value, oracle_error, margin (|value - oracle| over its bound)."""
+        """Every element (or those with ``status``), as dicts, in the check's order.
+
+        Each dict has ``key`` (the dict key of x, None for an array), ``index``, ``name``
+        (``"W1[0,1]"``), ``value`` (the analytic value), ``status``, ``reason``, ``oracle``
+        (the one the verdict rests on), ``oracle_value``, ``oracle_error`` (its error bar) and
+        ``margin`` (|value - oracle| over its bound: at most 1 for an element that passes).
+
+        Parameters
+        ----------
+        status : str or None, default None
+            Only the elements in this state (``"verified"``, ``"subgradient"``, ``"lossy"``,
+            ``"unresolved"``, ``"mismatch"``); None for all.
+
+        Returns
+        -------
+        list of dict
+            The elements, one dict each.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> report = check_gradient(lambda x: np.sum(x**2), lambda x: 2*x + (x > 2),
+        ...                         np.array([1.0, 2.0, 3.0]))
+        >>> [(e["name"], e["status"]) for e in report.elements()]
+        [('[0]', 'verified'), ('[1]', 'verified'), ('[2]', 'mismatch')]
+        >>> [e["name"] for e in report.elements("mismatch")]
+        ['[2]']
+        """
         r = self.record
         every = (r.element(k) for k in range(r.n))
         return [e for e in every if status is None or e["status"] == status]
 
     def summary(self) -> str:
-        """One line: the verdict, the counts, and where the worst element is."""
+        """One line: the verdict, the counts, and where the worst element is.
+
+        ``refnet KIND: VERDICT - N elements: COUNTS``, then for MISMATCH the worst element, its
+        value against the oracle's (in as many digits as it takes to tell them apart) and the
+        keys of x holding mismatches; for INCONCLUSIVE the reason of the worst unresolved
+        element; for ERROR the error.
+
+        Returns
+        -------
+        str
+            The line, also the first of ``str(report)``.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> p = {"a": np.array([1.0, 2.0]), "b": np.array([3.0])}
+        >>> f = lambda p: np.sum(p["a"] ** 2) + np.sum(p["b"] ** 2)
+        >>> report = check_gradient(f, lambda p: {"a": 2 * p["a"], "b": p["b"]}, p)
+        >>> print(report.summary())
+        refnet check_gradient: MISMATCH - 3 elements: 2 verified, 1 mismatch;
+        worst b[0]: 3.000000e+00 vs 6.000000e+00 in b
+        """
         c = self.counts
         parts = [f"{c.get(s, 0)} {s}" for s in ("verified", "subgradient", "lossy",
                                                "unresolved", "mismatch") if c.get(s, 0)]
@@ -366,7 +632,28 @@ class Report:
         return line
 
     def to_dict(self) -> dict:
-        """A strict-JSON-safe dict (non-finite floats become the strings "inf", "-inf", "nan")."""
+        """The report as a strict-JSON-safe dict.
+
+        Non-finite floats become the strings "inf", "-inf", "nan".  Keys: kind, verdict, ok,
+        size, counts, oracles, worst, mismatches, lossy, unresolved, subgradients, scale,
+        lossy_scale, eps, options, noise_floor, noise_floor_measured, complex_safe,
+        complex_reason, error, seconds (the schema: ``schema/check.json``,
+        ``docs/json.md``); ``refnet check --json`` prints it.
+
+        Returns
+        -------
+        dict
+            Plain Python values that ``json.dumps`` writes as strict JSON.
+
+        Examples
+        --------
+        >>> import json
+        >>> from refnet.check import check_gradient
+        >>> report = check_gradient(lambda x: np.sum(x**2), lambda x: 2*x, np.ones(3))
+        >>> d = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+        >>> d["verdict"], d["ok"], d["counts"]["verified"]
+        ('OK', True, 3)
+        """
         return json_safe({
             "kind": self.kind, "verdict": self.verdict, "ok": self.ok, "size": self.size,
             "counts": self.counts, "oracles": self.oracles, "worst": self.worst,
@@ -379,7 +666,36 @@ class Report:
         })
 
     def assert_ok(self) -> Report:
-        """Raise ``AssertionError`` unless ``ok``: the summary line first, then the table."""
+        """Raise ``AssertionError`` unless ``ok``: the summary line first, then the table.
+
+        For use in a test: pytest shows the table as the failure message, and the caller's line
+        (not refnet's) in the traceback.
+
+        Returns
+        -------
+        Report
+            The report itself, where it is ``ok``.
+
+        Raises
+        ------
+        AssertionError
+            Unless ``ok`` (MISMATCH, ERROR, and INCONCLUSIVE without
+            ``accept_inconclusive=True``); its message is ``str(report)``.
+
+        See Also
+        --------
+        refnet.testing.assert_gradients_ok : ``check_gradient(...).assert_ok()``.
+
+        Examples
+        --------
+        >>> from refnet.check import check_gradient
+        >>> check_gradient(lambda x: np.sum(x**2), lambda x: 2*x, np.ones(3)).assert_ok()
+        <Report: refnet check_gradient: OK - 3 elements: 3 verified>
+        >>> check_gradient(lambda x: np.sum(x**2), lambda x: x, np.ones(3)).assert_ok()
+        Traceback (most recent call last):
+        ...
+        AssertionError: refnet check_gradient: MISMATCH - 3 elements: 3 mismatch; worst ...
+        """
         __tracebackhide__ = True  # pytest shows the caller's line, not refnet's
         if not self.ok:
             raise AssertionError(str(self))  # the table: its first line is the summary
@@ -389,6 +705,16 @@ class Report:
         return _table(self)
 
     def _repr_html_(self) -> str:
+        """The report as HTML, for Jupyter.
+
+        The summary, each oracle's figures, and the listed elements worst first, as the text
+        table lists them.
+
+        Returns
+        -------
+        str
+            An HTML fragment (a ``<div>``), every value escaped.
+        """
         return _html(self)
 
 

@@ -111,8 +111,39 @@ def _ordered(x: np.ndarray) -> np.ndarray:
 
 
 def ulps(a, b) -> np.ndarray:
-    """How many float64 values lie between ``a`` and ``b`` (0 when equal; +0 and -0 are equal;
-    NaN anywhere gives inf)."""
+    """How many float64 values lie between ``a`` and ``b``, elementwise.
+
+    Their distance in units in the last place (adjacent floats are 1 apart): 0 when equal;
+    +0 and -0 are equal; NaN anywhere gives inf.  Counted on the float64 grid itself, so the
+    distance is exact across binades and through the subnormals (from the smallest negative
+    subnormal to the smallest positive one is 2), and a sign change counts every float in
+    between.  This is the distance by which refnet judges accuracy against mpmath's correctly
+    rounded values.
+
+    Parameters
+    ----------
+    a, b : array_like
+        The values, broadcast together (converted to float64).
+
+    Returns
+    -------
+    numpy.ndarray
+        The distances as float64, of the broadcast shape (0-d for two scalars).
+
+    See Also
+    --------
+    mp_value : The correctly rounded values the distances are usually taken to.
+
+    Examples
+    --------
+    >>> from refnet.oracles.mpmath import ulps
+    >>> float(ulps(1.0, np.nextafter(1.0, 2.0)))
+    1.0
+    >>> float(ulps(0.1 + 0.2, 0.3)), float(ulps(0.0, -0.0)), float(ulps(np.nan, 1.0))
+    (1.0, 0.0, inf)
+    >>> ulps([1.0, 2.0, -5e-324], [1.0, 1.0, 5e-324]).tolist()
+    [0.0, 4503599627370496.0, 2.0]
+    """
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     oa, ob = _ordered(a), _ordered(b)
     same = (oa >= 0) == (ob >= 0)

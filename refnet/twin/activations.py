@@ -50,7 +50,15 @@ def _expm1_neg(u):
 
 
 def sigmoid(z):
-    """σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0, with e = e^-|z|."""
+    """σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0, with e = e^-|z|.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import sigmoid
+    >>> sigmoid(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0.07585818, 0.62245933, 0.88079708], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     e = jnp.exp(_neg_abs(z))
     return jnp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -61,6 +69,13 @@ def tanh(z):
 
     1 - e goes through ``_expm1_neg``: with ``jnp.expm1`` the gradient of the numerator rounds to
     0 past |z| ≈ 18.4 and jax.grad returned half of tanh'(z) there.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import tanh
+    >>> tanh(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.9866143 ,  0.46211716,  0.96402758], dtype=float64)
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     u = 2.0 * _neg_abs(z)
@@ -68,13 +83,29 @@ def tanh(z):
 
 
 def relu(z):
-    """relu(z) = z for z > 0, else 0; the branch makes relu'(0) = 0 under autodiff."""
+    """relu(z) = z for z > 0, else 0; the branch makes relu'(0) = 0 under autodiff.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import relu
+    >>> relu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0. , 0.5, 2. ], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z > 0, z, 0.0)
 
 
 def leaky_relu(z, *, alpha=0.01):
-    """leaky_relu(z) = z for z > 0, alpha z otherwise; autodiff gives alpha at z = 0."""
+    """leaky_relu(z) = z for z > 0, alpha z otherwise; autodiff gives alpha at z = 0.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import leaky_relu
+    >>> leaky_relu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.025,  0.5  ,  2.   ], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z > 0, z, alpha * z)
 
@@ -92,7 +123,15 @@ def _masked(cond, z, fill=0.0):
 
 
 def relu6(z):
-    """relu6(z) = 0 for z ≤ 0, z for 0 < z < 6, 6 for z ≥ 6; autodiff gives 0 at both kinks."""
+    """relu6(z) = 0 for z ≤ 0, z for 0 < z < 6, 6 for z ≥ 6; autodiff gives 0 at both kinks.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import relu6
+    >>> relu6(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0. , 0.5, 2. ], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z >= 6, 6.0, jnp.where(z > 0, z, 0.0))
 
@@ -102,6 +141,13 @@ def elu(z, *, alpha=1.0):
 
     e^z - 1 through ``_expm1_neg``: jax's own ``jax.nn.elu`` uses expm1 and its gradient rounds
     to 0 past z ≈ -36.7.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import elu
+    >>> elu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.917915,  0.5     ,  2.      ], dtype=float64)
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     pos = z > 0
@@ -109,7 +155,15 @@ def elu(z, *, alpha=1.0):
 
 
 def celu(z, *, alpha=1.0):
-    """celu(z) = z for z > 0, alpha (e^(z/alpha) - 1) for z ≤ 0 (celu''(0) = 1/alpha; alpha > 0)."""
+    """celu(z) = z for z > 0, alpha (e^(z/alpha) - 1) for z ≤ 0 (celu''(0) = 1/alpha; alpha > 0).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import celu
+    >>> celu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.917915,  0.5     ,  2.      ], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     pos = z > 0
     return jnp.where(pos, z, alpha * _expm1_neg(_masked(~pos, z) / alpha))
@@ -121,7 +175,15 @@ _SELU_SCALE_ALPHA = 1.7580993408473768  # the product of the decimals above, rou
 
 
 def selu(z):
-    """selu(z) = scale z for z > 0, scale·alpha (e^z - 1) for z ≤ 0; selu'(0) = scale·alpha."""
+    """selu(z) = scale z for z > 0, scale·alpha (e^z - 1) for z ≤ 0; selu'(0) = scale·alpha.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import selu
+    >>> selu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-1.61378576,  0.52535049,  2.10140197], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     pos = z > 0
     return jnp.where(pos, _SELU_SCALE * z, _SELU_SCALE_ALPHA * _expm1_neg(_masked(~pos, z)))
@@ -132,6 +194,13 @@ def gelu(z):
 
     The erfc argument is clipped to ±40/√2 (erfc is 0 or 2 beyond), so that z² in its
     derivatives stays finite and jax.grad(jax.grad(gelu)) gives 0, not NaN, at |z| ~ 1e308.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import gelu
+    >>> gelu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.01552416,  0.34573123,  1.95449974], dtype=float64)
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     zc = jnp.where(z > 40.0, 40.0, jnp.where(z < -40.0, -40.0, z))
@@ -142,6 +211,13 @@ def gelu_tanh(z):
     """gelu_tanh(z) = z σ(2u), u = √(2/π)(z + 0.044715 z³) ((1 + tanh u)/2 = σ(2u)).
 
     u is computed from z clipped to ±30 (beyond, σ(2u) is 0 or 1 and z³ would overflow).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import gelu_tanh
+    >>> gelu_tanh(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.01508427,  0.34571401,  1.95459769], dtype=float64)
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     zc = jnp.where(z > 30.0, 30.0, jnp.where(z < -30.0, -30.0, z))
@@ -150,19 +226,43 @@ def gelu_tanh(z):
 
 
 def silu(z):
-    """silu(z) = z σ(z)."""
+    """silu(z) = z σ(z).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import silu
+    >>> silu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.18964545,  0.31122967,  1.76159416], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return z * sigmoid(z)
 
 
 def softplus(z):
-    """softplus(z) = max(z, 0) + log1p(e^-|z|), both branches on z ≥ 0 as in ``_neg_abs``."""
+    """softplus(z) = max(z, 0) + log1p(e^-|z|), both branches on z ≥ 0 as in ``_neg_abs``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import softplus
+    >>> softplus(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0.07888973, 0.97407698, 2.12692801], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z >= 0, z, 0.0) + jnp.log1p(jnp.exp(_neg_abs(z)))
 
 
 def log_sigmoid(z):
-    """log_sigmoid(z) = min(z, 0) - log1p(e^-|z|)."""
+    """log_sigmoid(z) = min(z, 0) - log1p(e^-|z|).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import log_sigmoid
+    >>> log_sigmoid(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-2.57888973, -0.47407698, -0.12692801], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z >= 0, 0.0, z) - jnp.log1p(jnp.exp(_neg_abs(z)))
 
@@ -173,6 +273,13 @@ def soft_sign(z):
     Autodiff of z/(1 + z) is 1/(1+z) - z/(1+z)², which cancels as z grows; the gradient of
     1 - 1/(1 + z) is 1/(1+z)² itself.  Near 0 that form would cancel in the value, so the
     quotient is kept there.  soft_sign''(0) = -2 (the z ≥ 0 branch).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import soft_sign
+    >>> soft_sign(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.71428571,  0.33333333,  0.66666667], dtype=float64)
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     pos = z >= 0
@@ -184,19 +291,43 @@ def soft_sign(z):
 
 
 def hard_tanh(z):
-    """hard_tanh(z) = -1 for z ≤ -1, z between, 1 for z ≥ 1; autodiff gives 0 at ±1."""
+    """hard_tanh(z) = -1 for z ≤ -1, z between, 1 for z ≥ 1; autodiff gives 0 at ±1.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import hard_tanh
+    >>> hard_tanh(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-1. ,  0.5,  1. ], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z >= 1, 1.0, jnp.where(z <= -1, -1.0, z))
 
 
 def hard_sigmoid(z):
-    """hard_sigmoid(z) = 0 for z ≤ -3, (z + 3)/6 between, 1 for z ≥ 3; 0 at the kinks."""
+    """hard_sigmoid(z) = 0 for z ≤ -3, (z + 3)/6 between, 1 for z ≥ 3; 0 at the kinks.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import hard_sigmoid
+    >>> hard_sigmoid(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0.08333333, 0.58333333, 0.83333333], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z >= 3, 1.0, jnp.where(z > -3, (z + 3.0) / 6.0, 0.0))
 
 
 def hard_silu(z):
-    """hard_silu(z) = 0 for z ≤ -3, z(z + 3)/6 between, z for z ≥ 3 (0 at -3, 1 at 3)."""
+    """hard_silu(z) = 0 for z ≤ -3, z(z + 3)/6 between, z for z ≥ 3 (0 at -3, 1 at 3).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import hard_silu
+    >>> hard_silu(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.20833333,  0.29166667,  1.66666667], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     mid = (z > -3) & (z < 3)
     zm = _masked(mid, z)
@@ -212,6 +343,13 @@ def mish(z):
     once tanh rounds near 1, and z times that lost ulp put jax.grad of mish 134 eps (200 ulps)
     off at z ≈ 19.9.  Here every derivative is of a rational function of e, whose cancellations
     are of size e, so the absolute error stays at a few eps.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import mish
+    >>> mish(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-0.1968162 ,  0.37524521,  1.94395896], dtype=float64)
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     e = jnp.exp(_neg_abs(z))
@@ -227,6 +365,13 @@ def squareplus(z, *, b=4.0):
     r is written √(z² + b) for |z| < 1 and |z|·√(1 + b/z²) beyond (no overflow of z²), not
     ``jnp.hypot``: jax's second derivative of hypot is 0 (``jax.grad(jax.grad(lambda z:
     jnp.hypot(z, 2.)))(2.)`` gives 0.0 where c²/r³ = 0.177 is right).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import squareplus
+    >>> squareplus(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0.35078106, 1.28077641, 2.41421356], dtype=float64)
     """
     z = jnp.asarray(z, dtype=jnp.float64)
     small = jnp.abs(z) < 1.0
@@ -240,7 +385,15 @@ def squareplus(z, *, b=4.0):
 
 
 def sparse_plus(z):
-    """sparse_plus(z) = 0 for z ≤ -1, (z + 1)²/4 between, z for z ≥ 1."""
+    """sparse_plus(z) = 0 for z ≤ -1, (z + 1)²/4 between, z for z ≥ 1.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import sparse_plus
+    >>> sparse_plus(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0.    , 0.5625, 2.    ], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     mid = (z > -1) & (z < 1)
     zm = _masked(mid, z)
@@ -248,25 +401,83 @@ def sparse_plus(z):
 
 
 def sparse_sigmoid(z):
-    """sparse_sigmoid(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1; 0 at the kinks."""
+    """sparse_sigmoid(z) = 0 for z ≤ -1, (z + 1)/2 between, 1 for z ≥ 1; 0 at the kinks.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import sparse_sigmoid
+    >>> sparse_sigmoid(jnp.array([-2.5, 0.5, 2.0]))
+    Array([0.  , 0.75, 1.  ], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     return jnp.where(z >= 1, 1.0, jnp.where(z > -1, 0.5 * (z + 1.0), 0.0))
 
 
 def identity(z):
-    """identity(z) = z."""
+    """identity(z) = z.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import identity
+    >>> identity(jnp.array([-2.5, 0.5, 2.0]))
+    Array([-2.5,  0.5,  2. ], dtype=float64)
+    """
     return jnp.asarray(z, dtype=jnp.float64)
 
 
 def softmax(z, axis=0):
-    """softmax(z) = e^(z - max z) / Σ e^(z - max z) along ``axis``."""
+    """softmax(z) = e^(z - max z) / Σ e^(z - max z) along ``axis``.
+
+    The max is held constant under autodiff (``stop_gradient``): softmax does not depend on it.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits.
+    axis : int, default 0
+        The axis normalised over.
+
+    Returns
+    -------
+    jax.Array
+        float64, the shape of ``z``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import softmax
+    >>> softmax(jnp.array([1.0, 0.0]))
+    Array([0.73105858, 0.26894142], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     e = jnp.exp(z - jax.lax.stop_gradient(jnp.max(z, axis=axis, keepdims=True)))
     return e / jnp.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(z, axis=0):
-    """log softmax(z) = (z - max z) - log Σ e^(z - max z) along ``axis``."""
+    """log softmax(z) = (z - max z) - log Σ e^(z - max z) along ``axis``.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits.
+    axis : int, default 0
+        The axis normalised over.
+
+    Returns
+    -------
+    jax.Array
+        float64, the shape of ``z``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from refnet.twin.activations import log_softmax
+    >>> log_softmax(jnp.array([1000.0, 0.0]))
+    Array([    0., -1000.], dtype=float64)
+    """
     z = jnp.asarray(z, dtype=jnp.float64)
     d = z - jax.lax.stop_gradient(jnp.max(z, axis=axis, keepdims=True))
     return d - jnp.log(jnp.sum(jnp.exp(d), axis=axis, keepdims=True))
@@ -279,6 +490,36 @@ def log_softmax(z, axis=0):
 ACTIVATIONS = Registry({
     name: globals()[a.forward.__name__] for name, a in _reference.ACTIVATIONS.items()
     if a.forward.__name__ in globals()}, "activation")
+"""Every twin forward by the registry's name: the JAX side of
+:data:`refnet.activations.ACTIVATIONS`, a read-only mapping of str to function.
+
+Examples
+--------
+>>> import jax
+>>> from refnet.twin.activations import ACTIVATIONS
+>>> float(jax.grad(ACTIVATIONS["sigmoid"])(0.0))
+0.25
+"""
 
 # every registry forward is public: registering an activation exports it
 __all__.extend(dict.fromkeys(fn.__name__ for fn in ACTIVATIONS.values()))
+
+
+def _document(name: str, fn) -> None:
+    """Add what every forward takes, returns and raises to ``fn``'s docstring, ahead of its
+    Examples (the formula and the example stay in the source)."""
+    if fn.__doc__ is None or "\n    Parameters\n" in fn.__doc__:
+        return
+    params = "".join(f"{k} : float, default {v!r}\n    The parameter of "
+                     f"``refnet.activations.{fn.__name__}``.\n"
+                     for k, v in _reference.ACTIVATIONS[name].params.items())
+    text = ("Parameters\n----------\nz : array_like\n    The pre-activations, any shape, "
+            f"converted to a float64 jax array (traced under jax.grad and jax.jit).\n{params}\n"
+            "Returns\n-------\njax.Array\n    f(z), float64, the shape of ``z``.\n\n")
+    text = "".join(f"    {line}\n" if line else "\n" for line in text.splitlines())
+    head, sep, tail = fn.__doc__.partition("\n    Examples\n")
+    fn.__doc__ = f"{head.rstrip()}\n\n{text}" + (f"    Examples\n{tail}" if sep else "    ")
+
+
+for _name, _fn in ACTIVATIONS.items():
+    _document(_name, _fn)
