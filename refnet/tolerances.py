@@ -204,6 +204,15 @@ CHECK_LOSSY_ULPS = 16384
 # checks of torch's tanh, gelu, silu, sigmoid, softmax, log_softmax, layer_norm, logsumexp.
 LOW_PRECISION_SAFETY = 8.0
 LOW_PRECISION_ULPS = 4
+# check_batched_grad (refnet.torch): the backward run once over a batch of cotangents
+# (is_grads_batched, torch's vmap) against the same backward run once per cotangent.  Both are
+# the same formula; the batched run may use other kernels (a batched matrix product sums in
+# another order), so each element may differ by the rounding of its sums: BATCHED_GRAD_ULPS of
+# the dtype's eps times the largest gradient element of the loop.  64 covers sums of thousands
+# of terms whose partial sums stay at the result's size (the order changes a few roundings),
+# and is far below a batching bug, which computes a different value (a cotangent of another
+# batch element, a sum over the batch), not the same value rounded differently.
+BATCHED_GRAD_ULPS = 64
 # At a kink only membership of the interval between the two one-sided derivatives is judged (no
 # 1e-6 promise there: a one-sided tableau has an error series in h and keeps ~1e-6 of spread); a
 # subgradient is accepted when both one-sided bars are within 1e-3 of the values, so the interval

@@ -213,22 +213,78 @@ def _not_yet(**asked):
                                       f"use torch.autograd.gradcheck for it")
 
 
-def _contract(w, kind, nondet_tol, check_undefined_grad, check_grad_dtypes, t0, opts):
+def _batched(outs, diff, keys, nondet_tol):
+    """Why the backward of ``outs`` with respect to ``diff`` fails torch's check_batched_grad,
+    or None: two seeded cotangents per output, the backward run once over the batch of both
+    (``is_grads_batched``, torch's vmap) and once per cotangent; each batch element must agree
+    with its own run within ``nondet_tol`` plus tolerances.BATCHED_GRAD_ULPS eps of the dtype
+    times the gradient's largest element."""
+    rng = np.random.default_rng(54321)
+    vs = [torch.from_numpy(rng.standard_normal((2, *o.shape))).to(o.dtype) for o in outs]
+    try:
+        with warnings.catch_warnings():
+            # torch's notice that an operation has no batching rule and is looped: slower, not
+            # wrong (the comparison below judges the result)
+            warnings.filterwarnings("ignore", message=".*performance drop.*")
+            warnings.filterwarnings("ignore", message=".*batching rule.*")
+            batched = torch.autograd.grad(outs, diff, grad_outputs=vs, retain_graph=True,
+                                          allow_unused=True, is_grads_batched=True)
+    except Exception as exc:  # the user's backward cannot run over a batch (vmap)
+        return (f"backward fails over a batch of cotangents ({type(exc).__name__}: "
+                f"{str(exc)[:160]}) (check_batched_grad)")
+    for b in range(2):
+        one = torch.autograd.grad(outs, diff, grad_outputs=[v[b] for v in vs],
+                                  retain_graph=True, allow_unused=True)
+        for k, gb, g in zip(keys, batched, one):
+            if (gb is None) != (g is None):
+                return f"the gradient of {k} is None in only one of its batched and single " \
+                       f"runs (check_batched_grad)"
+            if g is None or not g.numel():
+                continue
+            got, want = gb[b].detach().double(), g.detach().double()
+            bound = nondet_tol + tol.BATCHED_GRAD_ULPS * torch.finfo(g.dtype).eps * float(
+                want.abs().max())
+            gap = float((got - want).abs().max())
+            if not gap <= bound:
+                return (f"the gradient of {k} over a batch of cotangents differs from the same "
+                        f"cotangent's own backward by {gap:.3e} (bound {bound:.1e}) "
+                        f"(check_batched_grad)")
+    return None
+
+
+def _contract(w, kind, nondet_tol, check_undefined_grad, check_grad_dtypes, t0, opts,
+              check_batched_grad=False, backward=None):
     """torch's checks of the backward beside the gradient itself, at x with one seeded
     cotangent: re-entrancy (two backward passes over one retained graph agree within
     ``nondet_tol``), an undefined output gradient read as zero (``check_undefined_grad``), the
-    gradients' dtypes and devices those of the inputs (``check_grad_dtypes``).  Returns None,
-    or the ERROR report saying which failed."""
+    gradients' dtypes and devices those of the inputs (``check_grad_dtypes``), the backward
+    over a batch of cotangents (``check_batched_grad``; of ``backward(args)``'s outputs where
+    given, gradgradcheck's first backward).
+
+    Returns ``(report, checks)``: None or the ERROR report saying which failed, and each
+    check's outcome in order (``("re-entrancy", "passed")``, ``"failed"``, ``"not asked"``,
+    ``"not run"`` after a failure), which the final report lists."""
     from refnet.checking.report import error_report
 
-    def fail(why):
-        return error_report(kind, sum(a.size for a in w.x.values()), why, t0, opts)
+    names = ["re-entrancy", "gradient dtypes", "undefined output gradient", "batched gradient"]
+    asked = [True, check_grad_dtypes, check_undefined_grad, check_batched_grad]
+    done = {}
+
+    def checks():
+        return tuple((name, done.get(name, "not run" if on else "not asked"))
+                     for name, on in zip(names, asked))
+
+    def fail(name, why):
+        done[name] = "failed"
+        found = checks()
+        return error_report(kind, sum(a.size for a in w.x.values()), why, t0,
+                            dict(opts, contract=found)), found
 
     args = w.tensors(w.x, requires_grad=True)
     diff = [args[i] for i in w.diff]
     outs = [o for o in w.outputs(args) if o.requires_grad]
     if not outs:
-        return None
+        return None, checks()
     rng = np.random.default_rng(12345)
     v = [torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.dtype) for o in outs]
     first = torch.autograd.grad(outs, diff, grad_outputs=v, retain_graph=True, allow_unused=True)
@@ -236,37 +292,62 @@ def _contract(w, kind, nondet_tol, check_undefined_grad, check_grad_dtypes, t0, 
         second = torch.autograd.grad(outs, diff, grad_outputs=v, retain_graph=True,
                                      allow_unused=True)
     except RuntimeError as exc:  # torch's own check of saved tensors modified in place
-        return fail(f"backward is not reentrant: a second backward pass over the same graph "
-                    f"raised ({str(exc)[:160]})")
+        return fail("re-entrancy", f"backward is not reentrant: a second backward pass over "
+                    f"the same graph raised ({str(exc)[:160]})")
     for k, a, b in zip(w.keys, first, second):
         if (a is None) != (b is None):
-            return fail(f"backward is not reentrant: {k} is None in one of two backward passes "
-                        f"over the same graph")
+            return fail("re-entrancy", f"backward is not reentrant: {k} is None in one of two "
+                        f"backward passes over the same graph")
         if a is not None:
             gap = float((a.detach() - b.detach()).abs().max()) if a.numel() else 0.0
             if not gap <= nondet_tol:
-                return fail(f"backward is not reentrant: two backward passes over the same graph "
-                            f"differ by {gap:.3e} in {k} (nondet_tol={nondet_tol})")
+                return fail("re-entrancy", f"backward is not reentrant: two backward passes over "
+                            f"the same graph differ by {gap:.3e} in {k} (nondet_tol={nondet_tol})")
+    done["re-entrancy"] = "passed"
     if check_grad_dtypes:
         for k, i, g in zip(w.keys, w.diff, first):
             t = w.inputs[i]
             if g is not None and (g.dtype != t.dtype or g.device != t.device):
-                return fail(f"the gradient of {k} has dtype {g.dtype} on {g.device}, the input "
-                            f"{t.dtype} on {t.device} (check_grad_dtypes)")
+                return fail("gradient dtypes", f"the gradient of {k} has dtype {g.dtype} on "
+                            f"{g.device}, the input {t.dtype} on {t.device} (check_grad_dtypes)")
+        done["gradient dtypes"] = "passed"
     if check_undefined_grad:
         try:
             undefined = [torch._C._functions.UndefinedGrad()(o) for o in outs]
             grads = torch.autograd.grad(undefined, diff,
                                         grad_outputs=[torch.ones_like(u) for u in undefined],
-                                        allow_unused=True)
+                                        retain_graph=True, allow_unused=True)
         except Exception as exc:  # the user's backward, handed None where it expected a tensor
-            return fail(f"backward fails on an undefined output gradient "
+            return fail("undefined output gradient",
+                        f"backward fails on an undefined output gradient "
                         f"({type(exc).__name__}: {str(exc)[:120]}) (check_undefined_grad)")
         for k, g in zip(w.keys, grads):
             if g is not None and bool((g != 0).any()):
-                return fail(f"backward of an undefined (zero) output gradient gives a nonzero "
+                return fail("undefined output gradient",
+                            f"backward of an undefined (zero) output gradient gives a nonzero "
                             f"gradient of {k} (check_undefined_grad)")
-    return None
+        done["undefined output gradient"] = "passed"
+    if check_batched_grad:
+        if backward is not None:  # gradgradcheck: the batch goes through the double backward
+            outs = [g for g in backward(args) if g.requires_grad]
+        why = _batched(outs, diff, w.keys, nondet_tol) if outs else None
+        if why is not None:
+            return fail("batched gradient", why)
+        done["batched gradient"] = "passed"
+    return None, checks()
+
+
+def _weaker(report) -> str:
+    """What a float32 check without the float64 oracle cannot see, said once as a warning (the
+    check returns True; the author should know how much less it proved) and in the report."""
+    rel = report.lossy_scale / report.scale if report.scale > 0 else float("nan")
+    text = (f"not available: the forward refuses float64, so the float32 backward is judged by "
+            f"float32 differences, and an error below {rel:.0e} of the gradient's scale "
+            f"({report.lossy_scale:.1e}) passes as lossy")
+    warnings.warn(f"refnet gradcheck: the float64 oracle is {text}; give a forward that runs "
+                  f"in float64 to judge the backward to its own rounding", UserWarning,
+                  stacklevel=3)
+    return text
 
 
 def _float64_oracle(w, func, inputs, opts):
@@ -329,10 +410,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
     (verified, subgradient, lossy, unresolved, mismatch); with ``check_forward_ad=True`` its
     forward-mode derivative too, by :func:`refnet.check.check_jvp`; two backward passes over
     one graph must agree within ``nondet_tol``; ``check_undefined_grad`` and
-    ``check_grad_dtypes`` as torch's.  ``eps`` is accepted and not used (refnet chooses its own
-    steps); ``atol``/``rtol`` replace refnet's lossy scale and relative tolerance.
-    ``check_batched_grad``, ``check_batched_forward_grad`` and ``masked=True`` raise
-    NotImplementedError; an unknown keyword is a TypeError (the signature is closed).
+    ``check_grad_dtypes`` and ``check_batched_grad`` as torch's.  ``eps`` is accepted and not
+    used (refnet chooses its own steps); ``atol``/``rtol`` replace refnet's lossy scale and
+    relative tolerance.  ``check_batched_forward_grad`` and ``masked=True`` raise
+    NotImplementedError; an unknown keyword is a TypeError (the signature is closed).  The
+    report's second line lists which of these checks ran and how each ended.
 
     A float32, float16 or bfloat16 backward runs in its dtype and, where ``func``'s forward also
     runs in float64, is judged against that float64 forward, held to its own measured rounding;
@@ -371,9 +453,14 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
     check_grad_dtypes : bool, default False
         Also require the gradients ``torch.autograd.grad`` returns to have the inputs' dtypes
         and devices (an ERROR report otherwise).
-    check_batched_grad, check_batched_forward_grad : bool, default False
-        The vmap checks of torch over the backward and forward AD: not made by refnet yet;
-        ``True`` raises NotImplementedError.
+    check_batched_grad : bool, default False
+        Also run the backward once over a batch of two cotangents (``is_grads_batched``,
+        torch's vmap) and require each cotangent's own gradient, within ``nondet_tol`` plus
+        tolerances.BATCHED_GRAD_ULPS eps of the dtype; a backward that cannot run batched
+        (through NumPy, ``.item()``) is an ERROR report.
+    check_batched_forward_grad : bool, default False
+        torch's vmap check over forward AD: not made by refnet yet; ``True`` raises
+        NotImplementedError.
     check_forward_ad : bool, default False
         Also check the forward-mode derivative (dual tensors, ``torch.autograd.forward_ad``; a
         custom ``Function.jvp``) by :func:`refnet.check.check_jvp`, on as many random tangents.
@@ -405,10 +492,10 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
     ------
     GradcheckError
         When the check fails (a mismatch, an INCONCLUSIVE report without
-        ``accept_inconclusive``, or an ERROR from ``nondet_tol``, ``check_undefined_grad`` or
-        ``check_grad_dtypes``) and ``raise_exception`` is true.
+        ``accept_inconclusive``, or an ERROR from ``nondet_tol``, ``check_undefined_grad``,
+        ``check_grad_dtypes`` or ``check_batched_grad``) and ``raise_exception`` is true.
     NotImplementedError
-        For ``check_batched_grad``, ``check_batched_forward_grad`` or ``masked`` true, and for a
+        For ``check_batched_forward_grad`` or ``masked`` true, and for a
         float16 or bfloat16 function whose forward refuses float64 inputs.
     ValueError
         When no input tensor requires grad, an input that requires grad is not floating, or
@@ -457,21 +544,21 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
 
     A check refnet does not make yet is refused, never skipped in silence:
 
-    >>> gradcheck(torch.tanh, (x,), check_batched_grad=True)
+    >>> gradcheck(torch.tanh, (x,), check_batched_forward_grad=True)
     Traceback (most recent call last):
         ...
-    NotImplementedError: check_batched_grad=True: refnet.torch does not make this check yet; ...
+    NotImplementedError: check_batched_forward_grad=True: refnet.torch does not make this ...
     """
     del eps
-    _not_yet(check_batched_grad=check_batched_grad,
-             check_batched_forward_grad=check_batched_forward_grad, masked=bool(masked))
+    _not_yet(check_batched_forward_grad=check_batched_forward_grad, masked=bool(masked))
     t0 = time.perf_counter()
     w = _Wrapped(func, inputs)
     k = cotangents if cotangents is not None else (1 if fast_mode else 3)
     opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive}
+    contract = ()
     if check_backward_ad:
-        bad = _contract(w, "gradcheck", float(nondet_tol), check_undefined_grad,
-                        check_grad_dtypes, t0, opts)
+        bad, contract = _contract(w, "gradcheck", float(nondet_tol), check_undefined_grad,
+                                  check_grad_dtypes, t0, opts, check_batched_grad)
         if bad is not None:
             return _verdict(bad, raise_exception)
     parts = []
@@ -480,7 +567,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
         upcast = _float64_oracle(w, func, inputs, opts) if w.low_precision else None
         if upcast is not None:
             f, vjp, x, o = upcast
-        parts.append(("backward", check_vjp(f, vjp, x, cotangents=k, seed=seed, **o)))
+            contract += (("float64 oracle", f"used (the backward held to {o['atol']:.1e})"),)
+        back = check_vjp(f, vjp, x, cotangents=k, seed=seed, **o)
+        if w.low_precision and upcast is None:
+            contract += (("float64 oracle", _weaker(back)),)
+        parts.append(("backward", back))
     if check_forward_ad:
         parts.append(("forward", check_jvp(w.f, w.jvp, w.x, tangents=k, seed=seed, **opts)))
     if not parts:
@@ -490,7 +581,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
     report = parts[0][1].replace(kind="gradcheck") if len(parts) == 1 else merge_reports(
         "gradcheck", [(name, r, lambda e: e) for name, r in parts], options=parts[0][1].options,
         guarantee=" / ".join(r.guarantee for _, r in parts))
-    return _verdict(report, raise_exception)
+    ran = dict(parts)
+    contract += tuple((f"{mode} mode gradient", ran[mode].verdict if mode in ran else
+                       "not asked") for mode in ("backward", "forward"))
+    return _verdict(report.replace(options=dict(report.options, contract=contract)),
+                    raise_exception)
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=None,
@@ -510,8 +605,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
 
     torch's keywords (docs/from-torch-and-jax.md): ``eps`` accepted and not used;
     ``nondet_tol``, ``check_undefined_grad`` and ``check_grad_dtypes`` are judged on the first
-    backward pass as :func:`gradcheck` judges them; ``gen_non_contig_grad_outputs``,
-    ``check_batched_grad``, ``check_fwd_over_rev`` and ``masked=True`` raise
+    backward pass as :func:`gradcheck` judges them, ``check_batched_grad`` on the double
+    backward; ``gen_non_contig_grad_outputs``, ``check_fwd_over_rev`` and ``masked=True`` raise
     NotImplementedError; ``check_rev_over_rev=False`` leaves nothing to check (ValueError).
     An unknown keyword is a TypeError (the signature is closed).
 
@@ -551,7 +646,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
         The first backward's gradients must have the inputs' dtypes and devices, as in
         :func:`gradcheck`.
     check_batched_grad : bool, default False
-        The vmap check of torch: not made by refnet yet; ``True`` raises NotImplementedError.
+        Also run the double backward over a batch of two cotangents and require each one's own
+        result, as :func:`gradcheck` does for the backward.
     check_fwd_over_rev : bool, default False
         Forward-over-reverse mode: not made by refnet yet; ``True`` raises
         NotImplementedError.
@@ -584,8 +680,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
         ``accept_inconclusive``, or an ERROR from the first backward's checks) and
         ``raise_exception`` is true.
     NotImplementedError
-        For ``gen_non_contig_grad_outputs``, ``check_batched_grad``, ``check_fwd_over_rev`` or
-        ``masked`` true.
+        For ``gen_non_contig_grad_outputs``, ``check_fwd_over_rev`` or ``masked`` true.
     ValueError
         For ``check_rev_over_rev=False``, when no input tensor requires grad, or when an input
         that requires grad is not floating.
@@ -624,8 +719,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
     """
     del eps
     _not_yet(gen_non_contig_grad_outputs=gen_non_contig_grad_outputs,
-             check_batched_grad=check_batched_grad, check_fwd_over_rev=check_fwd_over_rev,
-             masked=bool(masked))
+             check_fwd_over_rev=check_fwd_over_rev, masked=bool(masked))
     if not check_rev_over_rev:
         raise ValueError("gradgradcheck: check_rev_over_rev=False and check_fwd_over_rev=False "
                          "leave nothing to check")
@@ -653,10 +747,13 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
 
     t0 = time.perf_counter()
     opts = {"rtol": rtol, "atol": atol, "accept_inconclusive": accept_inconclusive}
-    bad = _contract(w, "gradgradcheck", float(nondet_tol), check_undefined_grad,
-                    check_grad_dtypes, t0, opts)
+    bad, contract = _contract(w, "gradgradcheck", float(nondet_tol), check_undefined_grad,
+                              check_grad_dtypes, t0, opts, check_batched_grad, first_backward)
     if bad is not None:
         return _verdict(bad, raise_exception)
     k = cotangents if cotangents is not None else (1 if fast_mode else 3)
     report = check_vjp(f, w.vjp_of(first_backward), w.x, cotangents=k, seed=seed, **opts)
-    return _verdict(report.replace(kind="gradgradcheck"), raise_exception)
+    contract += (("second-order gradient (reverse over reverse)", report.verdict),)
+    return _verdict(report.replace(kind="gradgradcheck",
+                                   options=dict(report.options, contract=contract)),
+                    raise_exception)

@@ -197,16 +197,107 @@ def test_torch_contract_checks_catch_their_bugs():
     assert gradcheck(make_scaled("reentrant"), (_z(),), nondet_tol=1e3) is True
 
 
+class NumpyTanh(torch.autograd.Function):
+    """A backward through NumPy (a common third-party shortcut): right for one cotangent, and
+    unable to run over a batch of them (torch's vmap cannot see into NumPy)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = torch.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return torch.from_numpy(g.numpy() * (1.0 - y.numpy() ** 2))
+
+
+class SquareNumpyTwice(torch.autograd.Function):
+    """y = x²: a backward of torch operations through a Function whose own backward goes
+    through NumPy, so the first backward batches and the double backward does not."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return _TwiceNumpy.apply(g, x)
+
+
+class _TwiceNumpy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, g, x):
+        ctx.save_for_backward(g, x)
+        return 2 * g * x
+
+    @staticmethod
+    def backward(ctx, h):
+        g, x = ctx.saved_tensors
+        return (torch.from_numpy(2 * h.numpy() * x.numpy()),
+                torch.from_numpy(2 * h.numpy() * g.numpy()))
+
+
+def test_check_batched_grad_catches_a_backward_that_cannot_batch():
+    """check_batched_grad: the backward over a batch of cotangents (torch's vmap) must give
+    each cotangent's own gradient.  A backward through NumPy passes the gradient check and
+    fails this one, in refnet as in torch; torch's own functions pass; gradgradcheck applies it
+    to the double backward.  The report lists which of the checks ran and how they ended."""
+    z = _z()
+    assert gradcheck(NumpyTanh.apply, (z,)) is True  # the gradient itself is right
+    assert not torch.autograd.gradcheck(NumpyTanh.apply, (z,), check_batched_grad=True,
+                                        raise_exception=False)
+    with pytest.raises(GradcheckError, match="over a batch of cotangents") as exc:
+        gradcheck(NumpyTanh.apply, (z,), check_batched_grad=True)
+    assert exc.value.report.options["contract"][-1] == ("batched gradient", "failed")
+    assert "batched gradient failed" in str(exc.value)
+    assert gradcheck(torch.tanh, (z,), check_batched_grad=True) is True
+    assert gradcheck(make_scaled(), (_z(),), check_batched_grad=True) is True
+    x = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([[1.5, -0.5], [0.75, 2.0]], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: torch.tanh(a @ b), (x, w), check_batched_grad=True)
+    # gradgradcheck: the batch goes through the double backward
+    assert gradgradcheck(SquareNumpyTwice.apply, (z,)) is True
+    with pytest.raises(GradcheckError, match="over a batch of cotangents"):
+        gradgradcheck(SquareNumpyTwice.apply, (z,), check_batched_grad=True)
+    assert gradgradcheck(torch.tanh, (z,), check_batched_grad=True) is True
+
+
+def test_the_report_lists_the_checks_that_ran():
+    """Every drop-in report says which of torch's checks ran and how each ended."""
+    with pytest.raises(GradcheckError) as exc:
+        gradcheck(make_scaled("reentrant"), (_z(),), check_grad_dtypes=True)
+    assert exc.value.report.options["contract"] == (
+        ("re-entrancy", "failed"), ("gradient dtypes", "not run"),
+        ("undefined output gradient", "not run"), ("batched gradient", "not asked"))
+    with pytest.raises(GradcheckError) as exc:
+        gradcheck(make_scaled("dtype"), (_z(),), check_batched_grad=True)
+    assert dict(exc.value.report.options["contract"]) == {
+        "re-entrancy": "passed", "gradient dtypes": "not asked",
+        "undefined output gradient": "passed", "batched gradient": "passed",
+        "backward mode gradient": "MISMATCH", "forward mode gradient": "not asked"}
+    assert "checks: re-entrancy passed; " in str(exc.value)
+    with pytest.raises(GradcheckError) as exc:
+        gradgradcheck(make_scaled("dtype"), (_z(),))
+    assert exc.value.report.options["contract"][-1][0].startswith("second-order gradient")
+    import json
+
+    json.dumps(exc.value.report.to_dict(), allow_nan=False)  # strict JSON still
+
+
 def test_torch_keywords_never_vanish():
     f, z = make_scaled(), (_z(),)
     with pytest.raises(TypeError, match="raise_exceptoin"):
         gradcheck(f, z, raise_exceptoin=False)
     with pytest.raises(TypeError):
         gradgradcheck(f, z, atoll=1)
-    for kw in ("check_batched_grad", "check_batched_forward_grad", "masked"):
+    for kw in ("check_batched_forward_grad", "masked"):
         with pytest.raises(NotImplementedError, match=kw):
             gradcheck(f, z, **{kw: True})
-    for kw in ("check_batched_grad", "check_fwd_over_rev", "gen_non_contig_grad_outputs"):
+    for kw in ("check_fwd_over_rev", "gen_non_contig_grad_outputs"):
         with pytest.raises(NotImplementedError, match=kw):
             gradgradcheck(f, z, **{kw: True})
     with pytest.raises(ValueError, match="nothing to check"):
@@ -248,9 +339,18 @@ def test_a_float32_backward_is_judged_against_the_float64_forward():
     assert gradcheck(make_softplus(), (x,)) is True
     with pytest.raises(GradcheckError, match="MISMATCH"):
         gradcheck(make_softplus(1e-4), (x,))
-    # a forward that refuses float64 is judged by float32 differences, as before: lossy there
-    assert gradcheck(make_softplus(only_float32=True), (x,)) is True
-    assert gradcheck(make_softplus(1e-4, only_float32=True), (x,)) is True
+    # a forward that refuses float64 is judged by float32 differences: 1e-4 is lossy there,
+    # and the check says how much it could not see (a warning, and a line of the report)
+    with pytest.warns(UserWarning, match=r"an error below \de-0\d of the gradient's scale"):
+        assert gradcheck(make_softplus(only_float32=True), (x,)) is True
+    with pytest.warns(UserWarning, match="refuses float64"):
+        assert gradcheck(make_softplus(1e-4, only_float32=True), (x,)) is True
+    with pytest.warns(UserWarning), pytest.raises(GradcheckError) as exc:
+        gradcheck(make_softplus(1e-1, only_float32=True), (x,))
+    assert "float64 oracle not available" in str(exc.value)
+    with pytest.raises(GradcheckError) as exc:
+        gradcheck(make_softplus(1e-4), (x,))
+    assert dict(exc.value.report.options["contract"])["float64 oracle"].startswith("used")
 
 
 @pytest.mark.parametrize("dtype, bug", [(torch.bfloat16, 1e-1), (torch.float16, 1e-2)])

@@ -763,6 +763,9 @@ def _fmt_margin(m) -> str:
 
 def _table(r: Report) -> str:
     lines = [r.summary()]
+    contract = r.options.get("contract")
+    if contract:  # the drop-ins' checks beside the gradient (refnet.torch), in order
+        lines.append("checks: " + "; ".join(f"{name} {state}" for name, state in contract))
     if r.error:
         return "\n".join(lines)
     if r.complex_safe is not None:
