@@ -50,6 +50,7 @@ autosummary_generate = True
 autosummary_imported_members = True
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"  # numpydoc's Parameters section says the types
+autodoc_docstring_signature = False  # a docstring's first line is its formula, not a signature
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 # every public docstring says what it takes and returns, and has an example that runs (the
@@ -70,4 +71,10 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_static_path = []
+# the guide's pages have no sections of their own to navigate: no left sidebar, and their wide
+# tables get its width
+html_sidebars = {page: [] for page in (
+    "index", "checking", "from-torch-and-jax", "derivatives", "errata", "training", "vectors",
+    "json", "performance", "frameworks", "contributing", "examples/seed-notebook")}
+html_static_path = ["_static"]
+html_css_files = ["refnet.css"]

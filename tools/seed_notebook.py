@@ -11,13 +11,14 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 CELLS = [
-    ("md", """# The seed notebook, on refnet
+    ("md", """# The teaching notebook, on refnet
 
-refnet is a reference implementation of a small teaching notebook, *Creating a simple NN Model*:
-four activations and softmax, their derivatives, and a two-layer network trained by gradient
+refnet started from a small teaching notebook, *Creating a simple NN Model* (its *seed*): four
+activations and softmax, their derivatives, and a two-layer network trained by gradient
 descent. This notebook walks through the seed's cells in order with `refnet.notebook` (the
-seed's own names and signatures), shows where refnet's general code differs and why, and then
-does what the seed could not: checks every gradient against independent oracles."""),
+seed's own names and signatures, returning what its code computes), shows where refnet's
+general code differs and why, and then does what the seed could not: checks every gradient
+against independent oracles."""),
     ("code", """import numpy as np
 
 import refnet
@@ -79,11 +80,11 @@ grades"""),
 trained = nb.NN(X, Y, 4, itr=1000, print_cost=True)"""),
     ("md", """## Is `BWP` right?
 
-`refnet.check_gradient` compares a gradient with independent oracles (the complex step,
-Richardson differences, and here `jax.grad` of nothing: no twin is given) element by element.
-The cost is `refnet.network.loss` on the same parameters, and the gradient the seed's `BWP`;
-`BWP` divides by `Y.size`, which is the number of samples because $n_y = 1$ here. The report
-renders as a table in a notebook."""),
+`refnet.check_gradient` compares a gradient, element by element, with independent oracles:
+the complex step and Richardson differences of the cost (and `jax.grad` of a JAX twin, where
+one is given; none is here). The cost is `refnet.network.loss` of the trained parameters, and
+the gradient is the seed's `BWP`, which divides by `Y.size`: the number of samples, because
+$n_y = 1$ here. In a notebook the report renders as a table."""),
     ("code", """Yf = Y.astype(float)
 f = lambda p: net.loss(p, X, Yf, "tanh", "sigmoid")
 grad = lambda p: nb.BWP(p, nb.forward_propagation(X, p)[1], X, Yf)

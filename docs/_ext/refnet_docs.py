@@ -113,7 +113,9 @@ def tolerance_entries(source: str):
             above.append(same[1].strip())
         reason = " ".join(a for a in above if a)
         if not reason and out and i == node.lineno - 2 and i >= 0 and lines[i].strip():
-            reason = out[-1][2]  # one of a group of assignments under one comment
+            # one of a group of assignments under one comment: the reason is the group's
+            first = next(n for s, n, r in reversed(out) if not r.startswith("One of the group"))
+            reason = f"One of the group under :data:`{first}`, whose reason covers it."
         out.append((section, names[0], reason))
     return out
 
@@ -129,10 +131,10 @@ def tolerances_page() -> str:
     for section, name, reason in tolerance_entries(source):
         if section != current:
             current = section
-            body.append(_title(section[:1].upper() + section[1:] if section else "Constants",
-                               "-"))
+            body.append(_title(section or "Constants", "-"))
         value = getattr(module, name)
-        text = escape_bars(reason or "(no reason is written beside it)")
+        text = reason if reason.startswith("One of the group") else escape_bars(
+            reason or "(no reason is written beside it)")
         body.append(f".. data:: {name}\n   :value: {value!r}\n\n   {text}\n")
     return "\n".join(body)
 
@@ -179,7 +181,8 @@ def gallery_page(name: str, image: str) -> str:
     safe = ("analytic and complex-safe away from its kinks" if act.analytic
             else "not complex-safe: the complex step does not apply")
     out = [f"# {name}", "",
-           f"`ACTIVATIONS[\"{name}\"]`, parameters {dict(act.params) or 'none'}; {safe}.",
+           f"`ACTIVATIONS[\"{name}\"]`, parameters "
+           f"{'`' + repr(dict(act.params)) + '`' if act.params else 'none'}; {safe}.",
            "", "## Formulas", "", "| | formula | function |", "|---|---|---|"]
     for label, fn, formula in fns:
         out.append(f"| {label} | {_cell(formula)} | {{py:func}}`~{mod}.{fn.__name__}` |")
@@ -212,7 +215,8 @@ def gallery_page(name: str, image: str) -> str:
             (f"`jax.grad(jax.nn.{name})`", acc["jax_nn_grad"])]
     for label, r in rows:
         if r is not None:
-            out.append(f"| {label} | {_ulps(r['p999'])} | {_ulps(r['max'])} | {r['at']:.6g} |")
+            at = f"{r['at']:.6g}" if r["max"] > 0 else "—"
+            out.append(f"| {label} | {_ulps(r['p999'])} | {_ulps(r['max'])} | {at} |")
     for label, r in rows[3:]:
         loss = (r or {}).get("loss")
         if loss and loss["worst_rel"] >= 0.5:
@@ -221,8 +225,11 @@ def gallery_page(name: str, image: str) -> str:
                     + (f", every digit from |z| ≥ {every:.3g}." if every is not None else ".")]
     framework = _framework_rows(name)
     out += ["", "## In jax.nn and torch", "",
-            "From {doc}`the frameworks' measurements </frameworks>` (f, f′, f″ in ulps against "
-            "mpmath; each framework's convention at the kinks):"]
+            "From {doc}`the frameworks' measurements </frameworks>`: f, f′, f″ in ulps against "
+            "mpmath at that page's fixed points (0, tiny, subnormal and huge values, kinks and "
+            "their neighbours: not the sweep above, so the figures differ), as the worst error "
+            "@ its z (how many points are off by more than 4 ulps); then each framework's "
+            "convention at the kinks:"]
     out += framework or ["", "Not measured there."]
     return "\n".join(out) + "\n"
 
@@ -242,10 +249,21 @@ def write_gallery(out: Path) -> None:
     for name in names:
         plot.plot_activation(name, img / f"{name}.png")
         _write(out / f"{name}.md", gallery_page(name, f"img/{name}.png"))
+    from refnet import study
+
+    rows = []
+    for name in names:
+        act = ACTIVATIONS[name]
+        alias = next((n for n in names[:names.index(name)]
+                      if ACTIVATIONS[n].forward is act.forward), None)
+        kinks = ", ".join(f"{k:g}" for k in act.kinks) or "—"
+        rows.append(f"| {{doc}}`{name}` | {_cell(study.formula_lines(name)['forward'])} | "
+                    f"{kinks} | {'the same function as ' + alias if alias else ''} |")
     index = ["# Gallery of activations", "",
              "One page per activation of the registry, generated when the site is built: "
              "formulas, kink convention, picture, measured accuracy, and the frameworks' "
-             "figures.", "", "```{toctree}", ":maxdepth: 1", "", *names, "```", ""]
+             "figures.", "", "| activation | f(z) | kinks | |", "|---|---|---|---|", *rows, "",
+             "```{toctree}", ":hidden:", "", *names, "```", ""]
     _write(out / "index.md", "\n".join(index))
 
 

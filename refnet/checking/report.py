@@ -249,14 +249,15 @@ class Report:
     - **mismatch**: an oracle with an honest error bar disagrees beyond that bar and beyond the
       lossy scale.
 
-    The headline, :attr:`verdict`, is one of three:
+    The headline, :attr:`verdict`, is one of four:
 
     - **MISMATCH** if any element is a mismatch;
     - **INCONCLUSIVE** if none is, but some element is unresolved;
-    - **OK** if every element is verified, a subgradient or lossy.
+    - **OK** if every element is verified, a subgradient or lossy;
+    - **ERROR** if nothing was judged: f or the gradient raised, returned the wrong structure
+      or NaN (``error`` says how).
 
-    A fourth, **ERROR**, means nothing was judged: f or the gradient raised, returned the wrong
-    structure or NaN (``error`` says how).  :attr:`ok` is true for OK only, unless the check was
+    :attr:`ok` is true for OK only, unless the check was
     asked to accept inconclusive results (``accept_inconclusive=True``); both are derived from
     the record, never stored, and ``bool(report)`` is ``report.ok``.  ``mismatches``,
     ``lossy``, ``unresolved`` and ``subgradients`` list the first few of each (ten), worst
@@ -292,7 +293,7 @@ class Report:
     lossy_scale : float
         A disagreement below it is lossy, not a mismatch.
     eps : float
-        The unit roundoff the bounds follow (2^-52 for float64, 2^-23 for float32 code).
+        The machine epsilon the bounds follow (2^-52 for float64, 2^-23 for float32 code).
     noise_floor : float
         The largest error of one evaluation of f.
     noise_floor_measured : bool
@@ -807,10 +808,19 @@ def _html(r: Report) -> str:
     (also for an OK report), and the listed elements worst first, as the text lists them."""
     import html
 
-    def table(head, rows):
-        cells = lambda tag, row: "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in row)
+    # inline styles (a notebook has no stylesheet of refnet's): figures in one line, monospaced,
+    # apart from each other; the reason wraps
+    pad = "padding:0.1em 0.6em;"
+    figure = f' style="{pad}white-space:nowrap;font-family:monospace;text-align:right"'
+    text = f' style="{pad}text-align:left"'
+
+    def table(head, rows, words=(0,)):  # words: the columns of text, not figures
+        def cells(tag, row):
+            return "".join(f"<{tag}{text if tag == 'th' or i in words else figure}>"
+                           f"{html.escape(str(c))}</{tag}>" for i, c in enumerate(row))
         body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-        return f"<table><tr>{cells('th', head)}</tr>{body}</table>" if rows else ""
+        return (f'<table style="border-collapse:collapse;margin:0.5em 0">'
+                f"<tr>{cells('th', head)}</tr>{body}</table>") if rows else ""
 
     oracles = table(("oracle", "elements", "max abs err", "max rel err"), [
         (name, o["elements"], f"{o['max_abs']:.3e}",
@@ -821,7 +831,7 @@ def _html(r: Report) -> str:
         "subgradient": "subgradients"}[status])]
     elements = table(("status", "element", "analytic", "oracle", "+/-", "margin", "reason"), [
         (status, e["name"], _fmt(e["value"]), _fmt(e["oracle_value"]), f"{e['oracle_error']:.1e}",
-         _fmt_margin(e["margin"]), e["reason"]) for status, e in listed])
+         _fmt_margin(e["margin"]), e["reason"]) for status, e in listed], words=(0, 1, 6))
     return f"<div><p><b>{html.escape(r.summary())}</b></p>{oracles}{elements}</div>"
 
 
