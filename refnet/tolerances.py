@@ -200,10 +200,21 @@ CHECK_LOSSY_ULPS = 16384
 # both runs, so not in the difference.  Measured on a softplus backward (x in [-3, 3]): caught
 # from 1e-5 relative in float32 (it was within 16384 eps32 = 2e-3 of the scale, lossy), from
 # 1e-2 in float16 and from 1e-1 in bfloat16 (whose own rounding, 2^-8, makes a correct
-# backward several percent off); no false alarm on 90 float32, 80 float16 and 80 bfloat16
-# checks of torch's tanh, gelu, silu, sigmoid, softmax, log_softmax, layer_norm, logsumexp.
+# backward several percent off; the float64 run below catches 1e-2 in both half precisions);
+# no false alarm on 90 float32, 80 float16 and 80 bfloat16 checks of torch's tanh, gelu, silu,
+# sigmoid, softmax, log_softmax, layer_norm, logsumexp, nor on the 60 correct and lossy checks
+# per dtype of benchmarks/low_precision.py.
 LOW_PRECISION_SAFETY = 8.0
 LOW_PRECISION_ULPS = 4
+# A float16 or bfloat16 backward is also run on the float64 inputs (the same code, given
+# float64 tensors) and judged against the float64 forward: a formula error is the same in both
+# runs, and only this run is precise enough to show a 1e-2 one (bfloat16's own rounding, 2^-8,
+# is several ulps of a correct backward's result).  Its lossy scale is HALF_FLOAT64_RUN_ULPS
+# float32 eps of the gradient's scale (1.2e-4 S), not float64's: a backward may compute in
+# float32 whatever its inputs (an explicit .float(), a float32 buffer), and float32 rounding
+# amplified by a conditioning up to ~1000 must still pass; an error of 1e-2 relative is
+# caught on every element above 1.2 % of S.
+HALF_FLOAT64_RUN_ULPS = 1024
 # check_batched_grad (refnet.torch): the backward run once over a batch of cotangents
 # (is_grads_batched, torch's vmap) against the same backward run once per cotangent.  Both are
 # the same formula; the batched run may use other kernels (a batched matrix product sums in

@@ -13,7 +13,9 @@ cotangents (never ones), and :func:`refnet.check.check_vjp` judges each vector-J
 product against differences (or the complex step) of the function itself, element by element,
 with refnet's five states.  Inputs keep their dtype: a float32, float16 or bfloat16 backward runs
 in its dtype and is judged against the forward run in float64, held to its own measured rounding
-(:func:`_float64_oracle`); where the forward refuses float64, a float32 function is judged by its
+(:func:`_float64_oracle`); a float16 or bfloat16 backward is also run on the float64 inputs and
+judged there, where a formula error its own rounding hides shows; where the forward refuses
+float64, a float32 function is judged by its
 own differences with float32 rounding (half precision is then refused).
 
 Differences from torch's gradcheck: no fixed ``eps``/``atol``/``rtol`` (refnet chooses its steps
@@ -351,9 +353,12 @@ def _weaker(report) -> str:
 
 
 def _float64_oracle(w, func, inputs, opts):
-    """For a float32, float16 or bfloat16 backward: ``(f, vjp, x, opts)`` judging it against
-    ``func``'s forward run in float64, or None where the forward does not accept float64 inputs
-    (NotImplementedError for half precision there: its own differences cannot judge it).
+    """For a float32, float16 or bfloat16 backward: ``(f, vjp, x, opts, run64)`` judging it
+    against ``func``'s forward run in float64, or None where the forward does not accept float64
+    inputs (NotImplementedError for half precision there: its own differences cannot judge it).
+    ``run64`` is None, or for half precision ``(vjp64, opts64)``: the same backward run on the
+    float64 inputs, to be judged against the same forward (tolerances.HALF_FLOAT64_RUN_ULPS),
+    which shows a formula error the half precision's rounding hides.
 
     The oracle (differences, the complex step) is the forward in float64, so it no longer limits
     the check to the low precision's rounding; the backward is held to its own rounding,
@@ -391,7 +396,13 @@ def _float64_oracle(w, func, inputs, opts):
     atol = opts["atol"]
     if atol is None:
         atol = tol.LOW_PRECISION_SAFETY * gap + tol.LOW_PRECISION_ULPS * eps_low * size
-    return w64.f, vjp, w64.x, dict(opts, atol=atol)
+    run64 = None
+    if any(d in (torch.float16, torch.bfloat16) for d in w.dtypes.values()):
+        atol64 = opts["atol"]
+        if atol64 is None:
+            atol64 = tol.HALF_FLOAT64_RUN_ULPS * float(np.finfo(np.float32).eps) * size
+        run64 = (vjp64, dict(opts, atol=atol64))
+    return w64.f, vjp, w64.x, dict(opts, atol=atol), run64
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=True,
@@ -565,22 +576,33 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
     if check_backward_ad:
         f, vjp, x, o = w.f, w.vjp_of(w.outputs), w.x, opts
         upcast = _float64_oracle(w, func, inputs, opts) if w.low_precision else None
+        run64 = None
         if upcast is not None:
-            f, vjp, x, o = upcast
+            f, vjp, x, o, run64 = upcast
             contract += (("float64 oracle", f"used (the backward held to {o['atol']:.1e})"),)
         back = check_vjp(f, vjp, x, cotangents=k, seed=seed, **o)
         if w.low_precision and upcast is None:
             contract += (("float64 oracle", _weaker(back)),)
         parts.append(("backward", back))
+        if run64 is not None:
+            vjp64, o64 = run64
+            again = check_vjp(f, vjp64, x, cotangents=k, seed=seed, **o64)
+            contract += (("the backward run in float64", again.verdict),)
+            parts.append(("backward run in float64", again))
     if check_forward_ad:
         parts.append(("forward", check_jvp(w.f, w.jvp, w.x, tangents=k, seed=seed, **opts)))
     if not parts:
         raise ValueError("gradcheck: check_forward_ad=False and check_backward_ad=False leave "
                          "nothing to check")
     # the headline names the function the user called ("refnet gradcheck: ...")
+    def named(label):  # the second run's elements say which run they are
+        if label != "backward run in float64":
+            return lambda e: e
+        return lambda e: dict(e, name=f"{e['name']} (float64 run)")
+
     report = parts[0][1].replace(kind="gradcheck") if len(parts) == 1 else merge_reports(
-        "gradcheck", [(name, r, lambda e: e) for name, r in parts], options=parts[0][1].options,
-        guarantee=" / ".join(r.guarantee for _, r in parts))
+        "gradcheck", [(name, r, named(name)) for name, r in parts], options=parts[0][1].options,
+        guarantee=" / ".join(dict.fromkeys(r.guarantee for _, r in parts)))
     ran = dict(parts)
     contract += tuple((f"{mode} mode gradient", ran[mode].verdict if mode in ran else
                        "not asked") for mode in ("backward", "forward"))
