@@ -334,5 +334,9 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
         report = report.replace(probes=tuple(report.probes) + tuple(
             {"probe": mode, "verdict": "", "summary": f"not applicable: {why}"}
             for mode, why in skipped))
+    # which checks ran and how each ended (the report's second line)
+    contract = tuple((name, r.verdict) for name, r in parts) + tuple(
+        (mode, f"not applicable ({why})") for mode, why in skipped)
+    report = report.replace(options=dict(report.options, contract=contract))
     if not report.ok:
         raise CheckGradsError(report)

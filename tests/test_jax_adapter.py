@@ -168,6 +168,11 @@ def test_a_custom_vjp_function_is_checked_in_reverse_mode_with_the_default_modes
     r = info.value.report
     assert r.verdict == "MISMATCH"
     assert any(p["probe"] == "fwd" and "not applicable" in p["summary"] for p in r.probes)
+    # the report lists which of the checks ran and how each ended
+    assert r.options["contract"] == (("rev", "MISMATCH"), (
+        "fwd", "not applicable (f is a custom_vjp function, which has no forward-mode "
+        "derivative in jax)"))
+    assert "checks: rev MISMATCH; fwd not applicable" in str(info.value)
     with pytest.raises(TypeError, match="custom_vjp"):
         check_grads(SOFTPLUS, (X,), order=1, modes=("fwd",))
     # order 2: the jvp map of a custom_vjp function does not exist either; the rest is checked
