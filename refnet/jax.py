@@ -324,7 +324,7 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
     parts, skipped = _applicable(_reports(f, tuple(args), int(order), tuple(modes), opts, seed),
                                  tuple(modes))
     report = parts[0][1].replace(kind="check_grads") if len(parts) == 1 else merge_reports(
-        "check_grads", [(name, r, lambda e: e) for name, r in parts],
+        "check_grads", [(name, r, "") for name, r in parts],
         options=parts[0][1].options, guarantee=" / ".join(dict.fromkeys(
             r.guarantee for _, r in parts)))
     if len(parts) > 1:

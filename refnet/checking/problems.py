@@ -15,7 +15,8 @@ from refnet.checking.errors import Abort
 from refnet.checking.flatten import not_numbers
 from refnet.oracles.differences import Stencil
 
-__all__ = ["Problem", "bind_params", "call", "call_batched", "real_out", "scalar_problem",
+__all__ = ["Problem", "bind_params", "call", "call_batched", "diagonal_at", "diagonal_problem",
+           "real_out", "scalar_problem",
            "vectorized_problem", "vector_problem", "elementwise_problem"]
 
 
@@ -275,3 +276,74 @@ def bind_params(fn, params):
         takes = set(params)
     given = {k: v for k, v in params.items() if k in takes}
     return (lambda a: fn(a, **given)) if given else fn
+
+
+def diagonal_at(F, v, base, steps=(2.0**-8, 2.0**-3)) -> str | None:
+    """Why the Jacobian of the flat map ``F`` (n -> n) at ``v`` is taken as diagonal, or None.
+
+    Each output must depend on its own coordinate only.  For every bit b of the coordinates'
+    indices, the coordinates whose bit b is set are moved together (then the others), by each
+    of ``steps`` times 1 + |v_j|, and every output of a coordinate left in place must come back
+    bitwise equal to ``base`` = F(v): any two coordinates differ in some bit, so each pair is
+    tested both ways, in 4 ceil(log2 n) calls of F.  A coupling too weak to move an output by
+    an ulp at either step, or one that only sets in farther away, is not seen; a function that
+    is not deterministic is never taken as diagonal."""
+    n = v.size
+    if n < 2:
+        return None
+    index = np.arange(n)
+    scale = 1.0 + np.abs(v)
+    calls = 0
+    for b in range(int(np.ceil(np.log2(n)))):
+        bit = (index >> b) & 1 == 1
+        for moved in (bit, ~bit):
+            for step in steps:
+                y = F(v + np.where(moved, step * scale, 0.0))
+                calls += 1
+                if y.shape != base.shape or not np.array_equal(y[~moved], base[~moved]):
+                    return None
+    return (f"the Jacobian at x is diagonal (each output of f came back bitwise unchanged "
+            f"when other coordinates moved, in {calls} calls over every pair of coordinates): "
+            f"each coordinate judged elementwise, many moved in one call of f")
+
+
+def diagonal_problem(F, v, base, u):
+    """x ↦ u ⊙ F(x) as an elementwise problem, for a flat map ``F`` whose Jacobian at ``v`` is
+    diagonal (:func:`diagonal_at`): coordinate j's output is u_j F_j, whose derivative is the
+    j-th element of uᵀJ.  Moving many coordinates in one call of F is then exact: a call
+    serves every coordinate of a stencil that appears in it once (a coordinate asked for at
+    several steps takes as many calls)."""
+    u = np.asarray(u, dtype=np.float64)
+
+    def rounds(idx, t, dtype):
+        idx = np.asarray(idx)
+        t = np.broadcast_to(np.asarray(t), idx.shape)
+        order = np.argsort(idx, kind="stable")
+        occurrence = np.empty(idx.size, int)
+        first = np.r_[0, np.flatnonzero(np.diff(idx[order])) + 1]
+        starts = np.repeat(first, np.diff(np.r_[first, idx.size]))
+        occurrence[order] = np.arange(idx.size) - starts
+        out = np.empty(idx.size, dtype)
+        for r in range(int(occurrence.max(initial=-1)) + 1):
+            sel = occurrence == r
+            w = v.astype(dtype)
+            w[idx[sel]] = w[idx[sel]] + t[sel]
+            out[sel] = u[idx[sel]] * F(w)[idx[sel]]
+        return out[:, None]
+
+    def shift(idx, t):
+        with guarded():
+            return rounds(idx, t, np.float64)
+
+    def cshift(idx, h):
+        return rounds(idx, 1j * np.asarray(h), np.complex128)
+
+    def line(t, d):
+        with guarded():
+            return u * F(v + t * d)
+
+    def cline(h, d):
+        return u * F(v + 1j * h * d)
+
+    return Problem(v.size, 1, shift, cshift, u * base, elementwise=True, line=line,
+                   cline=cline)

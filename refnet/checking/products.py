@@ -27,9 +27,9 @@ import numpy as np
 from refnet._threads import single_blas_thread
 from refnet.checking import pipeline
 from refnet.checking.errors import Abort
-from refnet.checking.flatten import Layout, element_name, flatten, flatten_like
+from refnet.checking.flatten import Layout, element_name, flatten, flatten_like, precision
 from refnet.checking.options import choice, count, flag, point, verdict_options
-from refnet.checking.problems import call, calls_shown
+from refnet.checking.problems import call, calls_shown, diagonal_at, diagonal_problem, guarded
 from refnet.checking.report import Record, Report, error_report
 
 __all__ = [
@@ -87,9 +87,10 @@ def as_probe_report(r: Report, probes=(), guarantee="") -> ProbeReport:
 def merge_reports(kind: str, parts, *, options=None, guarantee="", t0=None) -> ProbeReport:
     """One report from the reports of several probes: ``parts`` is a list of
     ``(label, report, rename)``, ``rename(element) -> element`` giving an element its name in
-    the merged report (the probe's label in it).  The records are concatenated
-    (:meth:`~refnet.checking.report.Record.concat`): counts and sizes add up, the headline is
-    the worst of the probes' (ERROR, MISMATCH, INCONCLUSIVE, OK), listings and the worst
+    the merged report (the probe's label in it), or a str: a suffix of the element's name.
+    The records are concatenated (:meth:`~refnet.checking.report.Record.concat`): counts and
+    sizes add up, the headline is the worst of the probes' (ERROR, MISMATCH, INCONCLUSIVE,
+    OK), listings and the worst
     element are the worst over all probes, by status then margin."""
     errors = [f"{label}: {r.error}" for label, r, _ in parts if r.error]
     seconds = time.perf_counter() - t0 if t0 is not None else sum(r.seconds for _, r, _ in parts)
@@ -162,8 +163,12 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     takes a cotangent ``u`` with the structure of ``f(x)``.  For each of ``cotangents`` seeded
     Gaussian u, the scalar function x ↦ u·f(x) is checked with
     :func:`refnet.check.check_gradient` against ``vjp(x, u)``; the probes' reports are merged
-    (element names end in ``·u0``, ``·u1``, ...).  A float32 ``f`` is judged with float32
-    rounding (u·f(x) is returned in f's dtype).  Where ``f(x)`` has one element, one probe says
+    (element names end in ``·u0``, ``·u1``, ...).  Where ``f`` maps one array to one array of
+    its shape and its Jacobian at ``x`` is diagonal (an elementwise function: each output came
+    back bitwise unchanged when the other coordinates moved,
+    :func:`~refnet.checking.problems.diagonal_at`), each probe is judged elementwise instead,
+    many coordinates moved in one call of ``f`` (the guarantee says so).  A float32 ``f`` is
+    judged with float32 rounding (u·f(x) is returned in f's dtype).  Where ``f(x)`` has one element, one probe says
     all and only one is drawn.  Where ``f`` or ``vjp`` raises, returns the wrong structure or
     NaN, the verdict is ERROR (the report says which).
 
@@ -250,6 +255,14 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0):
         return error_report("check_vjp", lay.n, str(exc), t0, opts)
     if out.n == 1:  # a scalar f: every cotangent is a multiple of the first, one probe says all
         k_probes = 1
+    F = lambda w: _values(f(lay.unflatten(w)), out)  # flat in, flat out
+    diagonal = None
+    if len(lay.keys) == 1 and len(out.keys) == 1 and lay.shapes[0] == out.shapes[0]:
+        try:
+            with guarded():
+                diagonal = diagonal_at(F, v, _values(y0, out))
+        except Abort as exc:
+            return error_report("check_vjp", lay.n, str(exc), t0, opts)
     rng = np.random.default_rng(seed)
     parts = []
     for k in range(k_probes):
@@ -266,13 +279,36 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0):
             return call(lambda _: vjp(xx, u), None, "vjp")
 
         with single_blas_thread():
-            r = pipeline.gradient(g, grad, x, opts=opts, complex_step=complex_step, seed=seed + k)
+            if diagonal:  # every coordinate at once: a call of f per stencil point, not per
+                r = _diagonal_probe(F, vjp, x, v, lay, y0, out, u_flat, u, k, seed, opts,
+                                    complex_step)
+            else:
+                r = pipeline.gradient(g, grad, x, opts=opts, complex_step=complex_step,
+                                      seed=seed + k)
 
-        def rename(e, k=k):
-            e["name"] = f"{e['name']}·u{k}"
-            return e
-        parts.append((f"u{k}", r, rename))
-    return merge_reports("check_vjp", parts, options=opts, guarantee=GUARANTEE_VJP, t0=t0)
+        parts.append((f"u{k}", r, f"·u{k}"))
+    guarantee = GUARANTEE_VJP + (f"; {diagonal}" if diagonal else "")
+    return merge_reports("check_vjp", parts, options=opts, guarantee=guarantee, t0=t0)
+
+
+def _diagonal_probe(F, vjp, x, v, lay, y0, out, u_flat, u, k, seed, opts, complex_step):
+    """One probe of check_vjp where f's Jacobian at x is diagonal: uᵀJ judged elementwise
+    against the differences (or complex step) of x ↦ u ⊙ f(x), its j-th element depending on
+    x_j only (:func:`~refnet.checking.problems.diagonal_problem`)."""
+    t0 = time.perf_counter()
+    try:
+        raw_g = call(lambda _: vjp(lay.unflatten(v.copy()), u), None, "vjp")
+        G = flatten_like(lay, raw_g)[:, None]
+        prob = diagonal_problem(F, v, _values(y0, out), u_flat)
+        prob.eps = precision(y0)
+        known, side = pipeline.kink_sides(v, ())
+        report, _ = pipeline.run("check_vjp", prob, v, G, lay=lay, opts=opts, t0=t0,
+                                 eps=max(prob.eps, precision(raw_g)),
+                                 complex_step=complex_step, rng=np.random.default_rng(seed + k),
+                                 skip=known | (side != 0), known_kink=known, near_side=side)
+    except Abort as exc:
+        return error_report("check_vjp", lay.n, str(exc), t0, opts)
+    return report
 
 
 def check_jvp(f, jvp, x, *, tangents: int = 3, seed: int = 0, complex_step="auto",
@@ -484,12 +520,7 @@ def check_hvp(f, grad, hvp, x, *, vectors: int = 3, seed: int = 0, complex_step=
 
     h = check_jvp(grad, hvp, x, tangents=vectors, kind="check_hvp", **common)
     g = check_jvp(f, directional, x, tangents=vectors, kind="check_hvp", **common)
-    def tag(label):
-        def rename(e):
-            e["name"] = f"{e['name']}:{label}"
-            return e
-        return rename
-    r = merge_reports("check_hvp", [("hvp", h, tag("hvp")), ("grad", g, tag("grad"))],
+    r = merge_reports("check_hvp", [("hvp", h, ":hvp"), ("grad", g, ":grad")],
                       options=h.options, guarantee=GUARANTEE_JVP + "; the gradient is checked "
                       "along the same t (grad·t against f's derivative along t)", t0=t0)
     return r.replace(probes=tuple(dict(p, probe=f"{what}:{p['probe']}")

@@ -17,6 +17,7 @@ The headline is **MISMATCH** if any element is a mismatch (or f or the gradient 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import time
@@ -118,6 +119,9 @@ class Record:
     seconds: float = 0.0
     options: tuple = ()
     layout: Layout | None = None
+    # a merged record located lazily: ``(start, layout, suffix)`` per part, element k of the
+    # part starting at ``start`` located by its layout and named with the suffix appended
+    segments: tuple = ()
 
     def __eq__(self, other) -> bool:
         if type(other) is not type(self):
@@ -157,14 +161,26 @@ class Record:
     def name(self, k: int) -> str:
         """Element ``k``'s name: given (``names``), else made from its key and index
         (:func:`refnet.checking.flatten.element_name`) when asked for, not for every element."""
-        return self.names[k] if self.names else element_name(*self.locate(k))
+        if self.names:
+            return self.names[k]
+        if self.segments:
+            start, layout, suffix = self._segment(k)
+            return element_name(*layout.locate(k - start)) + suffix
+        return element_name(*self.locate(k))
 
     def locate(self, k: int) -> tuple:
         """Element ``k``'s ``(key, index)``: given per element (``keys``, ``indices``), else from
         the ``layout`` of the values judged (:meth:`refnet.checking.flatten.Layout.locate`)."""
         if self.keys:
             return self.keys[k], self.indices[k]
+        if self.segments:
+            start, layout, _ = self._segment(k)
+            return layout.locate(k - start)
         return self.layout.locate(k)
+
+    def _segment(self, k: int) -> tuple:
+        starts = [s for s, _, _ in self.segments]
+        return self.segments[bisect.bisect_right(starts, k) - 1]
 
     def element(self, k: int, full: bool = False) -> dict:
         """Element ``k`` as a dict: key, index, name, value, status, reason, oracle,
@@ -183,15 +199,29 @@ class Record:
     @staticmethod
     def concat(kind: str, parts, *, options=(), errors=(), seconds=0.0) -> Record:
         """One record of the records ``parts``, ``(record, rename)`` pairs, in order:
-        ``rename(element) -> element`` gives each element its name (key, index) in the whole.
+        ``rename(element) -> element`` gives each element its name (key, index) in the whole;
+        a str ``rename`` is a suffix of the names (``"·u0"``), and where every part's is and
+        every part is located by its layout, elements are named when asked for, not here.
         Per-check quantities combine: scales and eps are the largest, the noise floor measured
         where any was, complex-safe where every check that probed was."""
         recs = [r for r, _ in parts]
-        names, keys, indices = [], [], []
+        names, keys, indices, segments = [], [], [], []
+        lazy = all(isinstance(rename, str) and not r.names and not r.keys
+                   and (r.layout is not None or r.segments or not r.n) for r, rename in parts)
+        start = 0
         for r, rename in parts:
+            if lazy:
+                segments += ([(start + s, lay, sfx + rename) for s, lay, sfx in r.segments]
+                             if r.segments else [(start, r.layout, rename)] if r.n else [])
+                start += r.n
+                continue
             for k in range(r.n):
                 key, index = r.locate(k)
-                e = rename({"name": r.name(k), "key": key, "index": list(index)})
+                e = {"name": r.name(k), "key": key, "index": list(index)}
+                if isinstance(rename, str):
+                    e["name"] += rename
+                else:
+                    e = rename(e)
                 names.append(e["name"])
                 keys.append(e["key"])
                 indices.append(tuple(e["index"]))
@@ -212,7 +242,8 @@ class Record:
         reasons = [r.complex_reason for r in recs if r.complex_reason]
         return Record(
             kind=kind, size=sum(r.size for r in recs), names=tuple(names), keys=tuple(keys),
-            indices=tuple(indices), value=cat("value"), status=cat("status", np.int8),
+            indices=tuple(indices), segments=tuple(segments), value=cat("value"),
+            status=cat("status", np.int8),
             oracle=sum((r.oracle for r in recs), ()), estimate=cat("estimate"),
             error_bar=cat("error_bar"), margin=cat("margin"),
             reason=sum((r.reason for r in recs), ()), lossy_at=cat("lossy_at"),
@@ -873,15 +904,17 @@ def build_report(kind, lay_in, lay_out, G, judged: Judged, t0, complex_safe, com
     margin = np.where(np.isfinite(margin), margin, np.where(np.isnan(J.est), np.nan, 0.0))
     # element (i, j): input i of lay_in, output j of lay_out (a Jacobian's index is the
     # output's, then the input's)
-    ins = lay_in.locate_all()
-    outs = lay_out.locate_all() if lay_out is not None else [(None, ())]
-    keys, indices = [], []
-    for key, index in ins:
-        for _, out_index in outs:
-            keys.append(key)
-            indices.append(out_index + index)
+    keys, indices, layout = [], [], None
+    if lay_out is None:  # one output per input: elements located by the input's layout
+        layout = lay_in
+    else:
+        outs = lay_out.locate_all()
+        for key, index in lay_in.locate_all():
+            for _, out_index in outs:
+                keys.append(key)
+                indices.append(out_index + index)
     record = Record(
-        kind=kind, size=int(G.size), keys=tuple(keys),
+        kind=kind, size=int(G.size), keys=tuple(keys), layout=layout,
         indices=tuple(indices), value=frozen_array(G), status=frozen_array(J.status, np.int8),
         oracle=tuple(str(o) for o in np.ravel(J.name)), estimate=frozen_array(J.est),
         error_bar=frozen_array(J.err), margin=frozen_array(margin),

@@ -160,7 +160,11 @@ class Stencil:
         self.evaluate = evaluate
         self.x = np.asarray(x, dtype=np.float64).ravel()
         self.f0 = np.asarray(f0, dtype=np.float64).reshape(self.x.size, -1)
-        self._cache = {} if cache else None
+        self._cache = cache
+        # the points taken, as sorted keys row + i·t (exact: a row index is far below 2**53,
+        # and complex values sort by real part, then imaginary), and f there, in that order
+        self._keys = np.zeros(0, np.complex128)
+        self._vals = np.zeros((0, self.f0.shape[1]))
         self.evaluations = 0
 
     def at(self, rows, t):
@@ -168,25 +172,32 @@ class Stencil:
         for the points not taken before (t = 0 is f0)."""
         rows = np.asarray(rows, dtype=np.int64).ravel()
         t = np.broadcast_to(np.asarray(t, dtype=np.float64), rows.shape)
-        if self._cache is None:
+        if not self._cache:
             self.evaluations += rows.size
             return np.asarray(self.evaluate(rows, t), dtype=np.float64).reshape(rows.size, -1)
-        keys = list(zip(rows.tolist(), t.tolist()))
-        cache = self._cache
-        missing = list(dict.fromkeys(k for k in keys if k[1] != 0.0 and k not in cache))
-        if missing:
-            r, s = (np.array(a) for a in zip(*missing))
-            vals = np.asarray(self.evaluate(r, s), dtype=np.float64).reshape(len(missing), -1)
-            self.evaluations += len(missing)
-            cache.update(zip(missing, vals))
-        if not keys:
-            return np.zeros((0, self.f0.shape[1]))
-        return np.stack([cache[k] if k[1] != 0.0 else self.f0[k[0]] for k in keys])
+        out = self.f0[rows].copy()
+        moved = t != 0.0
+        if not moved.any():
+            return out
+        q = rows[moved] + 1j * t[moved]
+        pos = np.searchsorted(self._keys, q)
+        have = pos < self._keys.size
+        have[have] = self._keys[pos[have]] == q[have]
+        if not have.all():
+            new = np.unique(q[~have])  # each new point once, sorted
+            vals = np.asarray(self.evaluate(new.real.astype(np.int64), new.imag),
+                              dtype=np.float64).reshape(new.size, -1)
+            self.evaluations += new.size
+            at = np.searchsorted(self._keys, new)  # both sorted: a merge, no sort
+            self._keys = np.insert(self._keys, at, new)
+            self._vals = np.insert(self._vals, at, vals, axis=0)
+            pos = np.searchsorted(self._keys, q)
+        out[moved] = self._vals[pos]
+        return out
 
     def taken(self) -> np.ndarray:
         """The values of f evaluated so far (cached), ``(m, p)``."""
-        vals = list((self._cache or {}).values())
-        return np.stack(vals) if vals else np.zeros((0, self.f0.shape[1]))
+        return self._vals.copy()
 
 
 def richardson(stencil: Stencil, rows, h0, *, side=0, levels=tol.CHECK_LEVELS, noise=0.0,
