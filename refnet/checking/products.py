@@ -169,8 +169,8 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     :func:`~refnet.checking.problems.diagonal_at`), each probe is judged elementwise instead,
     many coordinates moved in one call of ``f`` (the guarantee says so).  A float32 ``f`` is
     judged with float32 rounding (u·f(x) is returned in f's dtype).  Where ``f(x)`` has one
-    element, one probe says all and only one is drawn.  Where ``f`` or ``vjp`` raises, returns the wrong structure or
-    NaN, the verdict is ERROR (the report says which).
+    element, one probe says all and only one is drawn.  Where ``f`` or ``vjp`` raises, returns
+    the wrong structure or NaN, the verdict is ERROR (the report says which).
 
     Detection guarantee (per probe): an error E in the Jacobian is missed only where
     (uᵀE)_i = 0 (probability 0 for a nonzero column of E, u Gaussian); it is caught where
