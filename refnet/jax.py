@@ -21,6 +21,8 @@ The module is ``refnet.jax``; ``import jax`` inside it is the real jax (imports 
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 try:
@@ -88,13 +90,69 @@ def _leaves_dict(tree, prefix="outputs"):
     return {f"{prefix}[{j}]": np.asarray(a) for j, a in enumerate(leaves)}
 
 
-class _Adapter:
-    """``f(*args)`` seen as NumPy callables over ``{"args[i]": array}``; jitted once (falling
-    back to eager calls where f does not trace)."""
+def _chained(f, kinds):
+    """``g(consts, *xs)``: ``f`` through the derivative maps ``kinds`` ("rev": x ↦ uᵀJ(x),
+    "fwd": x ↦ J(x) t), the cotangents and tangents passed in ``consts``, not closed over, so
+    one compiled program serves every call with the same function, maps and shapes."""
+    def g(consts, *xs):
+        h = f
+        for kind, c in zip(kinds, consts):
+            h = _vjp_map(h, c) if kind == "rev" else _jvp_map(h, c)
+        return h(*xs)
+    return g
 
-    def __init__(self, f, args):
+
+def _vjp_map(h, u):
+    """x ↦ uᵀJ_h(x)."""
+    return lambda *ys: jax.vjp(h, *ys)[1](u)
+
+
+def _jvp_map(h, t):
+    """x ↦ J_h(x) t."""
+    return lambda *ys: jax.jvp(h, ys, t)[1]
+
+
+# the compiled programs of each user function: f -> {maps: (f, vjp, jvp)}, dropped with f
+_PROGRAMS = weakref.WeakKeyDictionary()
+
+
+def _programs(f, kinds):
+    """``(f, vjp, jvp)`` of ``_chained(f, kinds)``, jitted once per user function and maps
+    (``jax.jit`` then compiles once per shape and dtype): a second check of the same function
+    compiles nothing."""
+    try:
+        per_f = _PROGRAMS.setdefault(f, {})
+    except TypeError:  # f cannot be weakly referenced: compiled for this call only
+        per_f = {}
+    if kinds not in per_f:
+        g = _chained(f, kinds)
+        per_f[kinds] = (
+            _jit(lambda consts, args: g(consts, *args)),
+            _jit(lambda consts, args, u: jax.vjp(lambda *ys: g(consts, *ys), *args)[1](u)),
+            _jit(lambda consts, args, t: jax.jvp(lambda *ys: g(consts, *ys), args, t)[1]))
+    return per_f[kinds]
+
+
+def _jit(fn):
+    jitted = jax.jit(fn)
+
+    def call(*a):
+        try:
+            return jitted(*a)
+        except jax.errors.JAXTypeError:  # f does not trace (NumPy inside, say): eagerly
+            return fn(*a)
+    return call
+
+
+class _Adapter:
+    """``f(*args)`` through the derivative maps ``kinds`` (with ``consts``), seen as NumPy
+    callables over ``{"args[i]": array}``; compiled once per function, maps and shapes
+    (:func:`_programs`), eager where f does not trace."""
+
+    def __init__(self, f, args, kinds=(), consts=()):
         self.f = f
         self.args = tuple(args)
+        self.consts = tuple(consts)
         # args may be pytrees (a dict of arrays): each leaf is one part of x, named by its path
         paths, self.args_def = jax.tree_util.tree_flatten_with_path(self.args)
         self.keys = [f"args{jax.tree_util.keystr(p)}" for p, _ in paths]
@@ -103,23 +161,11 @@ class _Adapter:
         for k, dt in self.dtypes.items():
             if dt.kind != "f":
                 raise TypeError(f"check_grads: {k} has dtype {dt}, expected a floating array")
-        out = f(*self.args)
+        self.jf, self.jvjp, self.jjvp = _programs(f, tuple(kinds))
+        out = self.jf(self.consts, self.args)
         self.treedef = jax.tree_util.tree_structure(out)
+        self.out_shapes = [np.shape(a) for a in jax.tree_util.tree_leaves(out)]
         self.out_dtypes = [np.asarray(a).dtype for a in jax.tree_util.tree_leaves(out)]
-        self.jf = self._jit(f)
-        self.jvjp = self._jit(lambda args, u: jax.vjp(f, *args)[1](u))
-        self.jjvp = self._jit(lambda args, t: jax.jvp(f, args, t)[1])
-
-    @staticmethod
-    def _jit(fn):
-        jitted = jax.jit(fn)
-
-        def call(*a):
-            try:
-                return jitted(*a)
-            except jax.errors.JAXTypeError:  # f does not trace (NumPy inside, say): eagerly
-                return fn(*a)
-        return call
 
     def to_args(self, x):
         return jax.tree_util.tree_unflatten(self.args_def, self._leaves(x))
@@ -137,27 +183,28 @@ class _Adapter:
         return out
 
     def np_f(self, x):
-        return _leaves_dict(self.jf(*self.to_args(x)))
+        return _leaves_dict(self.jf(self.consts, self.to_args(x)))
 
     def np_vjp(self, x, u):
         cot = jax.tree_util.tree_unflatten(self.treedef, [
             jnp.asarray(u[f"outputs[{j}]"], dtype=dt) for j, dt in enumerate(self.out_dtypes)])
-        g = jax.tree_util.tree_leaves(self.jvjp(self.to_args(x), cot))
+        g = jax.tree_util.tree_leaves(self.jvjp(self.consts, self.to_args(x), cot))
         return {k: np.asarray(a) for k, a in zip(self.keys, g)}
 
     def np_jvp(self, x, t):
         tan = jax.tree_util.tree_unflatten(self.args_def, [
             jnp.asarray(t[k], dtype=self.dtypes[k]) for k in self.keys])
-        return _leaves_dict(self.jjvp(self.to_args(x), tan))
+        return _leaves_dict(self.jjvp(self.consts, self.to_args(x), tan))
 
 
 # in jax's TypeError: "can't apply forward-mode autodiff (jvp) to a custom_vjp function"
 _NO_FWD = "custom_vjp"
 
 
-def _reports(f, args, order, modes, opts, seed, label=""):
-    """The reports of every mode at this order and, recursively, of the derivative maps."""
-    a = _Adapter(f, args)
+def _reports(f, args, order, modes, opts, seed, label="", kinds=(), consts=()):
+    """The reports of every mode at this order and, recursively, of the derivative maps (the
+    maps ``kinds`` applied to ``f`` with their cotangents and tangents ``consts``)."""
+    a = _Adapter(f, args, kinds, consts)
     out = []
     k = opts.pop("probes", 3)
     if "rev" in modes:
@@ -169,26 +216,23 @@ def _reports(f, args, order, modes, opts, seed, label=""):
     opts["probes"] = k
     if order > 1:
         rng = np.random.default_rng(seed + 1)
-        f0 = f(*args)
         if "rev" in modes:
-            u = jax.tree_util.tree_map(
-                lambda o: jnp.asarray(rng.standard_normal(np.shape(o)), dtype=jnp.asarray(o).dtype),
-                f0)
-            out += _reports(lambda *xs: jax.vjp(f, *xs)[1](u), args, order - 1, modes,
-                            dict(opts), seed, f"{label}rev∘")
+            u = jax.tree_util.tree_unflatten(a.treedef, [
+                jnp.asarray(rng.standard_normal(shape), dtype=dt)
+                for shape, dt in zip(a.out_shapes, a.out_dtypes)])
+            out += _reports(f, args, order - 1, modes, dict(opts), seed, f"{label}rev∘",
+                            kinds + ("rev",), consts + (u,))
         if "fwd" in modes:
             t = jax.tree_util.tree_map(
-                lambda a: jnp.asarray(rng.standard_normal(np.shape(a)), dtype=jnp.asarray(a).dtype),
+                lambda v: jnp.asarray(rng.standard_normal(np.shape(v)), dtype=jnp.asarray(v).dtype),
                 tuple(args))
             try:
-                out += _reports(lambda *xs: jax.jvp(f, xs, t)[1], args, order - 1, modes,
-                                dict(opts), seed, f"{label}fwd∘")
+                out += _reports(f, args, order - 1, modes, dict(opts), seed, f"{label}fwd∘",
+                                kinds + ("fwd",), consts + (t,))
             except TypeError as exc:  # no jvp map of a custom_vjp function to check
                 if _NO_FWD not in str(exc):
                     raise
     return out
-
-
 
 
 def _applicable(parts, modes):

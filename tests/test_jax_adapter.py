@@ -177,3 +177,40 @@ def test_a_custom_vjp_function_is_checked_in_reverse_mode_with_the_default_modes
         check_grads(SOFTPLUS, (X,), order=1, modes=("fwd",))
     # order 2: the jvp map of a custom_vjp function does not exist either; the rest is checked
     assert check_grads(SOFTPLUS, (X,), order=2) is None
+
+
+def test_a_second_check_of_the_same_function_compiles_nothing():
+    """Each function's programs (f, its vjp and jvp, through the derivative maps of higher
+    orders, the cotangents passed as arguments) are compiled once per shape: a second call with
+    the same function and shapes compiles no XLA program, at order 1 or 2; a new shape does."""
+    import logging
+
+    messages = []
+
+    class Compiles(logging.Handler):
+        def emit(self, record):
+            if record.getMessage().startswith("Compiling"):
+                messages.append(record.getMessage())
+
+    @jax.custom_vjp
+    def tanh(x):
+        return jnp.tanh(x)
+
+    tanh.defvjp(lambda x: (jnp.tanh(x), jnp.tanh(x)), lambda y, g: (g * (1 - y * y),))
+    handler, logger = Compiles(), logging.getLogger("jax")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        with jax.log_compiles():
+            for order in (1, 2):
+                x = jnp.linspace(-1.0, 1.0, 7)
+                check_grads(tanh, (x,), order, modes=("rev",))
+                del messages[:]
+                check_grads(tanh, (x,), order, modes=("rev",))
+                assert messages == [], (order, messages)
+            check_grads(tanh, (jnp.linspace(-1.0, 1.0, 9),), 1, modes=("rev",))
+            assert messages  # a new shape is compiled (the counter can fail)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
