@@ -164,6 +164,35 @@ class _Wrapped:
             outs = self.outputs(self.tensors(x))
         return {f"outputs[{j}]": _np(o) for j, o in enumerate(outs)}
 
+    def f_batch(self, xb):
+        """f at a batch of points (each part ``(B, ...)``), in one call through
+        ``torch.func.vmap``."""
+        from torch.func import vmap
+
+        args = self.tensors(xb)
+        dims = tuple(0 if i in self.diff else None for i in range(len(args)))
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*performance drop.*")
+            outs = vmap(lambda *a: tuple(self.outputs(a)), in_dims=dims)(*args)
+        return {f"outputs[{j}]": _np(o) for j, o in enumerate(outs)}
+
+    def batched(self):
+        """:meth:`f_batch` where ``func`` runs under vmap and gives, point for point, what
+        :meth:`f` gives (within 64 eps of its dtype: a batched kernel may sum in another
+        order); None where it does not (an autograd.Function without a vmap rule, NumPy
+        inside): the check then calls f once per point."""
+        try:
+            xb = {k: np.stack([a, a]) for k, a in self.x.items()}
+            got, want = self.f_batch(xb), self.f(self.x)
+        except Exception:
+            return None
+        for k, a in want.items():
+            b = np.asarray(got.get(k))
+            bound = 64 * np.finfo(a.dtype).eps * float(np.max(np.abs(a), initial=1.0))
+            if b.shape != (2, *a.shape) or not np.all(np.abs(b - a) <= bound):
+                return None
+        return self.f_batch
+
     def vjp_of(self, func_outs):
         """``vjp(x, u)`` for ``func_outs(args) -> list of output tensors``."""
         def vjp(x, u):
@@ -353,7 +382,7 @@ def _weaker(report) -> str:
 
 
 def _float64_oracle(w, func, inputs, opts):
-    """For a float32, float16 or bfloat16 backward: ``(f, vjp, x, opts, run64)`` judging it
+    """For a float32, float16 or bfloat16 backward: ``(w64, vjp, x, opts, run64)`` judging it
     against ``func``'s forward run in float64, or None where the forward does not accept float64
     inputs (NotImplementedError for half precision there: its own differences cannot judge it).
     ``run64`` is None, or for half precision ``(vjp64, opts64)``: the same backward run on the
@@ -402,7 +431,7 @@ def _float64_oracle(w, func, inputs, opts):
         if atol64 is None:
             atol64 = tol.HALF_FLOAT64_RUN_ULPS * float(np.finfo(np.float32).eps) * size
         run64 = (vjp64, dict(opts, atol=atol64))
-    return w64.f, vjp, w64.x, dict(opts, atol=atol), run64
+    return w64, vjp, w64.x, dict(opts, atol=atol), run64
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=True,
@@ -574,19 +603,23 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
             return _verdict(bad, raise_exception)
     parts = []
     if check_backward_ad:
-        f, vjp, x, o = w.f, w.vjp_of(w.outputs), w.x, opts
+        judge, vjp, x, o = w, w.vjp_of(w.outputs), w.x, opts
         upcast = _float64_oracle(w, func, inputs, opts) if w.low_precision else None
         run64 = None
         if upcast is not None:
-            f, vjp, x, o, run64 = upcast
+            judge, vjp, x, o, run64 = upcast  # the forward in float64
             contract += (("float64 oracle", f"used (the backward held to {o['atol']:.1e})"),)
-        back = check_vjp(f, vjp, x, cotangents=k, seed=seed, **o)
+        f = judge.batched()  # f over a batch of points (vmap), where func runs under it
+        vectorized = f is not None
+        f = f or judge.f
+        back = check_vjp(f, vjp, x, cotangents=k, seed=seed, vectorized=vectorized, **o)
         if w.low_precision and upcast is None:
             contract += (("float64 oracle", _weaker(back)),)
         parts.append(("backward", back))
         if run64 is not None:
             vjp64, o64 = run64
-            again = check_vjp(f, vjp64, x, cotangents=k, seed=seed, **o64)
+            again = check_vjp(f, vjp64, x, cotangents=k, seed=seed, vectorized=vectorized,
+                              **o64)
             contract += (("the backward run in float64", again.verdict),)
             parts.append(("backward run in float64", again))
     if check_forward_ad:

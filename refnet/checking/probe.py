@@ -43,6 +43,8 @@ class Line:
         self.h0 = tol.FD_H0
 
         def along(rows, t):
+            if prob.lines is not None:  # a vectorized f: the line's points in one call
+                return prob.lines(np.asarray(t), d)
             return np.stack([prob.line(ti, d).reshape(-1) for ti in np.asarray(t).tolist()])
 
         # f along the line as a stencil of one coordinate: every point is taken once

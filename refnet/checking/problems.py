@@ -34,8 +34,10 @@ class Problem:
         # the unit roundoff of f's own arithmetic (float32 code rounds at 2**-23); set by the
         # check from the dtype f returns
         self.eps = float(np.finfo(np.float64).eps)
-        # line(t, d): f at x + t d (all coordinates at once), shape (p,) or (n,) if elementwise
+        # line(t, d): f at x + t d (all coordinates at once), shape (p,) or (n,) if elementwise;
+        # lines(ts, d), where set: f at every x + t d of ts in one go, shape (len(ts), p)
         self.line, self.cline = line, cline
+        self.lines = None
         self._stencil = None
 
     def stencil(self, v) -> Stencil:
@@ -189,18 +191,27 @@ def vectorized_problem(f, lay, v, f0):
     """:func:`scalar_problem` for an f that takes a leading batch axis: the points of a stencil
     (one coordinate moved each) go to f together."""
 
+    chunk = max(1, _BATCH_NUMBERS // max(v.size, 1))
+
     def moved(idx, t, dtype):
-        W = np.repeat(v.astype(dtype)[None, :], len(idx), axis=0)
-        W[np.arange(len(idx)), idx] += t
-        return W
+        """f at each point, one coordinate moved: the points made a chunk at a time (a stencil
+        of a large x would not fit as one array)."""
+        idx = np.asarray(idx)
+        t = np.broadcast_to(np.asarray(t, dtype=dtype), idx.shape)
+        out = np.empty(idx.size, dtype=dtype)
+        for s in range(0, idx.size, chunk):
+            part = idx[s:s + chunk]
+            W = np.repeat(v.astype(dtype)[None, :], part.size, axis=0)
+            W[np.arange(part.size), part] += t[s:s + chunk]
+            out[s:s + chunk] = call_batched(f, lay, W)
+        return out
 
     def shift(idx, t):
         with np.errstate(all="ignore"):
-            return call_batched(f, lay, moved(idx, np.asarray(t, dtype=np.float64),
-                                              np.float64))[:, None]
+            return moved(idx, np.asarray(t, dtype=np.float64), np.float64)[:, None]
 
     def cshift(idx, h):
-        return call_batched(f, lay, moved(idx, 1j * h, complex))[:, None]
+        return moved(idx, 1j * np.asarray(h), complex)[:, None]
 
     def line(t, d):
         return call_batched(f, lay, (v + t * d)[None, :]).real
@@ -208,7 +219,15 @@ def vectorized_problem(f, lay, v, f0):
     def cline(h, d):
         return call_batched(f, lay, (v + 1j * h * d)[None, :])
 
-    return Problem(lay.n, 1, shift, cshift, np.array([f0]), line=line, cline=cline)
+    def lines(ts, d):  # the points of a line in calls of a chunk each
+        ts = np.asarray(ts, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            return np.concatenate([call_batched(f, lay, v[None, :] + ts[s:s + chunk, None] * d)
+                                   for s in range(0, ts.size, chunk)]).real[:, None]
+
+    prob = Problem(lay.n, 1, shift, cshift, np.array([f0]), line=line, cline=cline)
+    prob.lines = lines
+    return prob
 
 
 def vector_problem(f, lay, v, f0):

@@ -156,7 +156,8 @@ def _claimed(raw, lay: Layout, what):
 
 def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="auto",
               rtol: float | None = None, atol: float | None = None, strict: bool = False,
-              accept_inconclusive: bool = False, progress: bool = False) -> ProbeReport:
+              accept_inconclusive: bool = False, progress: bool = False,
+              vectorized: bool = False) -> ProbeReport:
     """Check ``vjp(x, u)`` (uᵀJ, the structure of ``x``) for a vector function ``f`` at ``x``.
 
     ``f`` maps ``x`` (an array or a dict of arrays) to an array or a dict of arrays; ``vjp(x, u)``
@@ -200,6 +201,11 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     progress : bool, default False
         ``progress=True``: a tqdm bar on stderr counting the calls of ``f`` (every probe moves
         every coordinate).
+    vectorized : bool, default False
+        ``f`` takes ``x`` with a leading batch axis (each array ``(B, ...)``) and returns its
+        outputs with that axis: every stencil of a probe is then one call per chunk of points
+        (a framework's ``vmap`` of the function, say) instead of one call per point.  ``vjp``
+        is still called at ``x`` itself.
 
     Returns
     -------
@@ -240,15 +246,38 @@ def check_vjp(f, vjp, x, *, cotangents: int = 3, seed: int = 0, complex_step="au
     """
     t0 = time.perf_counter()
     opts = verdict_options(rtol, atol, strict, accept_inconclusive)
+    vectorized = flag("vectorized", vectorized)
     with calls_shown(f, flag("progress", progress), "check_vjp") as f:
-        return _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0)
+        return _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0, vectorized)
 
 
-def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0):
+def _one(tree, add: bool):
+    """A structure (array or dict of arrays) with a leading batch axis of one added, or the
+    first point of a batch taken."""
+    take = (lambda a: np.asarray(a)[None]) if add else (lambda a: np.asarray(a)[0])
+    return {k: take(a) for k, a in tree.items()} if isinstance(tree, dict) else take(tree)
+
+
+def _batch_values(y, lay: Layout, what="f") -> np.ndarray:
+    """A batch of f's outputs ``(B, ...)`` per part as one ``(B, lay.n)`` array (the order of
+    :func:`_values` for each point)."""
+    parts = [np.asarray(y)] if lay.keys == (None,) else [np.asarray(y[k]) for k in lay.keys]
+    B = parts[0].shape[0] if parts and parts[0].ndim else 0
+    flat = np.concatenate([p.reshape(B, -1) for p in parts], axis=1)
+    if flat.shape[1] != lay.n:
+        raise Abort(f"vectorized=True: {what} returned {flat.shape[1]} values per point, "
+                    f"expected {lay.n} (as at x)")
+    return flat
+
+
+def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0, vectorized=False):
     k_probes = count("cotangents", cotangents)
     seed, complex_step = count("seed", seed, at_least=0), choice("complex_step", complex_step)
     v, lay = flatten(x)
     point("x", v, lay)
+    f_batch = f
+    if vectorized:  # one point at a time where the check needs one (f at x, the structure)
+        f = lambda xx: _one(f_batch(_one(xx, True)), False)
     try:
         y0, out, ydt = _at_x(f, v, lay)
     except Abort as exc:
@@ -275,6 +304,11 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0):
             val = y @ u_flat  # complex stays complex (the complex step); float32 is rounded
             return val.astype(ydt) if y.dtype.kind == "f" else val  # to f's precision
 
+        def g_batch(xb, u_flat=u_flat):  # the same for a batch of points: (B,) values
+            y = _batch_values(f_batch(xb), out)
+            val = y @ u_flat
+            return val.astype(ydt) if y.dtype.kind == "f" else val
+
         def grad(xx, u=u):  # check_gradient flattens it and reads its precision
             return call(lambda _: vjp(xx, u), None, "vjp")
 
@@ -283,8 +317,9 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0):
                 r = _diagonal_probe(F, vjp, x, v, lay, y0, out, u_flat, u, k, seed, opts,
                                     complex_step)
             else:
-                r = pipeline.gradient(g, grad, x, opts=opts, complex_step=complex_step,
-                                      seed=seed + k)
+                r = pipeline.gradient(g_batch if vectorized else g, grad, x, opts=opts,
+                                      complex_step=complex_step, seed=seed + k,
+                                      vectorized=vectorized)
 
         parts.append((f"u{k}", r, f"·u{k}"))
     guarantee = GUARANTEE_VJP + (f"; {diagonal}" if diagonal else "")
