@@ -129,7 +129,8 @@ def _programs(f, kinds):
         per_f[kinds] = (
             _jit(lambda consts, args: g(consts, *args)),
             _jit(lambda consts, args, u: jax.vjp(lambda *ys: g(consts, *ys), *args)[1](u)),
-            _jit(lambda consts, args, t: jax.jvp(lambda *ys: g(consts, *ys), args, t)[1]))
+            _jit(lambda consts, args, t: jax.jvp(lambda *ys: g(consts, *ys), args, t)[1]),
+            jax.jit(jax.vmap(lambda consts, args: g(consts, *args), in_axes=(None, 0))))
     return per_f[kinds]
 
 
@@ -161,7 +162,7 @@ class _Adapter:
         for k, dt in self.dtypes.items():
             if dt.kind != "f":
                 raise TypeError(f"check_grads: {k} has dtype {dt}, expected a floating array")
-        self.jf, self.jvjp, self.jjvp = _programs(f, tuple(kinds))
+        self.jf, self.jvjp, self.jjvp, self.jbatch = _programs(f, tuple(kinds))
         out = self.jf(self.consts, self.args)
         self.treedef = jax.tree_util.tree_structure(out)
         self.out_shapes = [np.shape(a) for a in jax.tree_util.tree_leaves(out)]
@@ -184,6 +185,26 @@ class _Adapter:
 
     def np_f(self, x):
         return _leaves_dict(self.jf(self.consts, self.to_args(x)))
+
+    def np_f_batch(self, xb):
+        """f at a batch of points (each part ``(B, ...)``) in one call: ``jit(vmap(f))``."""
+        return _leaves_dict(self.jbatch(self.consts, self.to_args(xb)))
+
+    def batched(self):
+        """:meth:`np_f_batch` where f runs under vmap and gives, point for point, what
+        :meth:`np_f` gives (within 64 eps of its dtype); None where it does not (a callback
+        without a batching rule, say): the check then calls f once per point."""
+        try:
+            got = self.np_f_batch({k: np.stack([a, a]) for k, a in self.x.items()})
+            want = self.np_f(self.x)
+        except Exception:
+            return None
+        for k, a in want.items():
+            b = np.asarray(got.get(k))
+            bound = 64 * np.finfo(a.dtype).eps * float(np.max(np.abs(a), initial=1.0))
+            if b.shape != (2, *a.shape) or not np.all(np.abs(b - a) <= bound):
+                return None
+        return self.np_f_batch
 
     def np_vjp(self, x, u):
         cot = jax.tree_util.tree_unflatten(self.treedef, [
@@ -208,7 +229,9 @@ def _reports(f, args, order, modes, opts, seed, label="", kinds=(), consts=()):
     out = []
     k = opts.pop("probes", 3)
     if "rev" in modes:
-        out.append((f"{label}rev", check_vjp(a.np_f, a.np_vjp, a.x, cotangents=k, seed=seed,
+        batch = a.batched()  # f over a batch of points, where it runs under vmap
+        out.append((f"{label}rev", check_vjp(batch or a.np_f, a.np_vjp, a.x, cotangents=k,
+                                              seed=seed, vectorized=batch is not None,
                                               **opts)))
     if "fwd" in modes:
         out.append((f"{label}fwd", check_jvp(a.np_f, a.np_jvp, a.x, tangents=k, seed=seed,

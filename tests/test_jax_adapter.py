@@ -214,3 +214,14 @@ def test_a_second_check_of_the_same_function_compiles_nothing():
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def test_f_is_evaluated_in_batches_where_it_runs_under_vmap():
+    """jit(vmap(f)) serves the stencils where f runs under vmap (a custom_vjp function does);
+    the result is checked point for point against single calls first."""
+    from refnet.jax import _Adapter
+
+    assert _Adapter(SOFTPLUS, (X,)).batched() is not None
+    W = jnp.asarray(np.random.default_rng(0).standard_normal((3, X.size)))
+    assert _Adapter(lambda v: jnp.tanh(W @ v), (X,)).batched() is not None
+    assert check_grads(lambda v: jnp.tanh(W @ v), (X,), 1) is None

@@ -261,3 +261,22 @@ def test_merged_reports_name_their_elements_when_asked():
     assert [e["name"] for e in r.elements()] == [f"[{j}]·u{k}" for k in range(2)
                                                  for j in range(5)]
     assert pickle.loads(pickle.dumps(r)) == r
+
+
+def test_a_vectorized_f_takes_its_stencils_in_batches():
+    """check_vjp(vectorized=True): f takes a leading batch axis, and every stencil of a probe is
+    a call per chunk of points (few calls, not one per point); the verdicts are those of the
+    point-by-point check, a planted bug is caught, and an f that does not keep the batch axis
+    is an ERROR that says so."""
+    A = np.random.default_rng(3).standard_normal((4, 6))
+    f = lambda x: np.tanh(A @ x)
+    fb = Counted(lambda X: np.tanh(X @ A.T))  # (B, 6) -> (B, 4)
+    vjp = lambda x, u: A.T @ (u * (1 - np.tanh(A @ x) ** 2))
+    x = np.linspace(-1.0, 1.0, 6)
+    r = check_vjp(fb, vjp, x, vectorized=True)
+    assert r.verdict == "OK" == check_vjp(f, vjp, x).verdict
+    assert fb.calls < 40  # a point-by-point check takes hundreds
+    bad = lambda x, u: vjp(x, u) * (1 + BUG * (np.arange(6) == 2))
+    assert check_vjp(fb, bad, x, vectorized=True).verdict == "MISMATCH"
+    broken = check_vjp(lambda X: np.tanh(X @ A.T)[0], vjp, x, vectorized=True)
+    assert broken.verdict == "ERROR" and "vectorized=True" in broken.error

@@ -383,3 +383,20 @@ def test_half_precision_backwards_are_judged_against_float64(dtype):
     W = torch.ones(3, 7, dtype=dtype)  # a weight of the function's own dtype: no float64 run
     with pytest.raises(NotImplementedError, match="refuses float64"):
         gradcheck(lambda v: torch.tanh(W @ v), (x,))
+
+
+def test_f_is_evaluated_in_batches_where_it_runs_under_vmap():
+    """A function of torch operations runs over a batch of points (torch.func.vmap, checked
+    point for point against single calls); an autograd.Function without a vmap rule does not,
+    and is called once per point instead: both are checked the same way."""
+    from refnet.torch import _Wrapped
+
+    z = _z()
+    assert _Wrapped(torch.tanh, (z,)).batched() is not None
+    assert _Wrapped(NumpyTanh.apply, (z,)).batched() is None
+    x = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([[1.5, -0.5], [0.75, 2.0]], dtype=torch.float64, requires_grad=True)
+    mlp = lambda a, b: torch.log_softmax(torch.tanh(a @ b), dim=1)
+    assert _Wrapped(mlp, (x, w)).batched() is not None
+    assert gradcheck(mlp, (x, w)) is True
+    assert gradcheck(NumpyTanh.apply, (z,)) is True

@@ -297,7 +297,7 @@ def bind_params(fn, params):
     return (lambda a: fn(a, **given)) if given else fn
 
 
-def diagonal_at(F, v, base, steps=(2.0**-8, 2.0**-3)) -> str | None:
+def diagonal_at(F, v, base, steps=(2.0**-8, 2.0**-3), F_batch=None) -> str | None:
     """Why the Jacobian of the flat map ``F`` (n -> n) at ``v`` is taken as diagonal, or None.
 
     Each output must depend on its own coordinate only.  For every bit b of the coordinates'
@@ -306,32 +306,36 @@ def diagonal_at(F, v, base, steps=(2.0**-8, 2.0**-3)) -> str | None:
     bitwise equal to ``base`` = F(v): any two coordinates differ in some bit, so each pair is
     tested both ways, in 4 ceil(log2 n) calls of F.  A coupling too weak to move an output by
     an ulp at either step, or one that only sets in farther away, is not seen; a function that
-    is not deterministic is never taken as diagonal."""
+    is not deterministic is never taken as diagonal.  ``F_batch`` (points ``(k, n)`` ->
+    ``(k, n)``), where given, takes the points in batches."""
     n = v.size
     if n < 2:
         return None
     index = np.arange(n)
     scale = 1.0 + np.abs(v)
-    calls = 0
-    for b in range(int(np.ceil(np.log2(n)))):
-        bit = (index >> b) & 1 == 1
-        for moved in (bit, ~bit):
-            for step in steps:
-                y = F(v + np.where(moved, step * scale, 0.0))
-                calls += 1
-                if y.shape != base.shape or not np.array_equal(y[~moved], base[~moved]):
-                    return None
+    masks = [m for b in range(int(np.ceil(np.log2(n))))
+             for bit in [(index >> b) & 1 == 1] for m in (bit, ~bit) for _ in steps]
+    moves = [step for _ in range(len(masks) // len(steps)) for step in steps]
+    chunk = len(masks) if F_batch is None else max(1, _BATCH_NUMBERS // n)
+    for s in range(0, len(masks), chunk):
+        part = range(s, min(s + chunk, len(masks)))
+        W = [v + np.where(masks[i], moves[i] * scale, 0.0) for i in part]
+        Y = F_batch(np.stack(W)) if F_batch is not None else [F(w) for w in W]
+        for i, y in zip(part, Y):
+            if y.shape != base.shape or not np.array_equal(y[~masks[i]], base[~masks[i]]):
+                return None
     return (f"the Jacobian at x is diagonal (each output of f came back bitwise unchanged "
-            f"when other coordinates moved, in {calls} calls over every pair of coordinates): "
-            f"each coordinate judged elementwise, many moved in one call of f")
+            f"when other coordinates moved, at {len(masks)} points covering every pair of "
+            f"coordinates): each coordinate judged elementwise, many moved in one call of f")
 
 
-def diagonal_problem(F, v, base, u):
+def diagonal_problem(F, v, base, u, F_batch=None):
     """x ↦ u ⊙ F(x) as an elementwise problem, for a flat map ``F`` whose Jacobian at ``v`` is
     diagonal (:func:`diagonal_at`): coordinate j's output is u_j F_j, whose derivative is the
     j-th element of uᵀJ.  Moving many coordinates in one call of F is then exact: a call
     serves every coordinate of a stencil that appears in it once (a coordinate asked for at
-    several steps takes as many calls)."""
+    several steps takes as many calls).  ``F_batch`` (points ``(k, n)`` -> ``(k, n)``), where
+    given, takes the noise floor's line in one call."""
     u = np.asarray(u, dtype=np.float64)
 
     def rounds(idx, t, dtype):
@@ -364,5 +368,15 @@ def diagonal_problem(F, v, base, u):
     def cline(h, d):
         return u * F(v + 1j * h * d)
 
-    return Problem(v.size, 1, shift, cshift, u * base, elementwise=True, line=line,
+    prob = Problem(v.size, 1, shift, cshift, u * base, elementwise=True, line=line,
                    cline=cline)
+    if F_batch is not None:
+        chunk = max(1, _BATCH_NUMBERS // max(v.size, 1))
+
+        def lines(ts, d):
+            ts = np.asarray(ts, dtype=np.float64)
+            with guarded():
+                return np.concatenate([u * F_batch(v[None, :] + ts[s:s + chunk, None] * d)
+                                       for s in range(0, ts.size, chunk)])
+        prob.lines = lines
+    return prob

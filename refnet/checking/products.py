@@ -277,7 +277,13 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0, vectorized=F
     point("x", v, lay)
     f_batch = f
     if vectorized:  # one point at a time where the check needs one (f at x, the structure)
-        f = lambda xx: _one(f_batch(_one(xx, True)), False)
+        def f(xx):
+            y = f_batch(_one(xx, True))
+            parts = y.values() if isinstance(y, dict) else [y]
+            if any(np.ndim(a) == 0 or np.shape(a)[0] != 1 for a in parts):
+                raise Abort("vectorized=True: f returned its outputs without the batch axis "
+                            "(for a batch of 1 point, each output's first axis must be 1)")
+            return _one(y, False)
     try:
         y0, out, ydt = _at_x(f, v, lay)
     except Abort as exc:
@@ -285,11 +291,12 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0, vectorized=F
     if out.n == 1:  # a scalar f: every cotangent is a multiple of the first, one probe says all
         k_probes = 1
     F = lambda w: _values(f(lay.unflatten(w)), out)  # flat in, flat out
+    F_batch = (lambda W: _batch_values(f_batch(lay.unflatten(W)), out)) if vectorized else None
     diagonal = None
     if len(lay.keys) == 1 and len(out.keys) == 1 and lay.shapes[0] == out.shapes[0]:
         try:
             with guarded():
-                diagonal = diagonal_at(F, v, _values(y0, out))
+                diagonal = diagonal_at(F, v, _values(y0, out), F_batch=F_batch)
         except Abort as exc:
             return error_report("check_vjp", lay.n, str(exc), t0, opts)
     rng = np.random.default_rng(seed)
@@ -315,7 +322,7 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0, vectorized=F
         with single_blas_thread():
             if diagonal:  # every coordinate at once: a call of f per stencil point, not per
                 r = _diagonal_probe(F, vjp, x, v, lay, y0, out, u_flat, u, k, seed, opts,
-                                    complex_step)
+                                    complex_step, F_batch)
             else:
                 r = pipeline.gradient(g_batch if vectorized else g, grad, x, opts=opts,
                                       complex_step=complex_step, seed=seed + k,
@@ -326,7 +333,8 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0, vectorized=F
     return merge_reports("check_vjp", parts, options=opts, guarantee=guarantee, t0=t0)
 
 
-def _diagonal_probe(F, vjp, x, v, lay, y0, out, u_flat, u, k, seed, opts, complex_step):
+def _diagonal_probe(F, vjp, x, v, lay, y0, out, u_flat, u, k, seed, opts, complex_step,
+                    F_batch=None):
     """One probe of check_vjp where f's Jacobian at x is diagonal: uᵀJ judged elementwise
     against the differences (or complex step) of x ↦ u ⊙ f(x), its j-th element depending on
     x_j only (:func:`~refnet.checking.problems.diagonal_problem`)."""
@@ -334,7 +342,7 @@ def _diagonal_probe(F, vjp, x, v, lay, y0, out, u_flat, u, k, seed, opts, comple
     try:
         raw_g = call(lambda _: vjp(lay.unflatten(v.copy()), u), None, "vjp")
         G = flatten_like(lay, raw_g)[:, None]
-        prob = diagonal_problem(F, v, _values(y0, out), u_flat)
+        prob = diagonal_problem(F, v, _values(y0, out), u_flat, F_batch)
         prob.eps = precision(y0)
         known, side = pipeline.kink_sides(v, ())
         report, _ = pipeline.run("check_vjp", prob, v, G, lay=lay, opts=opts, t0=t0,
