@@ -1,10 +1,11 @@
-"""The drop-ins on elementwise custom gradients, beside the originals, interleaved in one run.
+"""The drop-ins beside the originals, interleaved in one run.
 
-    python -m benchmarks.elementwise                 # 1,000 and 100,000 elements, 5 rounds
-    python -m benchmarks.elementwise --sizes 1000 --rounds 3
+    python -m benchmarks.drop_ins                 # 1,000 and 100,000 elements, 5 rounds
+    python -m benchmarks.drop_ins --sizes 1000 --rounds 3
 
 A tanh and an exact-GELU with hand-written backwards, as third-party code writes them: a
-``torch.autograd.Function`` (float64 tensors) and a ``jax.custom_vjp`` function.  Each goes
+``torch.autograd.Function`` (float64 tensors) and a ``jax.custom_vjp`` function; and a
+20-40-4 MLP (tanh, log-softmax; 1,004 parameters, 16 samples) in torch and in jax.  Each goes
 through the original and refnet's drop-in with the same call (``gradcheck(f, (x,))`` at
 torch's defaults and with ``fast_mode=True``; ``check_grads(f, (x,), 1, modes=("rev",))``),
 one untimed warm-up each, then ``--rounds`` rounds with every contender once per round
@@ -114,6 +115,42 @@ def cases(n):
     return out
 
 
+def mlp_cases():
+    """The 20-40-4 MLP in torch (four parameter tensors) and in jax (a dict of them)."""
+    from jax.test_util import check_grads as jax_check_grads
+    from torch.autograd import gradcheck as torch_gradcheck
+
+    from refnet.jax import check_grads
+    from refnet.torch import gradcheck
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((16, 20))
+    P = {"W1": rng.standard_normal((20, 40)) / 20**0.5, "b1": np.zeros(40),
+         "W2": rng.standard_normal((40, 4)) / 40**0.5, "b2": np.zeros(4)}
+    Xt = torch.tensor(X)
+    ts = tuple(torch.tensor(P[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2"))
+
+    def f(W1, b1, W2, b2):
+        return torch.log_softmax(torch.tanh(Xt @ W1 + b1) @ W2 + b2, dim=1)
+
+    Xj = jnp.asarray(X)
+
+    def fj(p):
+        return jax.nn.log_softmax(jnp.tanh(Xj @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"], axis=1)
+
+    Pj = {k: jnp.asarray(v) for k, v in P.items()}
+    return [
+        ("torch MLP 20-40-4, gradcheck", 1004, _verdict(lambda: torch_gradcheck(f, ts)),
+         _verdict(lambda: gradcheck(f, ts))),
+        ("torch MLP 20-40-4, fast_mode", 1004,
+         _verdict(lambda: torch_gradcheck(f, ts, fast_mode=True)),
+         _verdict(lambda: gradcheck(f, ts, fast_mode=True))),
+        ("jax MLP 20-40-4, check_grads rev", 1004,
+         _verdict(lambda: jax_check_grads(fj, (Pj,), 1, modes=("rev",))),
+         _verdict(lambda: check_grads(fj, (Pj,), 1, modes=("rev",)))),
+    ]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
@@ -121,13 +158,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print("| case | elements | original | refnet | ratio | verdicts (original / refnet) |")
     print("|---|---|---|---|---|---|")
-    for n in args.sizes:
-        for label, size, original, ours in cases(n):
-            verdicts = (original(), ours())  # the warm-up, and the verdicts
-            times, _ = rounds({"original": original, "refnet": ours}, args.rounds)
-            a, b = median(times["original"]), median(times["refnet"])
-            print(f"| {label} | {size:,} | {a * 1e3:.1f} ms | {b * 1e3:.1f} ms | {b / a:.2g}× | "
-                  f"{verdicts[0]} / {verdicts[1]} |", flush=True)
+    every = [c for n in args.sizes for c in cases(n)] + mlp_cases()
+    for label, size, original, ours in every:
+        verdicts = (original(), ours())  # the warm-up, and the verdicts
+        times, _ = rounds({"original": original, "refnet": ours}, args.rounds)
+        a, b = median(times["original"]), median(times["refnet"])
+        print(f"| {label} | {size:,} | {a * 1e3:.1f} ms | {b * 1e3:.1f} ms | {b / a:.2g}× | "
+              f"{verdicts[0]} / {verdicts[1]} |", flush=True)
     return 0
 
 
