@@ -225,3 +225,22 @@ def test_f_is_evaluated_in_batches_where_it_runs_under_vmap():
     W = jnp.asarray(np.random.default_rng(0).standard_normal((3, X.size)))
     assert _Adapter(lambda v: jnp.tanh(W @ v), (X,)).batched() is not None
     assert check_grads(lambda v: jnp.tanh(W @ v), (X,), 1) is None
+
+
+def test_a_function_whose_globals_changed_is_checked_as_it_is_now():
+    """The programs kept across calls were traced with what f read then: where f now computes
+    something else (a global it reads was rebound), they are traced anew, so the second check
+    judges the function as it is, not as it was (a rule right for the old weights, wrong for
+    the new, is a MISMATCH)."""
+    A = jnp.asarray(np.random.default_rng(1).standard_normal(X.size))
+    weights = [A]
+
+    @jax.custom_vjp
+    def f(v):
+        return jnp.sum(jnp.sin(weights[0] * v))
+
+    f.defvjp(lambda v: (f(v), v), lambda v, g: (g * A * jnp.cos(A * v),))  # A, not weights[0]
+    assert check_grads(f, (X,), 1, modes=("rev",)) is None
+    weights[0] = 2.0 * A
+    with pytest.raises(CheckGradsError, match="MISMATCH"):
+        check_grads(f, (X,), 1, modes=("rev",))
