@@ -32,6 +32,7 @@ except ImportError as exc:  # pragma: no cover - jax is a dependency of refnet
     raise ImportError('refnet.jax needs jax (a dependency of refnet): pip install jax') from exc
 
 from refnet.check import check_jvp, check_vjp
+from refnet.checking.flatten import same_values
 from refnet.checking.products import merge_reports
 
 __all__ = ["CheckGradsError", "check_grads"]
@@ -147,19 +148,10 @@ def _jit(fn):
 
 def _agree(a, b) -> bool:
     """Whether two outputs of f agree as a compiled and an eager run of the same f do: the same
-    structure, each value within 64 eps of its dtype times its part's largest magnitude."""
+    structure, each part :func:`~refnet.checking.flatten.same_values`."""
     la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
-    if len(la) != len(lb):
-        return False
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        if x.shape != y.shape:
-            return False
-        eps = np.finfo(x.dtype).eps if x.dtype.kind in "fc" else 0.0
-        if not np.all(np.abs(x - y) <= 64 * eps * max(float(np.max(np.abs(y), initial=0.0)),
-                                                     1.0)):
-            return False
-    return True
+    return len(la) == len(lb) and all(np.shape(x) == np.shape(y) and same_values(x, y)
+                                      for x, y in zip(la, lb))
 
 
 class _Adapter:
@@ -215,18 +207,17 @@ class _Adapter:
 
     def batched(self):
         """:meth:`np_f_batch` where f runs under vmap and gives, point for point, what
-        :meth:`np_f` gives (within 64 eps of its dtype); None where it does not (a callback
-        without a batching rule, say): the check then calls f once per point."""
+        :meth:`np_f` gives (:func:`~refnet.checking.flatten.same_values`); None where it does
+        not (a callback without a batching rule, say): the check then calls f once per
+        point."""
         try:
             got = self.np_f_batch({k: np.stack([a, a]) for k, a in self.x.items()})
             want = self.np_f(self.x)
         except Exception:
             return None
-        for k, a in want.items():
-            b = np.asarray(got.get(k))
-            bound = 64 * np.finfo(a.dtype).eps * float(np.max(np.abs(a), initial=1.0))
-            if b.shape != (2, *a.shape) or not np.all(np.abs(b - a) <= bound):
-                return None
+        if set(got) != set(want) or not all(np.shape(got[k])[:1] == (2,)
+                                            and same_values(got[k], a) for k, a in want.items()):
+            return None
         return self.np_f_batch
 
     def np_vjp(self, x, u):

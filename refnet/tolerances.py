@@ -224,6 +224,11 @@ HALF_FLOAT64_RUN_ULPS = 1024
 # and is far below a batching bug, which computes a different value (a cotangent of another
 # batch element, a sum over the batch), not the same value rounded differently.
 BATCHED_GRAD_ULPS = 64
+# The same function run two ways by a drop-in (compiled and eager, over a batch and point by
+# point): the same operations, summed in another order where a kernel differs, so each output
+# within SAME_FUNCTION_ULPS eps of its dtype times the output's largest magnitude (at least 1).
+# A traced constant gone stale or a vmap that computes something else differs by far more.
+SAME_FUNCTION_ULPS = 64
 # At a kink only membership of the interval between the two one-sided derivatives is judged (no
 # 1e-6 promise there: a one-sided tableau has an error series in h and keeps ~1e-6 of spread); a
 # subgradient is accepted when both one-sided bars are within 1e-3 of the values, so the interval

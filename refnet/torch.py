@@ -42,6 +42,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(f"refnet.torch needs PyTorch: {hint('torch')}") from exc
 
 from refnet.check import check_jvp, check_vjp
+from refnet.checking.flatten import same_values
 from refnet.checking.products import merge_reports
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -178,19 +179,17 @@ class _Wrapped:
 
     def batched(self):
         """:meth:`f_batch` where ``func`` runs under vmap and gives, point for point, what
-        :meth:`f` gives (within 64 eps of its dtype: a batched kernel may sum in another
-        order); None where it does not (an autograd.Function without a vmap rule, NumPy
-        inside): the check then calls f once per point."""
+        :meth:`f` gives (:func:`~refnet.checking.flatten.same_values`: a batched kernel may
+        sum in another order); None where it does not (an autograd.Function without a vmap
+        rule, NumPy inside): the check then calls f once per point."""
         try:
             xb = {k: np.stack([a, a]) for k, a in self.x.items()}
             got, want = self.f_batch(xb), self.f(self.x)
         except Exception:
             return None
-        for k, a in want.items():
-            b = np.asarray(got.get(k))
-            bound = 64 * np.finfo(a.dtype).eps * float(np.max(np.abs(a), initial=1.0))
-            if b.shape != (2, *a.shape) or not np.all(np.abs(b - a) <= bound):
-                return None
+        if set(got) != set(want) or not all(np.shape(got[k])[:1] == (2,)
+                                            and same_values(got[k], a) for k, a in want.items()):
+            return None
         return self.f_batch
 
     def vjp_of(self, func_outs):

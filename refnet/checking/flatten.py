@@ -11,9 +11,11 @@ from functools import cached_property
 
 import numpy as np
 
+from refnet import tolerances as tol
 from refnet.checking.errors import Abort
 
-__all__ = ["Layout", "flatten", "unflatten", "flatten_like", "not_numbers", "precision"]
+__all__ = ["Layout", "flatten", "unflatten", "flatten_like", "not_numbers", "precision",
+           "same_values"]
 
 
 @dataclass(frozen=True)
@@ -204,3 +206,15 @@ def flatten_like(layout: Layout, g, what="grad") -> np.ndarray:
             raise Abort(f"{name} is not finite at {j}: {a[j]}")
         out.append(a.ravel())
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def same_values(a, b) -> bool:
+    """Whether ``a`` is ``b`` computed another way (compiled or eager, batched or not): the same
+    shape, every element within tolerances.SAME_FUNCTION_ULPS eps of ``b``'s dtype times
+    max(|b|, 1).  ``a`` may carry leading batch axes, each row compared with ``b``."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape[a.ndim - b.ndim:] != b.shape or a.ndim < b.ndim:
+        return False
+    eps = float(np.finfo(b.dtype).eps) if b.dtype.kind in "fc" else 0.0
+    bound = tol.SAME_FUNCTION_ULPS * eps * max(float(np.max(np.abs(b), initial=0.0)), 1.0)
+    return bool(np.all(np.abs(a - b) <= bound))

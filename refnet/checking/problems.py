@@ -16,7 +16,7 @@ from refnet.checking.flatten import not_numbers
 from refnet.oracles.differences import Stencil
 
 __all__ = ["Problem", "bind_params", "call", "call_batched", "diagonal_at", "diagonal_problem",
-           "real_out", "scalar_problem",
+           "line_points", "real_out", "scalar_problem",
            "vectorized_problem", "vector_problem", "elementwise_problem"]
 
 
@@ -219,15 +219,20 @@ def vectorized_problem(f, lay, v, f0):
     def cline(h, d):
         return call_batched(f, lay, (v + 1j * h * d)[None, :])
 
-    def lines(ts, d):  # the points of a line in calls of a chunk each
-        ts = np.asarray(ts, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            return np.concatenate([call_batched(f, lay, v[None, :] + ts[s:s + chunk, None] * d)
-                                   for s in range(0, ts.size, chunk)]).real[:, None]
-
     prob = Problem(lay.n, 1, shift, cshift, np.array([f0]), line=line, cline=cline)
-    prob.lines = lines
+    prob.lines = lambda ts, d: line_points(lambda W: call_batched(f, lay, W).real[:, None],
+                                           v, ts, d)
     return prob
+
+
+def line_points(F_batch, v, ts, d):
+    """``F_batch`` at the points v + t d of ``ts``, in calls of at most _BATCH_NUMBERS numbers
+    (a line of a large v would not fit as one array); the rows stacked."""
+    ts = np.asarray(ts, dtype=np.float64)
+    chunk = max(1, _BATCH_NUMBERS // max(v.size, 1))
+    with guarded(), np.errstate(all="ignore"):
+        return np.concatenate([F_batch(v[None, :] + ts[s:s + chunk, None] * d)
+                               for s in range(0, ts.size, chunk)])
 
 
 def vector_problem(f, lay, v, f0):
@@ -371,12 +376,5 @@ def diagonal_problem(F, v, base, u, F_batch=None):
     prob = Problem(v.size, 1, shift, cshift, u * base, elementwise=True, line=line,
                    cline=cline)
     if F_batch is not None:
-        chunk = max(1, _BATCH_NUMBERS // max(v.size, 1))
-
-        def lines(ts, d):
-            ts = np.asarray(ts, dtype=np.float64)
-            with guarded():
-                return np.concatenate([u * F_batch(v[None, :] + ts[s:s + chunk, None] * d)
-                                       for s in range(0, ts.size, chunk)])
-        prob.lines = lines
+        prob.lines = lambda ts, d: u * line_points(F_batch, v, ts, d)
     return prob
