@@ -238,6 +238,31 @@ def test_twin_oracle_used():
     assert not r.ok
 
 
+def test_where_the_twin_accepts_f_is_not_evaluated_per_element():
+    import jax.numpy as jnp
+
+    def twin(x):
+        return jnp.sum(jnp.sin(x) * jnp.exp(0.3 * x)) + 0.5 * jnp.sum(x * x)
+
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return smooth(x)
+
+    x = np.random.default_rng(4).standard_normal(300)
+    assert check_gradient(f, smooth_grad, x, twin=twin).ok
+    assert len(calls) < 30, len(calls)  # the probes of f, none per element
+    # one element wrong: that element alone goes to the complex step and Richardson, which
+    # disagree with it as the twin does (the noise floor's line, 65 calls, and the tableaux of
+    # that one element: fewer calls than the 300 coordinates)
+    wrong = lambda x: smooth_grad(x) + np.where(np.arange(x.size) == 7, 1e-5, 0.0)
+    calls.clear()
+    r = check_gradient(f, wrong, x, twin=twin)
+    assert [e["name"] for e in r.mismatches] == ["[7]"]
+    assert r.oracles["complex step"]["elements"] == 1 and len(calls) < 200, len(calls)
+
+
 def test_mpmath_oracle_on_request():
     z = np.array([-40.0, -3.0, 0.5, 20.0, 700.0])
     r = check_derivative("sigmoid", A.sigmoid_derivative, z, mpmath=True)

@@ -113,14 +113,31 @@ def fast_pass(prob, v, idx_all, complex_step, rng, skip=None, G=None) -> FastPas
     accept_only = frozenset()
     if safe:
         c_est, c_err = complex_step_pass(prob, idx_all)
-        fast[COMPLEX_STEP] = (c_est, c_err, np.ones(prob.n, bool))
+        fast[COMPLEX_STEP] = _spread(prob.n, idx_all, c_est, c_err,
+                                     np.ones(len(idx_all), bool))
         if not validated:  # it may accept, never fail (see complex_safety)
             why = "no difference was resolved enough to confirm it: it only accepts"
             accept_only = frozenset({COMPLEX_STEP})
         return FastPass(fast, safe, why, line, 0.0, accept_only)
     c_est, c_err, avail, slope, moved = _central_fast(prob, v, idx_all, line, G)
-    fast[CENTRAL] = (c_est, c_err, avail)
+    fast[CENTRAL] = _spread(prob.n, idx_all, c_est, c_err, avail)
+    if len(idx_all) != prob.n:
+        full = np.zeros((prob.n,) + moved.shape[1:], bool)
+        full[idx_all] = moved
+        moved = full
     return FastPass(fast, safe, why, line, slope, accept_only, moved)
+
+
+def _spread(n, idx, est, err, avail):
+    """An oracle's ``(estimate, error bar, available)`` on coordinates ``idx`` as arrays over
+    all ``n`` (NaN, an infinite bar and not available elsewhere)."""
+    if len(idx) == n:
+        return est, err, avail
+    E = np.full((n,) + np.shape(est)[1:], np.nan)
+    B = np.full((n,) + np.shape(err)[1:], np.inf)
+    A = np.zeros(n, bool)
+    E[idx], B[idx], A[idx] = est, err, avail
+    return E, B, A
 
 
 def _central_fast(prob, v, idx_all, line, G=None):

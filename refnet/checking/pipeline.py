@@ -50,20 +50,31 @@ def twin_oracle(t) -> tuple:
 
 def run(kind, prob, v, G, *, lay, opts, t0, eps, complex_step="auto", rng=None, out_lay=None,
         twin=None, skip=None, extra=None, known_kink=None, near_side=None,
-        arbiter=None) -> tuple:
+        arbiter=None, scale=0.0) -> tuple:
     """Judge ``G`` (n, p) against the problem ``prob`` at ``v`` and report it.  Returns
     ``(report, judged)``; raises :class:`Abort` where f misbehaves (the caller reports it).
 
     ``twin``: the twin's derivative (n, 1) or None; ``skip``: coordinates the fast pass leaves
     to the judge (at or beside a kink); ``extra``, ``known_kink``, ``near_side``, ``arbiter``:
-    as :func:`~refnet.checking.judge.judge` takes them."""
+    as :func:`~refnet.checking.judge.judge` takes them; ``scale``: a floor of the gradient's
+    scale S the lossy scale is taken from (a projection's sum of |terms|)."""
     rng = np.random.default_rng(0) if rng is None else rng
-    fp = fast_pass(prob, v, np.arange(prob.n), complex_step, rng, skip=skip, G=G)
+    idx = np.arange(prob.n)
+    if twin is not None:
+        # the twin's derivative costs nothing more per element: where it accepts an element
+        # (as the fast pass would, _stage_fast), the fast pass does not evaluate f for it
+        with np.errstate(invalid="ignore"):
+            agree = (np.abs(G - twin) <= tol.CHECK_FAST_RTOL * np.maximum(np.abs(G), np.abs(twin))
+                     + tol.CHECK_ATOL).all(axis=1)
+        if skip is not None:
+            agree &= ~skip
+        idx = np.flatnonzero(~agree)
+    fp = fast_pass(prob, v, idx, complex_step, rng, skip=skip, G=G)
     fast = fp.oracles
     if twin is not None:
         fast[TWIN] = twin_oracle(twin)
     judged = judge(prob, v, G, fast=fast, extra=extra or {}, known_kink=known_kink,
-                   near_side=near_side, line=fp.line, arbiter=arbiter, slope=fp.slope,
+                   near_side=near_side, line=fp.line, arbiter=arbiter, slope=max(fp.slope, scale),
                    accept_only=fp.accept_only, moved=fp.moved, eps=eps, rtol=opts["rtol"],
                    atol=opts["atol"], strict=opts["strict"])
     report = build_report(kind, lay, out_lay, G, judged, t0, fp.complex_safe, fp.why, opts)
@@ -71,9 +82,10 @@ def run(kind, prob, v, G, *, lay, opts, t0, eps, complex_step="auto", rng=None, 
 
 
 def gradient(f, grad, x, *, opts, twin=None, complex_step="auto", seed=0,
-             vectorized=False, t0=None) -> Report:
+             vectorized=False, t0=None, scale=0.0) -> Report:
     """The check of ``grad`` against the gradient of the scalar ``f`` at ``x`` (an array or a
-    dict of arrays); the arguments are :func:`refnet.check.check_gradient`'s, validated."""
+    dict of arrays); the arguments are :func:`refnet.check.check_gradient`'s, validated
+    (``scale`` as :func:`run` takes it)."""
     t0 = time.perf_counter() if t0 is None else t0
     v, lay = flatten(x)
     point("x", v, lay)
@@ -93,7 +105,7 @@ def gradient(f, grad, x, *, opts, twin=None, complex_step="auto", seed=0,
             t = twin_gradient(twin, lay, v)[:, None]
         report, _ = run("check_gradient", prob, v, G, lay=lay, opts=opts, t0=t0,
                         eps=max(prob.eps, precision(raw_g)), complex_step=complex_step,
-                        rng=np.random.default_rng(seed), twin=t)
+                        rng=np.random.default_rng(seed), twin=t, scale=scale)
     except Abort as exc:
         return error_report("check_gradient", lay.n, str(exc), t0, opts)
     return report
