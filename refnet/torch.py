@@ -133,6 +133,9 @@ class _Wrapped:
         self.x = {k: _np(self.inputs[i])
                   for k, i in zip(self.keys, self.diff)}
         self.dtypes = {k: self.inputs[i].dtype for k, i in zip(self.keys, self.diff)}
+        # every point is built on its input's own device (a CUDA tensor stays on its GPU; the
+        # judge reads the values on the host)
+        self.devices = {k: self.inputs[i].device for k, i in zip(self.keys, self.diff)}
         self.np_dtypes = {k: self.x[k].dtype for k in self.keys}
         # a backward in float32, float16 or bfloat16: judged against the forward in float64
         # where it runs in it
@@ -148,9 +151,9 @@ class _Wrapped:
                 # the complex step only in float64 (its error bar assumes float64 rounding)
                 if self.np_dtypes[k] != np.float64:
                     raise TypeError("the complex step is taken on float64 inputs only")
-                t = _tensor(a, dtype=np.complex128)
+                t = _tensor(a, dtype=np.complex128).to(self.devices[k])
             else:  # in the input's own dtype (bfloat16 from its float32 carrier, exactly)
-                t = _tensor(a, dtype=self.np_dtypes[k]).to(self.dtypes[k])
+                t = _tensor(a, dtype=self.np_dtypes[k]).to(self.devices[k], self.dtypes[k])
             args[i] = t.requires_grad_(requires_grad)
         return args
 
@@ -197,7 +200,7 @@ class _Wrapped:
         def vjp(x, u):
             args = self.tensors(x, requires_grad=True)
             outs = func_outs(args)
-            pairs = [(o, _tensor(u[f"outputs[{j}]"]).to(o.dtype))
+            pairs = [(o, _tensor(u[f"outputs[{j}]"]).to(o.device, o.dtype))
                      for j, o in enumerate(outs) if o.requires_grad]
             grads = [None] * len(self.diff)
             if pairs:
@@ -218,7 +221,8 @@ class _Wrapped:
             warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated",
                                     category=DeprecationWarning)
             for k, i in zip(self.keys, self.diff):
-                args[i] = fwad.make_dual(args[i], _tensor(t[k], self.np_dtypes[k]))
+                args[i] = fwad.make_dual(args[i], _tensor(t[k], self.np_dtypes[k])
+                                         .to(self.devices[k]))
             outs = self.outputs(args)
             tangents = [fwad.unpack_dual(o).tangent for o in outs]
         return {f"outputs[{j}]": (np.zeros(tuple(o.shape), _np(o).dtype) if g is None
@@ -250,7 +254,8 @@ def _batched(outs, diff, keys, nondet_tol):
     with its own run within ``nondet_tol`` plus tolerances.BATCHED_GRAD_ULPS eps of the dtype
     times the gradient's largest element."""
     rng = np.random.default_rng(54321)
-    vs = [torch.from_numpy(rng.standard_normal((2, *o.shape))).to(o.dtype) for o in outs]
+    vs = [torch.from_numpy(rng.standard_normal((2, *o.shape))).to(o.device, o.dtype)
+          for o in outs]
     try:
         with warnings.catch_warnings():
             # torch's notice that an operation has no batching rule and is looped: slower, not
@@ -316,7 +321,8 @@ def _contract(w, kind, nondet_tol, check_undefined_grad, check_grad_dtypes, t0, 
     if not outs:
         return None, checks()
     rng = np.random.default_rng(12345)
-    v = [torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.dtype) for o in outs]
+    v = [torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.device, o.dtype)
+         for o in outs]
     first = torch.autograd.grad(outs, diff, grad_outputs=v, retain_graph=True, allow_unused=True)
     try:
         second = torch.autograd.grad(outs, diff, grad_outputs=v, retain_graph=True,
@@ -507,8 +513,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
         Check the backward (:func:`refnet.check.check_vjp`).  With ``check_forward_ad`` also
         ``False``, nothing is left to check: ValueError.
     fast_mode : bool, default False
-        One cotangent instead of three (where ``cotangents`` is not given), each product
-        still judged element by element.
+        One cotangent instead of three (where ``cotangents`` is not given), and each backward
+        judged by one random projection, vjp(u)·d against the derivative of u·func along a
+        Gaussian direction d (:func:`refnet.check.check_vjp` with ``fast=True``): a few calls
+        of ``func`` whatever its size.  Where the projection fails, the wrong elements are
+        localised by halving the inputs and named as the full check names them.  The forward
+        mode (``check_forward_ad``) is still judged output by output.
     masked : bool, optional
         Masked (sparse) tensors, as torch takes them: not supported yet; a true value raises
         NotImplementedError.
@@ -608,17 +618,20 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
         if upcast is not None:
             judge, vjp, x, o, run64 = upcast  # the forward in float64
             contract += (("float64 oracle", f"used (the backward held to {o['atol']:.1e})"),)
-        f = judge.batched()  # f over a batch of points (vmap), where func runs under it
+        # f over a batch of points (vmap), where func runs under it; a projection takes a
+        # few points, one at a time, and is not worth the three calls that find out
+        f = None if fast_mode else judge.batched()
         vectorized = f is not None
         f = f or judge.f
-        back = check_vjp(f, vjp, x, cotangents=k, seed=seed, vectorized=vectorized, **o)
+        back = check_vjp(f, vjp, x, cotangents=k, seed=seed, vectorized=vectorized,
+                         fast=fast_mode, **o)
         if w.low_precision and upcast is None:
             contract += (("float64 oracle", _weaker(back)),)
         parts.append(("backward", back))
         if run64 is not None:
             vjp64, o64 = run64
             again = check_vjp(f, vjp64, x, cotangents=k, seed=seed, vectorized=vectorized,
-                              **o64)
+                              fast=fast_mode, **o64)
             contract += (("the backward run in float64", again.verdict),)
             parts.append(("backward run in float64", again))
     if check_forward_ad:
@@ -707,7 +720,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
         Reverse-over-reverse mode, what refnet checks; ``False`` leaves nothing to check
         (ValueError).
     fast_mode : bool, default False
-        One cotangent instead of three (where ``cotangents`` is not given).
+        One cotangent instead of three (where ``cotangents`` is not given), the double
+        backward judged by one random projection, localised where it fails (as
+        :func:`gradcheck` with ``fast_mode=True``).
     masked : bool, default False
         Masked (sparse) tensors, as torch takes them: not supported yet; a true value raises
         NotImplementedError.
@@ -780,7 +795,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
         outs0 = w.outputs(w.tensors(w.x))
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
-        v = [torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.dtype) for o in outs0]
+        v = [torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.device, o.dtype)
+             for o in outs0]
     else:
         v = [torch.as_tensor(g).detach() for g in _as_tuple(grad_outputs)]
 
@@ -804,7 +820,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=None, rtol=
     if bad is not None:
         return _verdict(bad, raise_exception)
     k = cotangents if cotangents is not None else (1 if fast_mode else 3)
-    report = check_vjp(f, w.vjp_of(first_backward), w.x, cotangents=k, seed=seed, **opts)
+    report = check_vjp(f, w.vjp_of(first_backward), w.x, cotangents=k, seed=seed,
+                       fast=fast_mode, **opts)
     contract += (("second-order gradient (reverse over reverse)", report.verdict),)
     return _verdict(report.replace(kind="gradgradcheck",
                                    options=dict(report.options, contract=contract)),

@@ -244,3 +244,69 @@ def test_a_function_whose_globals_changed_is_checked_as_it_is_now():
     weights[0] = 2.0 * A
     with pytest.raises(CheckGradsError, match="MISMATCH"):
         check_grads(f, (X,), 1, modes=("rev",))
+
+
+def test_fast_judges_one_projection_and_names_the_wrong_element():
+    assert check_grads(SOFTPLUS, (X,), order=1, modes=("rev",), fast=True) is None
+
+    @jax.custom_vjp
+    def softplus(x):
+        return jnp.logaddexp(x, 0.0)
+
+    def bwd(x, g):
+        return (g * jax.nn.sigmoid(x).at[2].multiply(1.001),)  # one element off by 1e-3
+
+    softplus.defvjp(lambda x: (softplus(x), x), bwd)
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(softplus, (X,), order=1, modes=("rev",), fast=True)
+    r = info.value.report
+    assert r.guarantee.startswith("fast:")
+    assert [e["name"] for e in r.mismatches] == ["args[0][2]·u0"]
+    assert r.probes[0]["verdict"] == "MISMATCH"  # the projection, then its localisation
+
+
+_SHARDED = """
+import json, os
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import jax
+import numpy as np
+import tests.test_jax_adapter as t
+from refnet.jax import CheckGradsError, check_grads
+
+out = {"devices": jax.local_device_count()}
+try:
+    check_grads(t.SOFTPLUS, (t.X,), order=1, modes=("rev",))
+    out["right"] = "pass"
+except CheckGradsError as exc:
+    out["right"] = exc.report.verdict
+try:
+    check_grads(t.SOFTPLUS_BUG, (t.X,), order=1, modes=("rev",))
+except CheckGradsError as exc:
+    r = exc.report
+    out["wrong"] = r.verdict
+    out["mismatches"] = sorted({e["name"] for e in r.mismatches})
+    out["contract"] = dict(r.options["contract"])
+print(json.dumps(out))
+"""
+
+
+def test_batches_of_points_are_laid_out_over_every_device():
+    # four simulated CPU devices in a fresh process (XLA reads the flag once, at start): the
+    # stencils' points are sharded over the four, and the verdicts are those of one device
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run([sys.executable, "-c", _SHARDED], capture_output=True, text=True,
+                         cwd=root, env=dict(os.environ, PYTHONPATH=root), timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["devices"] == 4
+    assert got["right"] == "pass" and got["wrong"] == "MISMATCH"
+    assert got["contract"]["points laid out over"] == "4 devices"
+    with pytest.raises(CheckGradsError) as here:
+        check_grads(SOFTPLUS_BUG, (X,), order=1, modes=("rev",))
+    assert got["mismatches"] == sorted({e["name"] for e in here.value.report.mismatches})
+    assert "points laid out over" not in dict(here.value.report.options["contract"])

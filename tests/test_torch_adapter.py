@@ -400,3 +400,58 @@ def test_f_is_evaluated_in_batches_where_it_runs_under_vmap():
     assert _Wrapped(mlp, (x, w)).batched() is not None
     assert gradcheck(mlp, (x, w)) is True
     assert gradcheck(NumpyTanh.apply, (z,)) is True
+
+
+def test_fast_mode_judges_one_projection_and_names_the_wrong_element():
+    W, x = inputs()
+    ok = gradcheck(make_tanh_linear(), (W, x), fast_mode=True, raise_exception=False)
+    assert ok is True
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(make_tanh_linear("one_element"), (W, x), fast_mode=True)
+    report = info.value.report
+    assert report.guarantee.startswith("fast:")
+    # the projection failed and the halving named the element, as the full check names it
+    assert [e["name"] for e in report.mismatches] == ["inputs[0][1,2]·u0"]
+    assert report.probes[0]["probe"] == "u0" and report.probes[0]["verdict"] == "MISMATCH"
+    # the full check says the same of it
+    with pytest.raises(GradcheckError) as full:
+        gradcheck(make_tanh_linear("one_element"), (W, x), cotangents=1)
+    assert [e["name"] for e in full.value.report.mismatches] == ["inputs[0][1,2]·u0"]
+
+
+def test_fast_mode_of_a_large_elementwise_function_calls_it_a_few_times():
+    calls = []
+
+    class Tanh(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            calls.append(1)
+            y = torch.tanh(z)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (1 - y * y)
+
+    z = torch.linspace(-3, 3, 100_000, dtype=torch.float64, requires_grad=True)
+    assert gradcheck(Tanh.apply, (z,), fast_mode=True)
+    # f at x, the contract's graphs, the vjp's, two differences: no call per element
+    assert len(calls) <= 12, len(calls)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_are_checked_on_their_device():
+    seen = set()
+
+    def f(W, x):
+        seen.update({W.device.type, x.device.type})
+        return torch.tanh(W @ x)
+
+    W, x = (t.detach().cuda().requires_grad_(True) for t in inputs())
+    assert gradcheck(f, (W, x))
+    assert gradcheck(f, (W, x), fast_mode=True, check_batched_grad=True)
+    assert seen == {"cuda"}
+    with pytest.raises(GradcheckError):
+        gradcheck(make_tanh_linear("one_element"), (W, x), fast_mode=True)
