@@ -7,7 +7,8 @@ A tanh and an exact-GELU with hand-written backwards, as third-party code writes
 ``torch.autograd.Function`` (float64 tensors) and a ``jax.custom_vjp`` function; and a
 20-40-4 MLP (tanh, log-softmax; 1,004 parameters, 16 samples) in torch and in jax.  Each goes
 through the original and refnet's drop-in with the same call (``gradcheck(f, (x,))`` at
-torch's defaults and with ``fast_mode=True``; ``check_grads(f, (x,), 1, modes=("rev",))``),
+torch's defaults and with ``fast_mode=True``; ``check_grads(f, (x,), 1, modes=("rev",))``,
+refnet's also with ``fast=True``, its projection beside jax's),
 one untimed warm-up each, then ``--rounds`` rounds with every contender once per round
 (``benchmarks.run.rounds``); the table has the medians, their ratio and each verdict.  torch
 runs on one thread.  torch's default mode forms the whole n×n Jacobian (n backward passes), so
@@ -109,14 +110,22 @@ def cases(n):
                     _verdict(lambda f=f: torch_gradcheck(f, (x,), fast_mode=True)),
                     _verdict(lambda f=f: gradcheck(f, (x,), fast_mode=True))))
     for name, f in jax_functions().items():
-        out.append((f"jax {name}, check_grads rev", n,
-                    _verdict(lambda f=f: jax_check_grads(f, (xj,), 1, modes=("rev",))),
+        original = _verdict(lambda f=f: jax_check_grads(f, (xj,), 1, modes=("rev",)))
+        out.append((f"jax {name}, check_grads rev", n, original,
                     _verdict(lambda f=f: check_grads(f, (xj,), 1, modes=("rev",)))))
+        out.append((f"jax {name}, check_grads rev, refnet fast=True", n, original,
+                    _verdict(lambda f=f: check_grads(f, (xj,), 1, modes=("rev",), fast=True))))
     return out
 
 
 def mlp_cases():
-    """The 20-40-4 MLP in torch (four parameter tensors) and in jax (a dict of them)."""
+    """The 20-40-4 MLP (1,004 parameters) and a 784-128-10 one (101,770) in torch (four
+    parameter tensors) and in jax (a dict of them); the full checks of the large one are left
+    out (torch's forms a 160 × 101,770 Jacobian, refnet's judges 3 × 101,770 elements)."""
+    return _mlp(20, 40, 4, full=True) + _mlp(784, 128, 10, full=False)
+
+
+def _mlp(n_x, n_h, n_y, full):
     from jax.test_util import check_grads as jax_check_grads
     from torch.autograd import gradcheck as torch_gradcheck
 
@@ -124,9 +133,11 @@ def mlp_cases():
     from refnet.torch import gradcheck
 
     rng = np.random.default_rng(1)
-    X = rng.standard_normal((16, 20))
-    P = {"W1": rng.standard_normal((20, 40)) / 20**0.5, "b1": np.zeros(40),
-         "W2": rng.standard_normal((40, 4)) / 40**0.5, "b2": np.zeros(4)}
+    X = rng.standard_normal((16, n_x))
+    P = {"W1": rng.standard_normal((n_x, n_h)) / n_x**0.5, "b1": np.zeros(n_h),
+         "W2": rng.standard_normal((n_h, n_y)) / n_h**0.5, "b2": np.zeros(n_y)}
+    size = sum(a.size for a in P.values())
+    name = f"MLP {n_x}-{n_h}-{n_y}"
     Xt = torch.tensor(X)
     ts = tuple(torch.tensor(P[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2"))
 
@@ -139,16 +150,20 @@ def mlp_cases():
         return jax.nn.log_softmax(jnp.tanh(Xj @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"], axis=1)
 
     Pj = {k: jnp.asarray(v) for k, v in P.items()}
-    return [
-        ("torch MLP 20-40-4, gradcheck", 1004, _verdict(lambda: torch_gradcheck(f, ts)),
-         _verdict(lambda: gradcheck(f, ts))),
-        ("torch MLP 20-40-4, fast_mode", 1004,
-         _verdict(lambda: torch_gradcheck(f, ts, fast_mode=True)),
-         _verdict(lambda: gradcheck(f, ts, fast_mode=True))),
-        ("jax MLP 20-40-4, check_grads rev", 1004,
-         _verdict(lambda: jax_check_grads(fj, (Pj,), 1, modes=("rev",))),
-         _verdict(lambda: check_grads(fj, (Pj,), 1, modes=("rev",)))),
-    ]
+    out = []
+    if full:
+        out.append((f"torch {name}, gradcheck", size, _verdict(lambda: torch_gradcheck(f, ts)),
+                    _verdict(lambda: gradcheck(f, ts))))
+    out.append((f"torch {name}, fast_mode", size,
+                _verdict(lambda: torch_gradcheck(f, ts, fast_mode=True)),
+                _verdict(lambda: gradcheck(f, ts, fast_mode=True))))
+    original = _verdict(lambda: jax_check_grads(fj, (Pj,), 1, modes=("rev",)))
+    if full:
+        out.append((f"jax {name}, check_grads rev", size, original,
+                    _verdict(lambda: check_grads(fj, (Pj,), 1, modes=("rev",)))))
+    out.append((f"jax {name}, check_grads rev, refnet fast=True", size, original,
+                _verdict(lambda: check_grads(fj, (Pj,), 1, modes=("rev",), fast=True))))
+    return out
 
 
 def main(argv=None) -> int:

@@ -143,3 +143,19 @@ def test_fast_is_validated():
 
     with pytest.raises(InvalidArgument):
         check_vjp(f, vjp, X, fast="yes")
+
+
+def test_a_dense_layer_is_projected_on_a_step_it_can_resolve():
+    # every input of a dense layer moving at once curves the line 45 times more than one
+    # coordinate does: the direction is shortened (a power of two) until one central
+    # difference settles it, rather than Richardson and the noise floor's line (~130 calls)
+    B = np.random.default_rng(5).standard_normal((20, 2000))
+    x = np.random.default_rng(6).standard_normal(2000) / 2000**0.5
+    calls = counted(lambda x: np.tanh(B @ x))
+    vjp_b = lambda x, u: B.T @ ((1 - np.tanh(B @ x) ** 2) * u)
+    r = check_vjp(calls, vjp_b, x, fast=True, cotangents=1)
+    assert r.verdict == "OK" and r.elements()[0]["oracle"] == "central difference"
+    assert calls.calls <= 12, calls.calls
+    wrong = lambda x, u: vjp_b(x, u) * np.where(np.arange(2000) == 1234, 1 + 1e-4, 1.0)
+    r = check_vjp(lambda x: np.tanh(B @ x), wrong, x, fast=True, cotangents=1)
+    assert [e["name"] for e in r.mismatches] == ["[1234]·u0"]
