@@ -72,7 +72,9 @@ GUARANTEE_FAST = (
     "are screened by one central difference each, down to blocks of {leaf} judged element by "
     "element as the full check judges them (about 4 log2(n) calls of f per wrong element), "
     "and these elements are the verdict once the projection over every other coordinate is "
-    "verified outright; what the screens cannot clear is judged element by element")
+    "verified outright; what the screens cannot clear is judged element by element, and "
+    "blocks left undecided where kinks coincide at x are judged again together (with every "
+    "coordinate, up to 4,096)")
 
 
 @dataclass(frozen=True, repr=False)
@@ -379,6 +381,7 @@ def _check_vjp(f, vjp, x, cotangents, seed, complex_step, opts, t0, vectorized=F
 _PROJECTION = "uᵀJd"
 _FAST_LEAF = 8  # a failing block this small is judged element by element (at most 8 + 1 calls)
 _FAST_ROUNDS = 4  # screenings of what is left, while the projection over it still fails
+_FAST_FULL = 4096  # blocks undecided where kinks coincide: every coordinate judged, up to this
 
 
 class _Projections:
@@ -391,6 +394,7 @@ class _Projections:
         self.u, self.ydt, self.g, self.opts = u_flat, ydt, g, opts
         self.complex_step, self.seed = complex_step, seed
         self.projections = 0
+        self.known = (None, {})  # (d, {t: u·f(x + t d)}) taken by scaled()
 
     def _value(self, y):
         val = y @ self.u  # complex stays complex (the complex step); float32 is rounded
@@ -408,10 +412,15 @@ class _Projections:
         claimed = np.asarray(g64 @ d, dtype=self.g.dtype)
         vec = self.F_batch is not None
 
+        known = self.known[1] if idx is None and self.known[0] is d else {}
+
         def phi(xx):
             s = np.asarray(xx[_PROJECTION])
-            if not vec and s.dtype.kind == "f" and s == 0:  # f at x, already known
-                return self._value(self.y0)
+            if not vec and s.dtype.kind == "f":
+                if s == 0:  # f at x, already known
+                    return self._value(self.y0)
+                if float(s) in known:  # the step's two points, taken by scaled()
+                    return known[float(s)]
             if vec:
                 return self._value(self.F_batch(self.v[None, :] + s[:, None] * d))
             return self._value(self.F(self.v + s * d))
@@ -438,18 +447,21 @@ class _Projections:
             full[idx] = w
             return self._value(self.F(full))
 
+        # the scale of the whole uᵀJ, as the full check judges each element against it
         return pipeline.gradient(h, lambda _: self.g[idx], v[idx].copy(), opts=self.opts,
                                  complex_step=self.complex_step, seed=self.seed,
-                                 vectorized=vec)
+                                 vectorized=vec, scale=float(np.max(np.abs(self.g),
+                                                                    initial=0.0)))
 
-    def _line(self, d, ts):
-        """u·f at x + t d for each t of ``ts``, float64."""
+    def _line(self, d, ts, raw=False):
+        """u·f at x + t d for each t of ``ts``: float64, or (``raw``) as f's dtype rounds it."""
         with np.errstate(all="ignore"):
             if self.F_batch is not None:
-                vals = self._value(self.F_batch(self.v[None, :] + np.asarray(ts)[:, None] * d))
+                vals = list(self._value(self.F_batch(self.v[None, :] +
+                                                     np.asarray(ts)[:, None] * d)))
             else:
                 vals = [self._value(self.F(self.v + t * d)) for t in ts]
-        return np.asarray(vals, dtype=np.float64)
+        return vals if raw else np.asarray(vals, dtype=np.float64)
 
     def scaled(self, d):
         """``d`` shortened by a power of two where the line through x curves within the fast
@@ -460,12 +472,16 @@ class _Projections:
         curves as a single coordinate does not (in a dense layer each unit sees all its
         inputs move): one difference at h may then miss 1e-8 where it would not per element."""
         h = tol.CHECK_FAST_STEP
-        fm2, fm, fp, fp2 = self._line(d, [-2 * h, -h, h, 2 * h])
+        ts = [-2 * h, -h, h, 2 * h]
+        vals = self._line(d, ts, raw=True)
+        fm2, fm, fp, fp2 = np.asarray(vals, dtype=np.float64)
         d1, d2 = (fp - fm) / (2 * h), (fp2 - fm2) / (4 * h)
         trunc = abs(d2 - d1) / 3
         k = 0
         while k < 8 and not trunc * 4.0**-k <= tol.CHECK_FAST_RTOL / 16 * abs(d1):
             k += 1
+        if k == 0:  # the projection's own central difference is at ±h on this d: known
+            self.known = (d, dict(zip(ts, vals)))
         return d * 2.0**-k
 
     def gap(self, d, idx) -> float:
@@ -539,6 +555,20 @@ def _fast_probe(F, F_batch, vjp, v, lay, y0, out, ydt, u_flat, u, k, seed, opts,
                 break
         if elsewhere is not None and not _clean(elsewhere):
             found.append((rest, pr.block(rest)))
+        # kinks that coincide at x are decided only with every coordinate that shares them
+        # moving (a smooth direction through them): blocks that could not decide are judged
+        # again as one
+        # again as one, and where that cannot either, every coordinate is (up to _FAST_FULL:
+        # the full check's cost, which fast mode then pays)
+        open_ = [i for i, (_, r) in enumerate(found) if r.verdict == "INCONCLUSIVE"]
+        if len(open_) > 1:
+            union = np.concatenate([found[i][0] for i in open_])
+            found = [b for i, b in enumerate(found) if i not in open_] + \
+                [(union, pr.block(union))]
+        if found[-1][1].verdict == "INCONCLUSIVE" and lay.n <= _FAST_FULL and \
+                found[-1][0].size < lay.n:
+            every = np.arange(lay.n)
+            found = [(every, pr.block(every))]
         parts = [(f"u{k}", first, f"·u{k}", False)]
         for idx, r in found:
             def rename(e, idx=idx):  # the block's [i] is the point's idx[i]
