@@ -74,6 +74,20 @@ def test_vjp_right_and_wrong(user, capsys):
     assert d["verdict"] == "MISMATCH" and d["guarantee"]
 
 
+def test_vjp_fast_projects_and_names_the_wrong_element(user, capsys):
+    code, out, err = check(capsys, "flagsmod:softmax", "flagsmod:softmax_vjp", "--vjp",
+                           "--fast", "--shape", "5")
+    assert code == 0 and "check_vjp: OK - 3 elements" in out, out + err
+    assert "detection guarantee: fast:" in out
+    code, out, err = check(capsys, "flagsmod:softmax", "flagsmod:softmax_vjp_bug", "--vjp",
+                           "--fast", "--shape", "5", "--json")
+    assert code == 1, out + err
+    d = json.loads(out)
+    assert d["verdict"] == "MISMATCH" and d["guarantee"].startswith("fast:")
+    # localised: the wrong elements are named, as the full check names them
+    assert d["mismatches"] and all(not e["name"].startswith("uᵀJd") for e in d["mismatches"])
+
+
 class _Terminal:
     """A stderr that says it is a terminal (the bar is shown on a terminal only)."""
 
@@ -128,6 +142,7 @@ def test_dtype_float32(user, capsys):
 
 @pytest.mark.parametrize("args", [
     ["--sample", "0"], ["--sample", "x"], ["--dtype", "float16"], ["--vjp", "--sample", "3"],
+    ["--fast"],
 ])
 def test_bad_flags_are_usage_errors(user, capsys, args):
     code, _out, err = check(capsys, "flagsmod:f", "flagsmod:grad", "--shape", "4", *args)

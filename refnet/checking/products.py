@@ -482,6 +482,7 @@ class _Projections:
             k += 1
         if k == 0:  # the projection's own central difference is at ±h on this d: known
             self.known = (d, dict(zip(ts, vals)))
+            return d
         return d * 2.0**-k
 
     def gap(self, d, idx) -> float:

@@ -10,7 +10,9 @@ inconclusive (no element failed, some could not be decided; ``--accept-inconclus
 that 0, as ``accept_inconclusive=True`` does in Python).
 
 ``--vjp``: FUNCTION is a vector function f(x) and GRADIENT its vector-Jacobian product
-``vjp(x, u)`` (``refnet.check.check_vjp``, random Gaussian cotangents).  ``--sample N``: judge N
+``vjp(x, u)`` (``refnet.check.check_vjp``, random Gaussian cotangents); with ``--fast``, one
+random projection per cotangent, localised to the wrong elements where it fails
+(``check_vjp(fast=True)``).  ``--sample N``: judge N
 random coordinates and a few random directions instead of every coordinate (for large x).
 ``--dtype float32``: the point, and every point f and the gradient are called at, in float32
 (the check then follows float32 rounding).
@@ -76,6 +78,9 @@ def configure(parser) -> None:
     parser.add_argument("--vjp", action="store_true",
                         help="FUNCTION is a vector function f(x) and GRADIENT its vector-Jacobian "
                              "product vjp(x, u), checked with random cotangents u")
+    parser.add_argument("--fast", action="store_true",
+                        help="with --vjp: one random projection per cotangent (a few calls of "
+                             "f), the wrong elements localised where it fails")
     parser.add_argument("--sample", type=_positive, metavar="N",
                         help="judge N random coordinates and 4 random directions, not every "
                              "coordinate (for large x)")
@@ -203,6 +208,8 @@ def _importable_from_cwd():
 def run(args) -> int:
     if args.vjp and args.sample is not None:
         raise UsageError("--sample applies to a gradient; --vjp checks every coordinate")
+    if args.fast and not args.vjp:
+        raise UsageError("--fast applies to --vjp (a gradient: --sample N)")
     dtype = np.float32 if args.dtype == "float32" else np.float64
     x = _point(args)
     x = {k: v.astype(dtype) for k, v in x.items()} if isinstance(x, dict) else x.astype(dtype)
@@ -217,7 +224,7 @@ def run(args) -> int:
                   # a bar counting the calls of f, on a terminal only (a long check is not silent)
                   "progress": bool(getattr(sys.stderr, "isatty", bool)())}
         if args.vjp:
-            report = check_vjp(f, grad, x, **common)
+            report = check_vjp(f, grad, x, fast=args.fast, **common)
         else:
             report = check_gradient(f, grad, x, sample=args.sample, **common)
     if args.json:
