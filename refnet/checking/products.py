@@ -393,7 +393,6 @@ class _Projections:
         self.y0 = _values(y0, out)
         self.u, self.ydt, self.g, self.opts = u_flat, ydt, g, opts
         self.complex_step, self.seed = complex_step, seed
-        self.projections = 0
         self.known = (None, {})  # (d, {t: u·f(x + t d)}) taken by scaled()
 
     def _value(self, y):
@@ -403,7 +402,6 @@ class _Projections:
     def along(self, d, idx=None) -> Report:
         """One number judged: ``g[idx]·d[idx]`` against the derivative of s ↦ u·f(x + s d_idx)
         at 0 (d zero off ``idx``), its lossy scale from the sum of |g_i d_i|."""
-        self.projections += 1
         if idx is not None:
             mask = np.zeros(d.size, bool)
             mask[idx] = True
@@ -425,8 +423,8 @@ class _Projections:
                 return self._value(self.F_batch(self.v[None, :] + s[:, None] * d))
             return self._value(self.F(self.v + s * d))
 
-        # differences first: within CHECK_RTOL of the projection one central difference
-        # usually decides, where the complex step's safety probe costs 9 calls of f
+        # differences first: one central difference within CHECK_FAST_RTOL usually decides
+        # the projection, where the complex step's safety probe alone costs 9 calls of f
         cs = False if self.complex_step == "auto" else self.complex_step
         return pipeline.gradient(phi, lambda _: {_PROJECTION: claimed},
                                  {_PROJECTION: np.zeros(())}, opts=self.opts,
@@ -558,15 +556,14 @@ def _fast_probe(F, F_batch, vjp, v, lay, y0, out, ydt, u_flat, u, k, seed, opts,
             found.append((rest, pr.block(rest)))
         # kinks that coincide at x are decided only with every coordinate that shares them
         # moving (a smooth direction through them): blocks that could not decide are judged
-        # again as one
         # again as one, and where that cannot either, every coordinate is (up to _FAST_FULL:
         # the full check's cost, which fast mode then pays)
         open_ = [i for i, (_, r) in enumerate(found) if r.verdict == "INCONCLUSIVE"]
         if len(open_) > 1:
-            union = np.concatenate([found[i][0] for i in open_])
+            union = np.sort(np.concatenate([found[i][0] for i in open_]))
             found = [b for i, b in enumerate(found) if i not in open_] + \
                 [(union, pr.block(union))]
-        if found[-1][1].verdict == "INCONCLUSIVE" and lay.n <= _FAST_FULL and \
+        if found and found[-1][1].verdict == "INCONCLUSIVE" and lay.n <= _FAST_FULL and \
                 found[-1][0].size < lay.n:
             every = np.arange(lay.n)
             found = [(every, pr.block(every))]
