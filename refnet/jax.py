@@ -282,6 +282,8 @@ def _reports(f, args, order, modes, opts, seed, label="", kinds=(), consts=()):
                       vectorized=batch is not None, fast=fast, **opts)
         if batch is not None:  # how many devices the batches of points were laid out over
             r = r.replace(options=dict(r.options, devices=a.devices))
+        elif not fast:  # said, not silent: an f vmap cannot run is called point by point
+            r = r.replace(options=dict(r.options, unbatched=True))
         out.append((f"{label}rev", r))
     if "fwd" in modes:
         out.append((f"{label}fwd", check_jvp(a.np_f, a.np_jvp, a.x, tangents=k, seed=seed,
@@ -463,6 +465,8 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
     devices = max((r.options.get("devices", 1) for _, r in parts), default=1)
     if devices > 1:
         contract += (("points laid out over", f"{devices} devices"),)
+    if any(r.options.get("unbatched") for _, r in parts):
+        contract += (("points", "one call each (f does not run under jax.vmap)"),)
     report = report.replace(options=dict(report.options, contract=contract))
     if not report.ok:
         raise CheckGradsError(report)

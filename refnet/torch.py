@@ -622,6 +622,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=None, rtol=None, raise_exception=T
         # few points, one at a time, and is not worth the three calls that find out
         f = None if fast_mode else judge.batched()
         vectorized = f is not None
+        if not fast_mode:  # said, not silent: a func vmap cannot run is called point by point
+            contract += (("points", "batched by torch.func.vmap" if vectorized else
+                          "one call each (func does not run under torch.func.vmap)"),)
         f = f or judge.f
         back = check_vjp(f, vjp, x, cotangents=k, seed=seed, vectorized=vectorized,
                          fast=fast_mode, **o)

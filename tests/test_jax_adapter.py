@@ -310,3 +310,25 @@ def test_batches_of_points_are_laid_out_over_every_device():
         check_grads(SOFTPLUS_BUG, (X,), order=1, modes=("rev",))
     assert got["mismatches"] == sorted({e["name"] for e in here.value.report.mismatches})
     assert "points laid out over" not in dict(here.value.report.options["contract"])
+
+
+def test_an_f_that_does_not_vmap_is_called_point_by_point_and_the_report_says_so():
+    # a callback into NumPy with no batching rule: jit(vmap(f)) cannot run it
+    def np_softplus(x):
+        return np.logaddexp(x, 0.0)
+
+    @jax.custom_vjp
+    def f(x):
+        return jax.pure_callback(np_softplus, jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+    def bwd(x, g):
+        return (g * jax.nn.sigmoid(x) * 1.001,)  # planted bug
+
+    f.defvjp(lambda x: (f(x), x), bwd)
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(f, (X,), order=1, modes=("rev",))
+    contract = dict(info.value.report.options["contract"])
+    assert contract["points"] == "one call each (f does not run under jax.vmap)"
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(SOFTPLUS_BUG, (X,), order=1, modes=("rev",))
+    assert "points" not in dict(info.value.report.options["contract"])

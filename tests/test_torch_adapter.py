@@ -278,8 +278,32 @@ def test_the_report_lists_the_checks_that_ran():
     assert dict(exc.value.report.options["contract"]) == {
         "re-entrancy": "passed", "gradient dtypes": "not asked",
         "undefined output gradient": "passed", "batched gradient": "passed",
-        "backward mode gradient": "MISMATCH", "forward mode gradient": "not asked"}
+        "backward mode gradient": "MISMATCH", "forward mode gradient": "not asked",
+        # a Function without a vmap rule: said, not silent
+        "points": "one call each (func does not run under torch.func.vmap)"}
     assert "checks: re-entrancy passed; " in str(exc.value)
+
+
+    class VmappableBadTanh(torch.autograd.Function):
+        generate_vmap_rule = True  # runs under torch.func.vmap
+
+        @staticmethod
+        def forward(z):
+            return torch.tanh(z)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(output)
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (1 - y)  # planted bug: 1 - y**2
+
+    with pytest.raises(GradcheckError) as exc:
+        gradcheck(VmappableBadTanh.apply, (_z(),))
+    assert dict(exc.value.report.options["contract"])["points"] == \
+        "batched by torch.func.vmap"
     with pytest.raises(GradcheckError) as exc:
         gradgradcheck(make_scaled("dtype"), (_z(),))
     assert exc.value.report.options["contract"][-1][0].startswith("second-order gradient")
