@@ -174,3 +174,56 @@ def test_kinks_that_coincide_get_the_full_checks_verdict(name):
     full = check_vjp(case.f, vjp_c, case.x, cotangents=1)
     fast = check_vjp(case.f, vjp_c, case.x, cotangents=1, fast=True)
     assert fast.verdict == full.verdict == ("MISMATCH" if case.category == "bug" else "OK")
+
+
+def test_ties_split_over_blocks_are_judged_together():
+    # max(x_3, x_40) with x_3 == x_40: each tied element alone is a right subgradient, the
+    # pair given the whole gradient each is not; the blocks holding them are judged as one
+    n = 64
+    x = np.random.default_rng(2).standard_normal(n) * 0.5
+    x[3] = x[40] = 0.7
+    others = np.setdiff1d(np.arange(n), [3, 40])
+
+    def fm(x):
+        return np.concatenate([[max(x[3], x[40])], np.tanh(x[others])])
+
+    def both(x, u):
+        g = np.zeros(n)
+        g[3] = g[40] = u[0]
+        g[others] = (1 - np.tanh(x[others]) ** 2) * u[1:]
+        return g
+
+    def one(x, u):
+        g = both(x, u)
+        g[40] = 0.0
+        return g
+
+    for seed in range(4):
+        assert check_vjp(fm, both, x, fast=True, cotangents=1, seed=seed).verdict == "MISMATCH"
+        assert check_vjp(fm, one, x, fast=True, cotangents=1, seed=seed).verdict == "OK"
+
+
+def test_f_raising_at_the_screens_points_is_an_error_report():
+    def raising(x):
+        if np.any(x != X):
+            raise ValueError("only at x")
+        return f(x)
+    r = check_vjp(raising, vjp, X, fast=True)
+    assert r.verdict == "ERROR" and "ValueError" in r.error
+
+
+def test_a_float32_error_the_blocks_cannot_resolve_still_fails():
+    # float32 tanh over 1,000 outputs: each element's derivative is lost in the rounding of
+    # u·f, so the blocks are unresolved; the projection's mismatch stands beside them
+    x = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    tanh32 = lambda z: np.tanh(z.astype(np.float32))
+
+    def doubled(z, u):
+        g = (1 - np.tanh(z.astype(np.float32)) ** 2) * u
+        g[7] *= 2
+        return g.astype(np.float32)
+
+    r = check_vjp(tanh32, doubled, x, fast=True, cotangents=1)
+    assert r.verdict == "MISMATCH"
+    right = lambda z, u: ((1 - np.tanh(z.astype(np.float32)) ** 2) * u).astype(np.float32)
+    assert check_vjp(tanh32, right, x, fast=True).verdict == "OK"

@@ -58,23 +58,27 @@ GUARANTEE_JVP = (
     "caught where |(E t)_j| exceeds the output's bound (the oracle's error bar + rtol·|value|, "
     "and at least the lossy scale)")
 GUARANTEE_FAST = (
-    "fast: each probe draws a Gaussian cotangent u and a Gaussian direction d and judges one "
+    "fast: each probe draws a Gaussian cotangent u and a direction d (Gaussian, on the full "
+    "check's step policy, shortened by a power of two where the line curves) and judges one "
     "number, uᵀJd = vjp(x, u)·d, against the derivative of s -> u·f(x + s d) at s = 0; an error "
-    "e = uᵀE in the vjp shows in it as e·d, Gaussian with standard deviation |e|, so an error "
-    "|e| = c times the projection's bound is missed with probability at most 0.8/c per probe "
-    "(the bound: the oracle's error bar + rtol·|value|, and at least the lossy scale, taken "
-    "from the sum of |vjp_i d_i|: an error below the full check's relative lossy scale in every "
-    "element passes; an oracle within 1e-8 of the projection accepts it, as it accepts an "
-    "element of the full check: a relative error r in one element is seen where "
-    "r |vjp_i d_i| > 1e-8 |vjp·d|, about r > 3e-7 in a 1,000-vector of equal elements); a "
-    "projection not verified outright (a mismatch, unresolved, or through a kink of x, where "
-    "it says nothing of each element's convention) only screens: halves of the coordinates "
-    "are screened by one central difference each, down to blocks of {leaf} judged element by "
-    "element as the full check judges them (about 4 log2(n) calls of f per wrong element), "
-    "and these elements are the verdict once the projection over every other coordinate is "
-    "verified outright; what the screens cannot clear is judged element by element, and "
-    "blocks left undecided where kinks coincide at x are judged again together (with every "
-    "coordinate, up to 4,096)")
+    "e = uᵀE in the vjp shows in it as e·d, Gaussian with standard deviation |e ⊙ d/z| (|e| "
+    "where no coordinate is large and d is not shortened), so an error c times the "
+    "projection's bound is missed with probability at most 0.8/c per probe; the bound is the "
+    "oracle's error bar + rtol·|value|, at least 1e-8 of the projection (an oracle within it "
+    "accepts, as it accepts an element of the full check) and at least the lossy scale, the "
+    "full check's per element (16384 eps of max|vjp|) times |d|₂: a relative error r in one "
+    "element of size |vjp_i| is seen where r |vjp_i d_i| exceeds both, in float64 about "
+    "r > 3e-7 in a 1,000-vector of equal elements, in float32 about r > 2e-3 √n; a projection "
+    "unresolved by f's rounding alone is reported so; one that fails or runs through a kink "
+    "of x (where it says nothing of each element's convention) only screens: halves of the "
+    "coordinates are screened by one central difference each, down to blocks of {leaf} judged "
+    "element by element as the full check judges them (about 4 log2(n) calls of f per wrong "
+    "element), and these elements are the verdict once the projection over every other "
+    "coordinate is verified outright; what the screens cannot clear is judged element by "
+    "element; blocks with a kink or undecided are judged again together (ties split over "
+    "blocks), and with every coordinate where that cannot decide (up to 4,096); where the "
+    "blocks find no wrong element, decide not all, and met no kink, the projection's "
+    "mismatch stands")
 
 
 @dataclass(frozen=True, repr=False)
@@ -429,7 +433,13 @@ class _Projections:
         return pipeline.gradient(phi, lambda _: {_PROJECTION: claimed},
                                  {_PROJECTION: np.zeros(())}, opts=self.opts,
                                  complex_step=cs, seed=self.seed,
-                                 vectorized=vec, scale=float(np.abs(g64 * d).sum()))
+                                 vectorized=vec, scale=self.scale(d))
+
+    def scale(self, d) -> float:
+        """The projection's scale: max|g| |d|₂, each element's scale in the full check (the
+        largest |g_i|) combined as independent errors along d, so the lossy scale of the
+        projection is the full check's per element, summed as rounding errors sum."""
+        return float(np.max(np.abs(self.g), initial=0.0) * np.linalg.norm(d))
 
     def block(self, idx) -> Report:
         """The full check of the coordinates ``idx``: x_idx ↦ u·f(x) against g[idx]."""
@@ -466,7 +476,8 @@ class _Projections:
         pass's step h (CHECK_FAST_STEP): the central differences at h and 2h (4 calls of f)
         differ by about 3 times the truncation error T of the one at h, which falls 4-fold per
         halving of d; d is halved until T is within 1/16 of CHECK_FAST_RTOL of the slope (at
-        most 8 times, so rounding grows by at most 2^8).  Moving every coordinate at once
+        most 8 times, so rounding grows by at most 2^8), and not where the gap is within 4
+        times the quotients' own rounding.  Moving every coordinate at once
         curves as a single coordinate does not (in a dense layer each unit sees all its
         inputs move): one difference at h may then miss 1e-8 where it would not per element."""
         h = tol.CHECK_FAST_STEP
@@ -475,8 +486,14 @@ class _Projections:
         fm2, fm, fp, fp2 = np.asarray(vals, dtype=np.float64)
         d1, d2 = (fp - fm) / (2 * h), (fp2 - fm2) / (4 * h)
         trunc = abs(d2 - d1) / 3
+        # the two quotients' own rounding (f's unit roundoff on the terms of u·f): a gap
+        # within a few times it is noise, not curvature, and shortening d would only make
+        # the rounding worse (float32 sums of many outputs)
+        noise = tol.FD_EVAL_ULPS * float(np.finfo(self.ydt).eps) * \
+            float(np.abs(self.u * self.y0).sum()) / h
         k = 0
-        while k < 8 and not trunc * 4.0**-k <= tol.CHECK_FAST_RTOL / 16 * abs(d1):
+        while k < 8 and trunc > 4 * noise and \
+                not trunc * 4.0**-k <= tol.CHECK_FAST_RTOL / 16 * abs(d1):
             k += 1
         if k == 0:  # the projection's own central difference is at ±h on this d: known
             self.known = (d, dict(zip(ts, vals)))
@@ -532,53 +549,73 @@ def _fast_probe(F, F_batch, vjp, v, lay, y0, out, ydt, u_flat, u, k, seed, opts,
     # the direction on the full check's step policy: each coordinate moves as its own step
     d = rng.standard_normal(lay.n) * default_step(v) / tol.FD_H0
     pr = _Projections(F, F_batch, v, lay, out, y0, u_flat, ydt, g, opts, complex_step, seed + k)
-    with single_blas_thread():
-        d = pr.scaled(d)
-        first = pr.along(d)
-        if _clean(first):
-            return [(f"u{k}", first, f"·u{k}", True)]
-        # a projection that is not cleanly verified (a mismatch; unresolved; or through a
-        # kink of x, where its one-sided derivatives say nothing of each element's
-        # convention) only screens: the elements of the blocks it leads to are judged as the
-        # full check judges them, and they carry the verdict where the projection over every
-        # other coordinate is then cleanly verified; where it is not, the rest is screened
-        # again (a smaller error the larger one hid), up to _FAST_ROUNDS times, and what is
-        # still left is judged element by element: fast mode is never less right than the
-        # full check, only slower where it must be
-        rest, found, elsewhere = np.arange(lay.n), [], None
-        for _ in range(_FAST_ROUNDS):
-            found += pr.localise(d, rest, pr.gap(d, rest))
-            rest = np.setdiff1d(rest, np.concatenate([idx for idx, _ in found] or [[]]))
-            elsewhere = pr.along(d, rest) if rest.size else None
-            if elsewhere is None or _clean(elsewhere):
-                break
-        if elsewhere is not None and not _clean(elsewhere):
-            found.append((rest, pr.block(rest)))
-        # kinks that coincide at x are decided only with every coordinate that shares them
-        # moving (a smooth direction through them): blocks that could not decide are judged
-        # again as one, and where that cannot either, every coordinate is (up to _FAST_FULL:
-        # the full check's cost, which fast mode then pays)
-        open_ = [i for i, (_, r) in enumerate(found) if r.verdict == "INCONCLUSIVE"]
-        if len(open_) > 1:
-            union = np.sort(np.concatenate([found[i][0] for i in open_]))
-            found = [b for i, b in enumerate(found) if i not in open_] + \
-                [(union, pr.block(union))]
-        if found and found[-1][1].verdict == "INCONCLUSIVE" and lay.n <= _FAST_FULL and \
-                found[-1][0].size < lay.n:
-            every = np.arange(lay.n)
-            found = [(every, pr.block(every))]
-        parts = [(f"u{k}", first, f"·u{k}", False)]
-        for idx, r in found:
-            def rename(e, idx=idx):  # the block's [i] is the point's idx[i]
-                key, index = lay.locate(int(idx[e["index"][0]]))
-                return {"name": element_name(key, index), "key": key, "index": list(index)}
-            named = Record.concat(r.record.kind, [(r.record, rename)],
-                                  options=r.record.options, seconds=r.seconds,
-                                  errors=[r.error] if r.error else [])
-            parts.append((f"u{k} {lay.name(int(idx[0]))}..{lay.name(int(idx[-1]))}",
-                          Report(named), f"·u{k}", True))
-        if elsewhere is not None:
-            parts.append((f"u{k} elsewhere", elsewhere, f"·u{k}", False))
+    try:  # f raising, or misbehaving, at the screens' points is an ERROR, as in the full check
+        with single_blas_thread(), guarded():
+            return _localised(pr, d, lay, k)
+    except Abort as exc:
+        return [(f"u{k}", error_report("check_vjp", lay.n, str(exc), t0, opts), f"·u{k}",
+                 True)]
+
+
+def _localised(pr, d, lay, k) -> list:
+    """The body of :func:`_fast_probe`: the projection along ``d``, and where it is not
+    verified outright, the blocks that localise it."""
+    d = pr.scaled(d)
+    first = pr.along(d)
+    if _clean(first) or (first.verdict == "INCONCLUSIVE" and
+                         not first.counts.get("subgradient", 0)):
+        # verified; or unresolved by f's own rounding alone (no kink, no mismatch), which
+        # smaller blocks cannot resolve either (the rounding of u·f is that of every output)
+        return [(f"u{k}", first, f"·u{k}", True)]
+    # a projection that fails, or runs through a kink of x (where its one-sided derivatives
+    # say nothing of each element's convention), only screens: the elements of the blocks it
+    # leads to are judged as the full check judges them, and they carry the verdict where
+    # the projection over every other coordinate is then cleanly verified; where it is not,
+    # the rest is screened again (a smaller error the larger one hid), up to _FAST_ROUNDS
+    # times, and what is still left is judged element by element (fast mode can miss what
+    # its bound cannot see, never blame an element the full check would clear)
+    rest, found, elsewhere = np.arange(lay.n), [], None
+    for _ in range(_FAST_ROUNDS):
+        found += pr.localise(d, rest, pr.gap(d, rest))
+        rest = np.setdiff1d(rest, np.concatenate([idx for idx, _ in found] or [[]]))
+        elsewhere = pr.along(d, rest) if rest.size else None
+        if elsewhere is None or _clean(elsewhere):
+            break
+    if elsewhere is not None and not _clean(elsewhere):
+        found.append((rest, pr.block(rest)))
+    # kinks that coincide at x are decided only with every coordinate that shares them
+    # moving (a smooth direction through them): blocks with a kink (a subgradient) or
+    # undecided are judged again as one -- ties split over blocks each pass alone as
+    # subgradients -- and where that cannot decide either, every coordinate is (up to _FAST_FULL:
+    # the full check's cost, which fast mode then pays)
+    open_ = [i for i, (_, r) in enumerate(found) if r.verdict == "INCONCLUSIVE" or
+             r.counts.get("subgradient", 0) or r.counts.get("unresolved", 0)]
+    if len(open_) > 1:
+        union = np.sort(np.concatenate([found[i][0] for i in open_]))
+        found = [b for i, b in enumerate(found) if i not in open_] + \
+            [(union, pr.block(union))]
+    if found and found[-1][1].verdict == "INCONCLUSIVE" and lay.n <= _FAST_FULL and \
+            found[-1][0].size < lay.n:
+        every = np.arange(lay.n)
+        found = [(every, pr.block(every))]
+    # a projection that failed where the blocks found no wrong element but could not decide
+    # some (f's rounding hides each element's derivative, as in float32 sums of many outputs)
+    # and met no kink: its mismatch stands beside them
+    stands = first.verdict == "MISMATCH" and any(r.verdict == "INCONCLUSIVE" for _, r in found) \
+        and not any(r.counts.get("mismatch", 0) or r.counts.get("subgradient", 0)
+                    for _, r in found)
+    parts = [(f"u{k}", first, f"·u{k}", stands)]
+    for idx, r in found:
+        def rename(e, idx=idx):  # the block's [i] is the point's idx[i]
+            key, index = lay.locate(int(idx[e["index"][0]]))
+            return {"name": element_name(key, index), "key": key, "index": list(index)}
+        named = Record.concat(r.record.kind, [(r.record, rename)],
+                              options=r.record.options, seconds=r.seconds,
+                              errors=[r.error] if r.error else [])
+        parts.append((f"u{k} {lay.name(int(idx[0]))}..{lay.name(int(idx[-1]))}",
+                      Report(named), f"·u{k}", True))
+    if elsewhere is not None:
+        parts.append((f"u{k} elsewhere", elsewhere, f"·u{k}", False))
     return parts
 
 
