@@ -30,7 +30,14 @@ from refnet.checking import pipeline
 from refnet.checking.errors import Abort
 from refnet.checking.flatten import Layout, element_name, flatten, flatten_like, precision
 from refnet.checking.options import choice, count, flag, point, verdict_options
-from refnet.checking.problems import call, calls_shown, diagonal_at, diagonal_problem, guarded
+from refnet.checking.problems import (
+    call,
+    calls_shown,
+    diagonal_at,
+    diagonal_problem,
+    guarded,
+    line_points,
+)
 from refnet.checking.report import Record, Report, error_report
 from refnet.oracles.differences import default_step
 
@@ -463,11 +470,10 @@ class _Projections:
 
     def _line(self, d, ts, raw=False):
         """u·f at x + t d for each t of ``ts``: float64, or (``raw``) as f's dtype rounds it."""
-        with np.errstate(all="ignore"):
-            if self.F_batch is not None:
-                vals = list(self._value(self.F_batch(self.v[None, :] +
-                                                     np.asarray(ts)[:, None] * d)))
-            else:
+        if self.F_batch is not None:
+            vals = list(self._value(line_points(self.F_batch, self.v, ts, d)))
+        else:
+            with np.errstate(all="ignore"):
                 vals = [self._value(self.F(self.v + t * d)) for t in ts]
         return vals if raw else np.asarray(vals, dtype=np.float64)
 
