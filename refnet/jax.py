@@ -21,6 +21,7 @@ The module is ``refnet.jax``; ``import jax`` inside it is the real jax (imports 
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
@@ -146,11 +147,12 @@ def _jit(fn):
     return call
 
 
+@functools.lru_cache(maxsize=1)
 def _points_sharding():
     """The layout of a batch of points over every local device: a ``NamedSharding`` of axis 0
     over a one-axis mesh ``("points",)`` of ``jax.local_devices()`` (under
     ``jax.distributed``, each process lays its batches over its own devices), or None where
-    there is one device."""
+    there is one device.  Made once per process: the devices do not change."""
     devices = jax.local_devices()
     if len(devices) < 2:
         return None
